@@ -1,0 +1,3 @@
+from loomctl.cli import main
+
+main()

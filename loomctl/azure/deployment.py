@@ -1,0 +1,140 @@
+"""Read the live deployment through azure-mgmt-appcontainers and return loomctl's own dataclasses."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
+
+from loomctl.errors import AzureError
+from loomctl.model import App, Environment, Replica, Revision
+
+if TYPE_CHECKING:  # pragma: no cover
+    from loomctl.azure.session import AzureSession
+
+T = TypeVar("T")
+
+SUBSCRIPTION_API = "2022-12-01"
+RESOURCE_GROUP_API = "2021-04-01"
+
+
+def _rest(model: Any) -> dict[str, Any]:
+    """The SDK model as the REST body (camelCase keys, plain dicts all the way down)."""
+    if hasattr(model, "as_dict"):
+        return model.as_dict()
+    return model.serialize(keep_readonly=True) if hasattr(model, "serialize") else dict(model)
+
+
+def _not_found(exc: Exception) -> bool:
+    return getattr(exc, "status_code", None) == 404
+
+
+def get_subscription(session: "AzureSession") -> dict[str, Any]:
+    sub = session.settings.subscription
+    try:
+        return session.arm_get(f"/subscriptions/{sub}", SUBSCRIPTION_API)
+    except Exception as exc:
+        if _not_found(exc):
+            raise AzureError(f"subscription '{sub}' not found or not visible to this identity",
+                             "check --subscription / AZURE_SUBSCRIPTION_ID; `az account list` shows what you can see",
+                             status=404) from exc
+        raise
+
+
+def get_resource_group(session: "AzureSession") -> dict[str, Any]:
+    session.settings.require("subscription", "resource_group")
+    rg = session.settings.resource_group
+    try:
+        return session.arm_get(f"/subscriptions/{session.settings.subscription}/resourcegroups/{rg}",
+                               RESOURCE_GROUP_API)
+    except Exception as exc:
+        if _not_found(exc):
+            raise AzureError(f"resource group '{rg}' not found in subscription {session.settings.subscription}",
+                             "check -g/--resource-group (env LOOMCTL_RESOURCE_GROUP); `az group list` shows them",
+                             status=404) from exc
+        raise
+
+
+def get_environment(session: "AzureSession") -> Environment:
+    session.settings.require("subscription", "resource_group", "environment")
+    rg, name = session.settings.resource_group, session.settings.environment
+    try:
+        model = session.containerapps().managed_environments.get(rg, name)
+    except Exception as exc:
+        if _not_found(exc):
+            raise AzureError(f"Container Apps environment '{name}' not found in resource group '{rg}'",
+                             "check --environment (env LOOMCTL_ENVIRONMENT); "
+                             "`az containerapp env list -g <group>` shows them", status=404) from exc
+        raise
+    return Environment.parse(_rest(model))
+
+
+def get_app(session: "AzureSession", name: str) -> App:
+    session.settings.require("subscription", "resource_group")
+    rg = session.settings.resource_group
+    try:
+        model = session.containerapps().container_apps.get(rg, name)
+    except Exception as exc:
+        if _not_found(exc):
+            raise AzureError(f"container app '{name}' not found in resource group '{rg}'",
+                             "check --relay-app / --node-app (or relay_app / node_app in the profile); "
+                             "`az containerapp list -g <group>` shows them", status=404) from exc
+        raise
+    return App.parse(_rest(model))
+
+
+def list_revisions(session: "AzureSession", app: str) -> list[Revision]:
+    rg = session.settings.resource_group
+    items = session.containerapps().container_apps_revisions.list_revisions(rg, app)
+    return [Revision.parse(_rest(m)) for m in items]
+
+
+def list_replicas(session: "AzureSession", app: str, revision: str) -> list[Replica]:
+    rg = session.settings.resource_group
+    result = session.containerapps().container_apps_revision_replicas.list_replicas(rg, app, revision)
+    return [Replica.parse(_rest(m), revision) for m in (result.value or [])]
+
+
+def parallel(funcs: list[Callable[[], T]], workers: int = 8) -> list[T]:
+    """Run independent calls concurrently; the first error is raised after all have finished."""
+    if not funcs:
+        return []
+    with ThreadPoolExecutor(max_workers=min(workers, len(funcs))) as pool:
+        futures = [pool.submit(f) for f in funcs]
+        return [f.result() for f in futures]
+
+
+@dataclass
+class AppState:
+    app: App
+    revisions: list[Revision] = field(default_factory=list)
+    replicas: list[Replica] = field(default_factory=list)
+
+    @property
+    def running_replicas(self) -> int:
+        return sum(1 for r in self.replicas if (r.running_state or "").lower() == "running")
+
+
+def app_state(session: "AzureSession", name: str, with_replicas: bool = True) -> AppState:
+    app = get_app(session, name)
+    revisions = list_revisions(session, name)
+    replicas: list[Replica] = []
+    if with_replicas:
+        active = [r.name for r in revisions if r.active]
+        for chunk in parallel([lambda n=n: list_replicas(session, name, n) for n in active]):
+            replicas.extend(chunk)
+    return AppState(app, revisions, replicas)
+
+
+@dataclass
+class DeploymentState:
+    environment: Environment
+    apps: dict[str, AppState]
+
+
+def deployment_state(session: "AzureSession", app_names: list[str]) -> DeploymentState:
+    """The environment and each app with revisions and replicas, all fetched concurrently."""
+    calls: list[Callable[[], Any]] = [lambda: get_environment(session)]
+    calls += [lambda n=n: app_state(session, n) for n in app_names]
+    env, *states = parallel(calls)
+    return DeploymentState(env, {s.app.name: s for s in states})

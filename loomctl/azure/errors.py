@@ -1,0 +1,155 @@
+"""Azure SDK, sign-in, network and TLS exceptions as one line and a hint (imported only on error)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlparse
+
+from loomctl.errors import AuthError, AzureError, ExitCode, LoomError, NetworkError
+
+_RESOURCE_NAMES = {
+    "resourcegroups": "resource group",
+    "managedenvironments": "Container Apps environment",
+    "containerapps": "container app",
+    "revisions": "revision",
+    "replicas": "replica",
+    "storages": "environment storage",
+    "storageaccounts": "storage account",
+    "shares": "file share",
+    "workspaces": "Log Analytics workspace",
+    "subscriptions": "subscription",
+}
+
+
+def describe_resource(url: str) -> tuple[str, str, str]:
+    """From an ARM URL: (kind, name, scope). E.g. ("container app", "gun-relay", "/subscriptions/.../rg")."""
+    path = urlparse(url).path
+    parts = [p for p in path.split("/") if p]
+    kind, name = "resource", path
+    for i in range(len(parts) - 1):
+        key = parts[i].lower()
+        if key in _RESOURCE_NAMES:
+            kind, name = _RESOURCE_NAMES[key], parts[i + 1]
+    scope = path
+    m = re.match(r"(/subscriptions/[^/]+(/resourceGroups/[^/]+)?)", path, re.I)
+    if m:
+        scope = m.group(1)
+    return kind, name, scope
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    cur: BaseException | None = exc
+    while cur is not None and cur not in seen:
+        seen.append(cur)
+        inner = getattr(cur, "inner_exception", None) or getattr(cur, "exc_value", None)
+        cur = inner if isinstance(inner, BaseException) else (cur.__cause__ or cur.__context__)
+    return seen
+
+
+def _host(text: str) -> str | None:
+    m = re.search(r"host='([^']+)'", text) or re.search(r"https?://([^/\s:'\"]+)", text)
+    return m.group(1) if m else None
+
+
+def _is_tls(exc: BaseException) -> bool:
+    import ssl
+
+    for e in _chain(exc):
+        if isinstance(e, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(e) or "SSLError" in type(e).__name__:
+            return True
+    return False
+
+
+def http_error(status: int, url: str, method: str = "GET", code: str | None = None, detail: str | None = None,
+               retry_after: str | None = None) -> AzureError:
+    kind, name, scope = describe_resource(url)
+    detail = f": {detail}" if detail else ""
+    if status == 401:
+        return AzureError(f"Azure rejected the sign-in for {kind} '{name}' (401){detail}",
+                          "sign in again with `az login` (or check AZURE_CLIENT_ID/AZURE_CLIENT_SECRET)",
+                          status=status, code=code)
+    if status == 403:
+        return AzureError(
+            f"access denied to {kind} '{name}' (403{', ' + code if code else ''})",
+            f"ask for the Reader role (or 'Container Apps Reader') on scope {scope}; "
+            "check the subscription with --subscription",
+            status=status, code=code)
+    if status == 404:
+        flag = {"resource group": "-g/--resource-group", "Container Apps environment": "--environment",
+                "container app": "--relay-app/--node-app", "subscription": "--subscription"}.get(kind, "the name")
+        return AzureError(f"{kind} '{name}' not found{detail}",
+                          f"check {flag} and the subscription; list what exists with `az resource list -g <group>`",
+                          status=status, code=code)
+    if status == 429:
+        wait = f" (the server asked to wait {retry_after} s)" if retry_after else ""
+        return AzureError(f"Azure throttled requests to {kind} '{name}' (429) and retries did not help{wait}",
+                          "wait a minute and try again; other tools in the same subscription share the quota",
+                          status=status, code=code)
+    if status >= 500:
+        return AzureError(f"Azure answered {status} for {method} {kind} '{name}' after retries{detail}",
+                          "a service-side problem: try again shortly and check https://azure.status.microsoft",
+                          status=status, code=code)
+    return AzureError(f"Azure answered {status} for {method} {kind} '{name}'{detail}",
+                      "run again with --debug to see the request and response", status=status, code=code)
+
+
+def map_exception(exc: BaseException) -> LoomError | None:
+    try:
+        from azure.core import exceptions as ce
+    except ImportError:  # pragma: no cover
+        ce = None  # type: ignore[assignment]
+    name = type(exc).__name__
+    text = str(exc)
+
+    if name == "CredentialUnavailableError" or (ce and isinstance(exc, ce.ClientAuthenticationError)
+                                                  and getattr(exc, "status_code", None) is None):
+        first = text.strip().splitlines()[0] if text.strip() else name
+        if _is_tls(exc):
+            return NetworkError(f"TLS verification failed while signing in: {first[:200]}",
+                                "if a proxy or private cloud uses its own CA, set REQUESTS_CA_BUNDLE to its PEM file")
+        return AuthError(
+            "not signed in to Azure: no credential could get a token",
+            "run `az login`, or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for a service "
+            "principal, or run where a managed or workload identity is available")
+
+    if ce is not None and isinstance(exc, ce.HttpResponseError) and getattr(exc, "status_code", None):
+        resp = getattr(exc, "response", None)
+        url = str(getattr(getattr(resp, "request", None), "url", "") or "")
+        method = str(getattr(getattr(resp, "request", None), "method", "GET") or "GET")
+        retry_after = resp.headers.get("Retry-After") if resp is not None and hasattr(resp, "headers") else None
+        err = getattr(exc, "error", None)
+        code = getattr(err, "code", None)
+        message = getattr(err, "message", None)
+        if isinstance(exc, ce.ClientAuthenticationError) and not url:
+            return AuthError("Azure rejected the sign-in", "sign in again with `az login`")
+        return http_error(int(exc.status_code), url, method, code, (message or "").strip()[:200] or None, retry_after)
+
+    if ce is not None and isinstance(exc, ce.DecodeError):
+        return AzureError("Azure returned a response that is not valid JSON",
+                          "a proxy or endpoint may be answering instead of Azure; check LOOMCTL_ARM_ENDPOINT, "
+                          "or run with --debug")
+
+    if _is_tls(exc):
+        host = _host(text)
+        return NetworkError(f"TLS verification failed for {host or 'the Azure endpoint'}",
+                            "if a proxy or private cloud uses its own CA, set REQUESTS_CA_BUNDLE to its PEM file")
+
+    if ce is not None and isinstance(exc, (ce.ServiceResponseError, ce.ServiceResponseTimeoutError)) or \
+            isinstance(exc, TimeoutError) or "timed out" in text.lower():
+        host = _host(text)
+        return NetworkError(f"no answer from {host or 'the Azure endpoint'} in time",
+                            "check the network or proxy; raise the limit with LOOMCTL_HTTP_TIMEOUT=SECONDS")
+
+    if ce is not None and isinstance(exc, ce.ServiceRequestError) or isinstance(exc, OSError):
+        host = _host(text)
+        return NetworkError(f"cannot connect to {host or 'the Azure endpoint'}: {text.splitlines()[0][:160]}",
+                            "check the network, proxy and DNS; for private clouds check LOOMCTL_ARM_ENDPOINT")
+
+    if ce is not None and isinstance(exc, ce.AzureError):
+        return AzureError(f"Azure error: {text.splitlines()[0][:200] if text else name}",
+                          "run again with --debug for details")
+    return None
+
+
+__all__ = ["map_exception", "http_error", "describe_resource", "ExitCode"]

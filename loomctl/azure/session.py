@@ -1,0 +1,105 @@
+"""Credential and Azure SDK clients for one command, built lazily from the resolved settings.
+
+Every Azure SDK import lives inside a function here so that importing loomctl stays cheap.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING, Any
+
+from loomctl.clouds import is_public_authority
+from loomctl.errors import ConfigError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from loomctl.settings import Settings
+
+
+def http_timeout() -> float:
+    try:
+        return float(os.environ.get("LOOMCTL_HTTP_TIMEOUT", "30"))
+    except ValueError:
+        return 30.0
+
+
+def client_kwargs() -> dict[str, Any]:
+    """Transport settings shared by every client: bounded retries (429/5xx honour Retry-After) and timeouts."""
+    kwargs: dict[str, Any] = {
+        "retry_total": int(os.environ.get("LOOMCTL_RETRIES", "3")),
+        "retry_backoff_factor": float(os.environ.get("LOOMCTL_RETRY_BACKOFF", "0.8")),
+        "retry_backoff_max": 20,
+        "connection_timeout": min(10.0, http_timeout()),
+        "read_timeout": http_timeout(),
+    }
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE")
+    if bundle:
+        kwargs["connection_verify"] = bundle
+    return kwargs
+
+
+class AzureSession:
+    def __init__(self, settings: "Settings"):
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._credential: Any = None
+        self._clients: dict[str, Any] = {}
+
+    # -- credential ------------------------------------------------------------------------------------------
+    @property
+    def credential(self) -> Any:
+        with self._lock:
+            if self._credential is None:
+                from azure.identity import DefaultAzureCredential
+
+                authority = self.settings.authority_host
+                if not authority.startswith("https://"):
+                    raise ConfigError(f"the sign-in authority '{authority}' is not an https URL",
+                                      "set AZURE_AUTHORITY_HOST (or authority_host) to an https:// URL")
+                kwargs: dict[str, Any] = {"authority": authority, "exclude_interactive_browser_credential": True}
+                kwargs.update({k: v for k, v in client_kwargs().items() if k in ("connection_verify",)})
+                if not is_public_authority(authority):
+                    # MSAL would otherwise ask login.microsoftonline.com about this authority
+                    kwargs["disable_instance_discovery"] = True
+                self._credential = DefaultAzureCredential(**kwargs)
+            return self._credential
+
+    def token(self, scope: str | None = None) -> Any:
+        return self.credential.get_token(scope or self.settings.arm_scope)
+
+    # -- clients ---------------------------------------------------------------------------------------------
+    def _require_subscription(self) -> str:
+        self.settings.require("subscription")
+        return str(self.settings.subscription)
+
+    def containerapps(self) -> Any:
+        with self._lock:
+            if "app" not in self._clients:
+                from azure.mgmt.appcontainers import ContainerAppsAPIClient
+
+                self._clients["app"] = ContainerAppsAPIClient(
+                    credential=self._credential_unlocked(), subscription_id=self._require_subscription(),
+                    base_url=self.settings.arm_endpoint, credential_scopes=[self.settings.arm_scope],
+                    **client_kwargs())
+            return self._clients["app"]
+
+    def _credential_unlocked(self) -> Any:
+        self._lock.release()
+        try:
+            return self.credential
+        finally:
+            self._lock.acquire()
+
+    def arm_get(self, path: str, api_version: str) -> dict[str, Any]:
+        """GET an ARM path through the management pipeline (auth, retries, TLS). Raises HttpResponseError."""
+        from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+        from azure.core.rest import HttpRequest
+
+        client = self.containerapps()
+        request = HttpRequest("GET", f"{self.settings.arm_endpoint}{path}", params={"api-version": api_version})
+        response = client._client.send_request(request)  # the SDK's own pipeline
+        if response.status_code == 404:
+            raise ResourceNotFoundError(response=response)
+        if response.status_code >= 400:
+            raise HttpResponseError(response=response)
+        return response.json()

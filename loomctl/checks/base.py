@@ -1,0 +1,107 @@
+"""What a check is and what it returns.
+
+A check is a plain function that receives everything it needs as keyword arguments (named in `needs`) and
+returns an `Outcome`. It never reads shared state filled by other checks: ordering is expressed with `after`
+(codes that must pass first) and data with `needs` (inputs the runner computes once and hands in).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+DOCS_URL = "https://github.com/loomdb/loomctl/blob/main/docs/checks.md"
+
+
+class Status(str, enum.Enum):
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    message: str
+    hint: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def passed(message: str, **details: Any) -> Outcome:
+    return Outcome(Status.PASS, message, None, details)
+
+
+def warned(message: str, hint: str | None = None, **details: Any) -> Outcome:
+    return Outcome(Status.WARN, message, hint, details)
+
+
+def failed(message: str, hint: str | None = None, **details: Any) -> Outcome:
+    return Outcome(Status.FAIL, message, hint, details)
+
+
+def skipped(message: str, **details: Any) -> Outcome:
+    return Outcome(Status.SKIP, message, None, details)
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """A check in the catalogue.
+
+    per_app: the check runs once for each LoomDB app (relay and node); it then receives `app` (an AppRef) and
+    its results carry the app name as `resource`. `after` names codes that must pass (or warn) first; for a
+    per-app check, a per-app prerequisite is the instance for the same app.
+    """
+
+    code: str
+    category: str
+    title: str
+    explanation: str  # what a failure means
+    fix: str  # how to fix it
+    run: Callable[..., Outcome]
+    needs: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+    per_app: bool = False
+    timeout: float = 30.0
+
+    @property
+    def anchor(self) -> str:
+        return f"{DOCS_URL}#{self.code.lower()}"
+
+
+@dataclass(frozen=True)
+class AppRef:
+    role: str  # "relay" or "node"
+    name: str
+
+
+@dataclass
+class CheckResult:
+    code: str
+    category: str
+    title: str
+    status: Status
+    message: str
+    hint: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    resource: str | None = None
+    duration_ms: int = 0
+
+    @property
+    def key(self) -> tuple[str, str | None]:
+        return (self.code, self.resource)
+
+    def to_json(self) -> dict[str, Any]:
+        from loomctl.output import to_jsonable
+
+        return {
+            "code": self.code,
+            "title": self.title,
+            "status": self.status.value,
+            "message": self.message,
+            "hint": self.hint,
+            "details": to_jsonable(self.details),
+            "resource": self.resource,
+            "duration_ms": self.duration_ms,
+        }

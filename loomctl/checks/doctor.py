@@ -1,0 +1,70 @@
+"""Assemble a doctor run: select checks, build inputs, run, and apply suppressions (no rendering here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+from loomctl.checks.base import CheckResult, CheckSpec, Status
+from loomctl.checks.registry import CATEGORIES, all_checks, resolve_category
+from loomctl.checks.runner import Instance, expand, run_checks
+from loomctl.errors import UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from loomctl.context import LoomContext
+
+
+@dataclass(frozen=True)
+class Selection:
+    categories: list[str]
+    ignore: set[str]
+    suppress: list[tuple[str, str | None]]
+
+
+def parse_suppressions(values: list[str]) -> list[tuple[str, str | None]]:
+    out = []
+    for v in values:
+        code, _, resource = v.partition("=")
+        out.append((code.strip().upper(), resource.strip() or None))
+    return out
+
+
+def select(specs: list[CheckSpec], ignore: set[str]) -> list[CheckSpec]:
+    known = {s.code for s in all_checks()}
+    unknown = sorted(c for c in ignore if c not in known)
+    if unknown:
+        raise UsageError(f"unknown check code {', '.join(unknown)} in --ignore",
+                         "`loomctl checks list` shows every code")
+    return [s for s in specs if s.code not in ignore]
+
+
+def suppressed(result: CheckResult, rules: list[tuple[str, str | None]]) -> bool:
+    return any(result.code == code and (res is None or res == result.resource) for code, res in rules)
+
+
+def plan(loom: "LoomContext", categories: tuple[str, ...], ignore: tuple[str, ...]) -> tuple[list[Instance], Selection]:
+    from loomctl.checks.providers import app_refs
+
+    cats = [resolve_category(c) for c in categories] if categories else [n for n, _ in CATEGORIES]
+    sel = Selection(cats, {c.strip().upper() for c in ignore},
+                    parse_suppressions(loom.settings.get("suppress") or []))
+    specs = select(all_checks(cats), sel.ignore)
+    return expand(specs, app_refs(loom)), sel
+
+
+def run(loom: "LoomContext", instances: list[Instance], sel: Selection,
+        on_result: Callable[[CheckResult], None]) -> list[CheckResult]:
+    from loomctl.checks.providers import build_inputs
+
+    modules = [m for n, m in CATEGORIES if n in sel.categories]
+    inputs = build_inputs(loom, modules)
+
+    def observe(result: CheckResult) -> None:
+        if suppressed(result, sel.suppress) and result.status in (Status.WARN, Status.FAIL):
+            result.details["suppressed_status"] = result.status.value
+            result.status = Status.SKIP
+            result.message = f"suppressed by profile ({result.message})"
+            result.hint = None
+        on_result(result)
+
+    return run_checks(instances, inputs, observe)

@@ -1,0 +1,44 @@
+"""The check catalogue: categories in display order, each a module with a `CHECKS` list.
+
+Modules are imported only when doctor or `checks list` runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from loomctl.checks.base import CheckSpec
+
+# (category name, module). Later issues add categories here.
+CATEGORIES: list[tuple[str, str]] = [
+    ("Azure access and apps", "loomctl.checks.azure_access"),
+]
+
+
+def category_names() -> list[str]:
+    return [name for name, _ in CATEGORIES]
+
+
+def all_checks(categories: list[str] | None = None) -> list[CheckSpec]:
+    wanted = {c.lower() for c in categories} if categories else None
+    specs: list[CheckSpec] = []
+    for name, module in CATEGORIES:
+        if wanted is not None and name.lower() not in wanted:
+            continue
+        specs.extend(importlib.import_module(module).CHECKS)
+    return specs
+
+
+def resolve_category(value: str) -> str:
+    """Accept a category by name, case-insensitively, or by a unique prefix/slug ("azure", "dns")."""
+    from loomctl.errors import UsageError
+
+    v = value.strip().lower()
+    names = category_names()
+    for n in names:
+        if n.lower() == v:
+            return n
+    slug = [n for n in names if n.lower().replace(" ", "-").startswith(v) or n.lower().startswith(v)]
+    if len(slug) == 1:
+        return slug[0]
+    raise UsageError(f"unknown check category '{value}'", f"categories: {', '.join(names)}")

@@ -1,0 +1,74 @@
+"""The `loomctl` entry point: the command tree and the one place that turns errors into exit codes."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from loomctl import __version__
+from loomctl.errors import ExitCode, as_loom_error
+from loomctl.lazy import LazyGroup
+
+# name -> ("module:attr", short help). Each command module is imported only when it runs.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "status": ("loomctl.commands.status:status", "Show the environment, apps, revisions, replicas and ingress."),
+    "doctor": ("loomctl.commands.doctor:doctor", "Run every check and say what is wrong and how to fix it."),
+    "checks": ("loomctl.commands.checks:checks", "List the checks loomctl knows (codes, meaning, fixes)."),
+    "config": ("loomctl.commands.config:config", "Manage profiles: init, show, use, set."),
+    "completion": ("loomctl.commands.completion:completion", "Print a shell completion script (bash, zsh, fish)."),
+}
+
+
+def _debug_requested(ctx: click.Context) -> bool:
+    obj = ctx.find_root().obj
+    return bool(getattr(obj, "debug", False)) or "--debug" in sys.argv[1:]
+
+
+def report(exc: BaseException) -> int:
+    """Print one line and a hint for an error; return the exit code."""
+    from loomctl import ui
+
+    err = as_loom_error(exc)
+    ui.error(err.message, err.hint)
+    return int(err.exit_code)
+
+
+def report_text(exc: BaseException) -> tuple[str, str | None]:
+    err = as_loom_error(exc)
+    return err.message, err.hint
+
+
+class RootGroup(LazyGroup):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            from loomctl import ui
+
+            ui.error("interrupted", None)
+            ctx.exit(int(ExitCode.INTERRUPTED))
+        except Exception as exc:  # the one place errors become exit codes
+            debug = _debug_requested(ctx)
+            if debug:
+                import traceback
+
+                traceback.print_exc()
+            ctx.exit(report(exc))
+
+
+@click.group(cls=RootGroup, lazy_subcommands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="loomctl")
+def cli() -> None:
+    """Operate and troubleshoot LoomDB on Azure Container Apps.
+
+    Exit codes: 0 all well, 1 problems found, 2 usage or configuration error,
+    3 Azure, authentication or network error.
+    """
+
+
+def main() -> None:
+    cli(prog_name="loomctl")

@@ -1,0 +1,124 @@
+"""loomctl config init | show | use | set"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from loomctl.context import LoomContext, pass_loom
+from loomctl.options import local_options
+
+
+@click.group()
+def config() -> None:
+    """Manage profiles in the config file ($LOOMCTL_CONFIG or ~/.config/loomctl/config.toml).
+
+    Precedence: command-line flag > environment variable > profile > default.
+    """
+
+
+def _keys_help() -> str:
+    from loomctl.config import KEYS
+
+    return ", ".join(KEYS)
+
+
+@config.command("init")
+@click.option("--profile", "name", default="default", show_default=True, metavar="NAME", help="Profile to create.")
+@click.option("--subscription", metavar="ID", help="Azure subscription id.")
+@click.option("-g", "--resource-group", metavar="NAME", help="Resource group of the deployment.")
+@click.option("--environment", metavar="NAME", help="Container Apps environment.")
+@click.option("--force", is_flag=True, help="Replace an existing profile of that name.")
+@click.option("--debug", is_flag=True, hidden=True)
+def init(name: str, subscription: str | None, resource_group: str | None, environment: str | None, force: bool,
+         debug: bool) -> None:
+    """Create a profile and make it the current one."""
+    from loomctl import config as cfgmod
+    from loomctl import ui
+    from loomctl.errors import ConfigError
+
+    cfgmod.validate_profile_name(name)
+    cfg = cfgmod.load()
+    if name in cfg.profiles and not force:
+        raise ConfigError(f"profile '{name}' already exists in {cfg.path}",
+                          "use `loomctl config set KEY VALUE --profile NAME`, or --force to replace it")
+    values = {"subscription": subscription, "resource_group": resource_group, "environment": environment}
+    cfg.profiles[name] = {k: v for k, v in values.items() if v}
+    cfg.current = name
+    cfgmod.save(cfg)
+    ui.info(f"created profile '{name}' in {cfg.path} and made it current")
+
+
+@config.command("show")
+@local_options
+@pass_loom
+def show(loom: LoomContext) -> None:
+    """Show the effective settings and where each value comes from."""
+    s = loom.settings
+    rows = [{"key": k, "value": v, "source": s.sources.get(k, "")} for k, v in sorted(s.values.items())]
+    doc = {"config_file": str(s.config_path), "profile": s.profile, "settings": rows}
+
+    def table(d: dict[str, Any]) -> Any:
+        from rich.table import Table
+
+        t = Table(title=f"profile: {d['profile'] or '(none)'} — {d['config_file']}", title_justify="left",
+                  header_style="bold")
+        for c in ("Key", "Value", "Source"):
+            t.add_column(c, overflow="fold")
+        for r in d["settings"]:
+            v = r["value"]
+            t.add_row(r["key"], ", ".join(v) if isinstance(v, list) else str(v), r["source"])
+        return t
+
+    loom.output.emit(doc, table=table)
+
+
+@config.command("use")
+@click.argument("name")
+@click.option("--debug", is_flag=True, hidden=True)
+def use(name: str, debug: bool) -> None:
+    """Make profile NAME the current one."""
+    from loomctl import config as cfgmod
+    from loomctl import ui
+
+    cfg = cfgmod.load()
+    cfg.profile(name)
+    cfg.current = name
+    cfgmod.save(cfg)
+    ui.info(f"current profile is now '{name}'")
+
+
+@config.command("set")
+@click.argument("key")
+@click.argument("value")
+@click.option("--profile", "name", metavar="NAME", envvar="LOOMCTL_PROFILE", help="Profile to change (default: current).")
+@click.option("--debug", is_flag=True, hidden=True)
+def set_(key: str, value: str, name: str | None, debug: bool) -> None:
+    """Set KEY to VALUE in a profile (lists: comma-separated).
+
+    Keys: subscription, resource_group, environment, relay_app, node_app, cloud, arm_endpoint, logs_endpoint,
+    authority_host, workspace_id, azure, peers, relay_host, node_host, dns_servers, suppress.
+    """
+    from loomctl import config as cfgmod
+    from loomctl import ui
+    from loomctl.errors import ConfigError
+
+    cfg = cfgmod.load()
+    name = name or cfg.current or "default"
+    cfgmod.validate_profile_name(name)
+    coerced = cfgmod.coerce(key, value, "the command line")
+    if key == "cloud":
+        from loomctl.clouds import CLOUDS
+
+        if coerced not in CLOUDS:
+            raise ConfigError(f"unknown cloud '{coerced}'", f"use one of {', '.join(CLOUDS)}")
+    cfg.profiles.setdefault(name, {})[key] = coerced
+    if cfg.current is None:
+        cfg.current = name
+    cfgmod.save(cfg)
+    shown = "(set)" if "secret" in key else coerced
+    ui.info(f"set {key} = {shown} in profile '{name}'")
+
+
+set_.name = "set"

@@ -1,0 +1,52 @@
+"""loomctl doctor"""
+
+from __future__ import annotations
+
+import click
+
+from loomctl.context import LoomContext, pass_loom
+from loomctl.errors import ProblemsFound
+from loomctl.options import common_options
+
+
+@click.command()
+@click.option("--category", "categories", multiple=True, metavar="NAME",
+              help="Only this category (repeatable), e.g. 'azure', 'dns', 'LoomMesh'.")
+@click.option("--ignore", "ignore", multiple=True, metavar="CODE", help="Skip the check with this code (repeatable).")
+@click.option("--fail-on-warn", is_flag=True, help="Exit 1 on warnings too.")
+@click.option("--short", is_flag=True, help="Show only warnings and failures.")
+@common_options
+@pass_loom
+def doctor(loom: LoomContext, categories: tuple[str, ...], ignore: tuple[str, ...], fail_on_warn: bool,
+           short: bool) -> None:
+    """Run every check and say what is wrong and how to fix it.
+
+    Results stream as they finish. Exit 0 when nothing failed, 1 when a check failed
+    (or warned, with --fail-on-warn).
+
+    \b
+    Examples:
+      loomctl doctor
+      loomctl doctor --category azure --short
+      loomctl doctor -o json --ignore LOOM108
+    """
+    from loomctl.checks import doctor as doc
+    from loomctl.checks.render import CollectingRenderer, TableRenderer, as_document, is_success
+
+    instances, sel = doc.plan(loom, categories, ignore)
+    out = loom.output
+    if out.is_table and not out.query:
+        renderer: TableRenderer | CollectingRenderer = TableRenderer([i.key for i in instances], short=short,
+                                                                     fail_on_warn=fail_on_warn)
+        results = doc.run(loom, instances, sel, renderer)
+        renderer.finish()
+    else:
+        collector = CollectingRenderer()
+        results = doc.run(loom, instances, sel, collector)
+        document = as_document(results, fail_on_warn)
+        if short:
+            for cat in document["categories"]:
+                cat["checks"] = [c for c in cat["checks"] if c["status"] in ("warn", "fail")]
+        out.emit(document)
+    if not is_success(results, fail_on_warn):
+        raise ProblemsFound("doctor found problems", None)

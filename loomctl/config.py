@@ -1,0 +1,198 @@
+"""Profiles in a TOML file: where it lives, what keys it may hold, reading and writing it.
+
+File layout::
+
+    current = "prod"
+
+    [profiles.prod]
+    subscription = "..."
+    resource_group = "rg-loom"
+    environment = "loom-env"
+
+Location: ``$LOOMCTL_CONFIG`` or ``$XDG_CONFIG_HOME/loomctl/config.toml`` (``~/.config/loomctl/config.toml``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from loomctl.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    kind: type  # str, int, float, bool or list (of str)
+    help: str
+    env: str | None = None
+    default: Any = None
+
+
+# Every key a profile may hold. Other modules document their keys here so that `config set` validates them.
+KEYS: dict[str, Key] = {
+    k.name: k
+    for k in [
+        Key("subscription", str, "Azure subscription id", "AZURE_SUBSCRIPTION_ID"),
+        Key("resource_group", str, "resource group of the deployment", "LOOMCTL_RESOURCE_GROUP"),
+        Key("environment", str, "Container Apps managed environment name", "LOOMCTL_ENVIRONMENT"),
+        Key("relay_app", str, "name of the LoomMesh relay app", "LOOMCTL_RELAY_APP", "gun-relay"),
+        Key("node_app", str, "name of the application app", "LOOMCTL_NODE_APP", "loom-node"),
+        Key("cloud", str, "AzureCloud, AzureUSGovernment or AzureChinaCloud", "LOOMCTL_CLOUD", "AzureCloud"),
+        Key("arm_endpoint", str, "custom Azure Resource Manager endpoint (Azure Stack Hub, private clouds)",
+            "LOOMCTL_ARM_ENDPOINT"),
+        Key("logs_endpoint", str, "custom Log Analytics query endpoint", "LOOMCTL_LOGS_ENDPOINT"),
+        Key("authority_host", str, "custom sign-in authority (https URL)", "AZURE_AUTHORITY_HOST"),
+        Key("workspace_id", str, "Log Analytics workspace (customer) id; default: from the environment",
+            "LOOMCTL_WORKSPACE_ID"),
+        Key("azure", bool, "false for a profile with no Azure deployment (the local sandbox)", None, True),
+        Key("peers", list, "LoomMesh peer URLs to probe instead of discovering them", "LOOMCTL_PEERS"),
+        Key("relay_host", str, "LoomMesh relay host override", "GUN_RELAY_HOST"),
+        Key("node_host", str, "LoomMesh node host override", "LOOM_NODE_HOST"),
+        Key("dns_servers", list, "DNS servers HOST[:PORT] to query instead of the system resolver",
+            "LOOMCTL_DNS_SERVERS"),
+        Key("suppress", list, "doctor findings to silence, as CODE or CODE=resource", None),
+    ]
+}
+
+_PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+
+
+def config_path(environ: dict[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    if env.get("LOOMCTL_CONFIG"):
+        return Path(env["LOOMCTL_CONFIG"]).expanduser()
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "loomctl" / "config.toml"
+
+
+@dataclass
+class ConfigFile:
+    path: Path
+    current: str | None = None
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def profile(self, name: str) -> dict[str, Any]:
+        if name not in self.profiles:
+            known = ", ".join(sorted(self.profiles)) or "none"
+            raise ConfigError(
+                f"profile '{name}' is not in {self.path}",
+                f"known profiles: {known}; create one with `loomctl config init --profile {name}`",
+            )
+        return self.profiles[name]
+
+
+def validate_profile_name(name: str) -> str:
+    if not _PROFILE_NAME.match(name):
+        raise ConfigError(f"'{name}' is not a valid profile name",
+                          "use letters, digits, '-', '_' and '.', starting with a letter or digit")
+    return name
+
+
+def coerce(key: str, value: Any, where: str) -> Any:
+    """Check one key's value against its declared type; strings from the command line are converted."""
+    if key not in KEYS:
+        raise ConfigError(f"unknown key '{key}' in {where}", f"known keys: {', '.join(sorted(KEYS))}")
+    kind = KEYS[key].kind
+    if isinstance(value, str) and kind is not str:
+        text = value.strip()
+        if kind is bool:
+            if text.lower() in ("true", "yes", "1", "on"):
+                return True
+            if text.lower() in ("false", "no", "0", "off"):
+                return False
+        elif kind is int:
+            try:
+                return int(text)
+            except ValueError:
+                pass
+        elif kind is float:
+            try:
+                return float(text)
+            except ValueError:
+                pass
+        elif kind is list:
+            return [part.strip() for part in text.split(",") if part.strip()]
+        raise ConfigError(f"key '{key}' in {where} must be a {kind.__name__}, not '{value}'",
+                          f"{key}: {KEYS[key].help}")
+    if kind is list and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        return value
+    raise ConfigError(f"key '{key}' in {where} must be a {kind.__name__}", f"{key}: {KEYS[key].help}")
+
+
+def load(path: Path | None = None) -> ConfigFile:
+    """Read the config file; a missing file is an empty configuration."""
+    path = path or config_path()
+    if not path.exists():
+        return ConfigFile(path)
+    try:
+        import tomllib  # type: ignore[import-not-found]
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}", "check the file's permissions, or point LOOMCTL_CONFIG elsewhere")
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}", "fix the file, or move it away and run `loomctl config init`")
+    cfg = ConfigFile(path)
+    for top, value in data.items():
+        if top == "current":
+            if not isinstance(value, str):
+                raise ConfigError(f"'current' in {path} must be a string", "set it with `loomctl config use NAME`")
+            cfg.current = value
+        elif top == "profiles":
+            if not isinstance(value, dict):
+                raise ConfigError(f"'profiles' in {path} must be a table", "write profiles as [profiles.NAME]")
+            for name, keys in value.items():
+                if not isinstance(keys, dict):
+                    raise ConfigError(f"profile '{name}' in {path} must be a table", f"write it as [profiles.{name}]")
+                cfg.profiles[name] = {k: coerce(k, v, f"{path} [profiles.{name}]") for k, v in keys.items()}
+        else:
+            raise ConfigError(f"unknown key '{top}' in {path}", "the file holds only 'current' and [profiles.NAME] tables")
+    return cfg
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    text = str(value)
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    escaped = "".join(c if c >= " " and c != "\x7f" else f"\\u{ord(c):04x}" for c in escaped)
+    return f'"{escaped}"'
+
+
+def dumps(cfg: ConfigFile) -> str:
+    lines: list[str] = []
+    if cfg.current:
+        lines.append(f"current = {_toml_value(cfg.current)}")
+    for name in sorted(cfg.profiles):
+        lines.append("")
+        lines.append(f'[profiles."{name}"]')
+        for key in sorted(cfg.profiles[name]):
+            lines.append(f"{key} = {_toml_value(cfg.profiles[name][key])}")
+    return "\n".join(lines) + "\n"
+
+
+def save(cfg: ConfigFile) -> None:
+    """Write atomically: a temporary file in the same folder, then a rename (never a half-written file)."""
+    cfg.path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cfg.path.with_name(cfg.path.name + ".tmp")
+    try:
+        tmp.write_text(dumps(cfg), encoding="utf-8")
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, cfg.path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ConfigError(f"cannot write {cfg.path}: {exc}", "check the folder's permissions, or set LOOMCTL_CONFIG")

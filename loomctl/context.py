@@ -1,0 +1,57 @@
+"""The typed object every command receives instead of a raw `ctx.obj`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from loomctl.output import Format, Output, default_format
+
+if TYPE_CHECKING:  # pragma: no cover
+    from loomctl.azure.session import AzureSession
+    from loomctl.settings import Settings
+
+
+@dataclass
+class LoomContext:
+    output_format: Format | None = None
+    query: str | None = None
+    debug: bool = False
+    profile: str | None = None
+    flags: dict[str, Any] = field(default_factory=dict)
+    _settings: "Settings | None" = None
+    _azure: "AzureSession | None" = None
+
+    @property
+    def output(self) -> Output:
+        return Output(self.output_format or default_format(), self.query)
+
+    @property
+    def settings(self) -> "Settings":
+        if self._settings is None:
+            from loomctl.settings import resolve
+
+            self._settings = resolve(self.flags, self.profile)
+        return self._settings
+
+    @property
+    def azure(self) -> "AzureSession":
+        """The Azure session (credential and clients), built on first use."""
+        if self._azure is None:
+            from loomctl.azure.session import AzureSession
+
+            self._azure = AzureSession(self.settings)
+        return self._azure
+
+
+def get_context(ctx: click.Context | None = None) -> LoomContext:
+    ctx = ctx or click.get_current_context()
+    root = ctx.find_root()
+    if not isinstance(root.obj, LoomContext):
+        root.obj = LoomContext()
+    return root.obj
+
+
+pass_loom = click.make_pass_decorator(LoomContext, ensure=True)

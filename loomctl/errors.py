@@ -1,0 +1,91 @@
+"""Exit codes and the error types every command raises.
+
+One place (``loomctl.cli.main``) catches these and turns them into a one-line message, a hint and an exit
+status. Nothing else prints tracebacks or calls ``sys.exit`` with a number of its own.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """Documented exit statuses (README, "Exit codes")."""
+
+    OK = 0
+    PROBLEMS = 1  # a check failed / problems were found
+    USAGE = 2  # bad usage or configuration
+    AZURE = 3  # Azure, authentication or network error that stopped the command
+    INTERRUPTED = 130
+
+
+class LoomError(Exception):
+    """An error with a one-line message, a hint and an exit code."""
+
+    exit_code: ExitCode = ExitCode.AZURE
+
+    def __init__(self, message: str, hint: str | None = None, *, exit_code: ExitCode | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+    def __str__(self) -> str:  # pragma: no cover - trivial
+        return self.message
+
+
+class UsageError(LoomError):
+    """Bad input on the command line."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(LoomError):
+    """A configuration file or value that cannot be used."""
+
+    exit_code = ExitCode.USAGE
+
+
+class AzureError(LoomError):
+    """Azure answered with an error (HTTP status known)."""
+
+    exit_code = ExitCode.AZURE
+
+    def __init__(self, message: str, hint: str | None = None, *, status: int | None = None, code: str | None = None):
+        super().__init__(message, hint)
+        self.status = status
+        self.code = code
+
+
+class AuthError(LoomError):
+    """No credential could sign in."""
+
+    exit_code = ExitCode.AZURE
+
+
+class NetworkError(LoomError):
+    """A connection, TLS or timeout failure."""
+
+    exit_code = ExitCode.AZURE
+
+
+class ProblemsFound(LoomError):
+    """The command ran and found problems (exit 1). Output has already been printed."""
+
+    exit_code = ExitCode.PROBLEMS
+
+
+def as_loom_error(exc: BaseException) -> LoomError:
+    """Any exception as a LoomError with a hint: Azure SDK, network and TLS errors get specific advice."""
+    if isinstance(exc, LoomError):
+        return exc
+    root = type(exc).__module__.split(".")[0]
+    if root in ("azure", "msal", "requests", "urllib3", "ssl", "socket") or isinstance(exc, (OSError, TimeoutError)):
+        from loomctl.azure.errors import map_exception
+
+        mapped = map_exception(exc)
+        if mapped is not None:
+            return mapped
+    return LoomError(f"unexpected error: {type(exc).__name__}: {exc}",
+                     "run again with --debug for the traceback, and report it", exit_code=ExitCode.AZURE)

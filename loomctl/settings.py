@@ -1,0 +1,117 @@
+"""Resolved settings: flag > environment > profile > default, in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from loomctl import config as cfgmod
+from loomctl.clouds import CLOUDS, Cloud
+from loomctl.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Settings:
+    profile: str | None
+    config_path: Path
+    values: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)  # key -> "flag" | "env VAR" | "profile NAME" | "default"
+
+    def get(self, key: str) -> Any:
+        return self.values.get(key)
+
+    @property
+    def subscription(self) -> str | None:
+        return self.values.get("subscription")
+
+    @property
+    def resource_group(self) -> str | None:
+        return self.values.get("resource_group")
+
+    @property
+    def environment(self) -> str | None:
+        return self.values.get("environment")
+
+    @property
+    def relay_app(self) -> str:
+        return self.values.get("relay_app") or "gun-relay"
+
+    @property
+    def node_app(self) -> str:
+        return self.values.get("node_app") or "loom-node"
+
+    @property
+    def azure_enabled(self) -> bool:
+        return self.values.get("azure", True) is not False
+
+    @property
+    def cloud(self) -> Cloud:
+        name = self.values.get("cloud") or "AzureCloud"
+        if name not in CLOUDS:
+            raise ConfigError(f"unknown cloud '{name}' ({self.sources.get('cloud', 'default')})",
+                              f"use one of {', '.join(CLOUDS)}, or set arm_endpoint/logs_endpoint/authority_host")
+        return CLOUDS[name]
+
+    @property
+    def arm_endpoint(self) -> str:
+        return (self.values.get("arm_endpoint") or self.cloud.arm_endpoint).rstrip("/")
+
+    @property
+    def logs_endpoint(self) -> str:
+        return (self.values.get("logs_endpoint") or self.cloud.logs_endpoint).rstrip("/")
+
+    @property
+    def authority_host(self) -> str:
+        return (self.values.get("authority_host") or self.cloud.authority_host).rstrip("/")
+
+    @property
+    def arm_scope(self) -> str:
+        if self.values.get("arm_endpoint"):
+            return self.arm_endpoint + "/.default"
+        return self.cloud.arm_scope
+
+    def require(self, *keys: str) -> None:
+        """Raise a usage error naming the first missing key and every way to set it."""
+        for key in keys:
+            if not self.values.get(key):
+                spec = cfgmod.KEYS[key]
+                flag = "--" + key.replace("_", "-")
+                env = f", env {spec.env}" if spec.env else ""
+                raise ConfigError(
+                    f"no {spec.help} is set",
+                    f"pass {flag}{env}, or `loomctl config set {key} VALUE`",
+                )
+
+
+def resolve(flags: dict[str, Any], profile: str | None = None, environ: dict[str, str] | None = None,
+            path: Path | None = None) -> Settings:
+    """Merge flags, environment, the chosen profile and defaults."""
+    env = os.environ if environ is None else environ
+    path = path or cfgmod.config_path(env)
+    cfg = cfgmod.load(path)
+    profile = profile or env.get("LOOMCTL_PROFILE") or cfg.current
+    prof: dict[str, Any] = {}
+    if profile:
+        if profile in cfg.profiles:
+            prof = cfg.profiles[profile]
+        elif profile != cfg.current or cfg.profiles:
+            cfg.profile(profile)  # raises with the known names
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for key, spec in cfgmod.KEYS.items():
+        if flags.get(key) not in (None, (), []):
+            value = flags[key]
+            values[key] = list(value) if isinstance(value, tuple) else value
+            sources[key] = "flag"
+        elif spec.env and env.get(spec.env):
+            values[key] = cfgmod.coerce(key, env[spec.env], f"environment variable {spec.env}")
+            sources[key] = f"env {spec.env}"
+        elif key in prof:
+            values[key] = prof[key]
+            sources[key] = f"profile {profile}"
+        elif spec.default is not None:
+            values[key] = spec.default
+            sources[key] = "default"
+    return Settings(profile=profile, config_path=path, values=values, sources=sources)

@@ -1,0 +1,67 @@
+"""Messages to stderr and the rich consoles, created lazily so that `--help` never imports rich."""
+
+from __future__ import annotations
+
+import os
+import sys
+from functools import lru_cache
+from typing import Any
+
+import click
+
+
+def color_enabled(stream: Any = None) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    stream = stream or sys.stdout
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def is_terminal(stream: Any = None) -> bool:
+    stream = stream or sys.stdout
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def _style(text: str, **kw: Any) -> str:
+    return click.style(text, **kw) if color_enabled(sys.stderr) else text
+
+
+def error(message: str, hint: str | None = None) -> None:
+    click.echo(_style("error: ", fg="red", bold=True) + message, err=True)
+    if hint:
+        click.echo(_style("hint: ", fg="cyan") + hint, err=True)
+
+
+def warn(message: str) -> None:
+    click.echo(_style("warning: ", fg="yellow") + message, err=True)
+
+
+def info(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@lru_cache(maxsize=None)
+def _console(stderr: bool, stream_id: int) -> Any:
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    tty = is_terminal(stream)
+    width = None if tty else int(os.environ.get("COLUMNS", "120") or 120)
+    return Console(
+        file=stream,
+        stderr=stderr,
+        no_color=not color_enabled(stream),
+        force_terminal=tty or None,
+        width=width,
+        soft_wrap=False,
+        highlight=False,
+        emoji=False,
+    )
+
+
+def console(stderr: bool = False) -> Any:
+    """A rich Console for stdout (data) or stderr (progress). Keyed on the stream so tests get a fresh one."""
+    stream = sys.stderr if stderr else sys.stdout
+    return _console(stderr, id(stream))

@@ -1,0 +1,202 @@
+"""The LoomDB deployment as the local Azure serves it: REST bodies shaped like Microsoft's official examples.
+
+`healthy()` is the reference architecture with its known defects corrected (see the project README):
+relay on internal HTTP ingress (target 8765, allowInsecure true), node on external HTTPS ingress (3000) with
+`GUN_PEERS` pointing at `http://gun-relay.internal.<domain>/gun`, one Azure Files environment storage, every
+secret a Key Vault reference, per-replica data folders. Helpers below change one thing at a time.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+SUB = "8efdecc5-919e-44eb-b179-915dca89ebf9"
+RG = "rg-loom"
+ENV = "loom-env"
+DOMAIN = "happyriver-4f1a2b3c.eastus.azurecontainerapps.io"
+RELAY = "gun-relay"
+NODE = "loom-node"
+IDENTITY = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/loom-id"
+STORAGE_ACCOUNT = "loomstorage01"
+SHARE = "gun-storage"
+WORKSPACE_ID = "d6b2a6f3-5c1e-4e55-9f59-0a1b2c3d4e5f"
+
+
+def _arm(*parts: str) -> str:
+    return f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/" + "/".join(parts)
+
+
+def environment() -> dict[str, Any]:
+    return {
+        "name": ENV,
+        "type": "Microsoft.App/managedEnvironments",
+        "id": _arm("Microsoft.App/managedEnvironments", ENV),
+        "location": "East US",
+        "properties": {
+            "provisioningState": "Succeeded",
+            "defaultDomain": DOMAIN,
+            "staticIp": "20.42.33.145",
+            "eventStreamEndpoint": f"https://eastus.azurecontainerapps.dev/subscriptions/{SUB}/resourceGroups/{RG}"
+                                   f"/managedEnvironments/{ENV}/eventstream",
+            "appLogsConfiguration": {
+                "destination": "log-analytics",
+                "logAnalyticsConfiguration": {"customerId": WORKSPACE_ID},
+            },
+            "zoneRedundant": False,
+            "workloadProfiles": [{"name": "Consumption", "workloadProfileType": "Consumption"}],
+        },
+        "tags": {},
+    }
+
+
+def storage() -> dict[str, Any]:
+    return {
+        "name": SHARE,
+        "type": "Microsoft.App/managedEnvironments/storages",
+        "id": _arm("Microsoft.App/managedEnvironments", ENV, "storages", SHARE),
+        "properties": {"azureFile": {"accessMode": "ReadWrite", "accountName": STORAGE_ACCOUNT, "shareName": SHARE}},
+    }
+
+
+def _app(name: str, ingress: dict[str, Any], container: dict[str, Any], scale: dict[str, Any],
+         secrets: list[dict[str, Any]], revision: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "type": "Microsoft.App/containerApps",
+        "id": _arm("Microsoft.App/containerApps", name),
+        "location": "East US",
+        "identity": {"type": "UserAssigned", "userAssignedIdentities": {
+            IDENTITY: {"clientId": "14adfa4f-eedf-1dc0-ba29-a6d1a69ab3df",
+                       "principalId": "74adfa4f-dedf-8dc0-ca29-b6d1a69ab312"}}},
+        "properties": {
+            "provisioningState": "Succeeded",
+            "runningStatus": "Running",
+            "managedEnvironmentId": _arm("Microsoft.App/managedEnvironments", ENV),
+            "environmentId": _arm("Microsoft.App/managedEnvironments", ENV),
+            "latestRevisionName": revision,
+            "latestReadyRevisionName": revision,
+            "latestRevisionFqdn": f"{revision}.{'internal.' if not ingress['external'] else ''}{DOMAIN}",
+            "configuration": {
+                "activeRevisionsMode": "Single",
+                "ingress": ingress,
+                "secrets": secrets,
+                "maxInactiveRevisions": 10,
+            },
+            "template": {
+                "revisionSuffix": revision.split("--")[-1],
+                "containers": [container],
+                "scale": scale,
+                "volumes": [{"name": "gun-data", "storageType": "AzureFile", "storageName": SHARE}],
+            },
+        },
+    }
+
+
+def relay_app() -> dict[str, Any]:
+    return _app(
+        RELAY,
+        ingress={"external": False, "targetPort": 8765, "transport": "http", "allowInsecure": True,
+                 "fqdn": f"{RELAY}.internal.{DOMAIN}",
+                 "traffic": [{"weight": 100, "latestRevision": True}]},
+        container={"name": RELAY, "image": "myacr.azurecr.io/gun-relay:0.2020.1241",
+                   "resources": {"cpu": 0.5, "memory": "1Gi"},
+                   "env": [{"name": "GUN_PORT", "value": "8765"},
+                           {"name": "GUN_DATA_PATH", "value": "/opt/data/$(CONTAINER_APP_REPLICA_NAME)"}],
+                   "volumeMounts": [{"volumeName": "gun-data", "mountPath": "/opt/data"}]},
+        scale={"minReplicas": 2, "maxReplicas": 5, "rules": [
+            {"name": "http-scaling", "http": {"metadata": {"concurrentRequests": "100"}}}]},
+        secrets=[],
+        revision=f"{RELAY}--r1",
+    )
+
+
+def node_app() -> dict[str, Any]:
+    return _app(
+        NODE,
+        ingress={"external": True, "targetPort": 3000, "transport": "auto", "allowInsecure": False,
+                 "fqdn": f"{NODE}.{DOMAIN}",
+                 "traffic": [{"weight": 100, "latestRevision": True}]},
+        container={"name": NODE, "image": "myacr.azurecr.io/loom:1.4.2",
+                   "resources": {"cpu": 1.0, "memory": "2Gi"},
+                   "env": [{"name": "GUN_ENABLED", "value": "true"},
+                           {"name": "GUN_SERVER_PORT", "value": "8765"},
+                           {"name": "GUN_PEERS", "value": f"http://{RELAY}.internal.{DOMAIN}/gun"},
+                           {"name": "GUN_DATA_PATH", "value": "/mnt/gun-data/$(CONTAINER_APP_REPLICA_NAME)"},
+                           {"name": "GUN_ALLOW_OFFLINE", "value": "true"},
+                           {"name": "OPENAI_API_KEY", "secretRef": "openai-api-key"}],
+                   "volumeMounts": [{"volumeName": "gun-data", "mountPath": "/mnt/gun-data"}]},
+        scale={"minReplicas": 3, "maxReplicas": 20, "rules": [
+            {"name": "cpu-scaling", "custom": {"type": "cpu", "metadata": {"type": "Utilization", "value": "70"}}}]},
+        secrets=[{"name": "openai-api-key", "keyVaultUrl": "https://loom-kv.vault.azure.net/secrets/openai-api-key",
+                  "identity": IDENTITY}],
+        revision=f"{NODE}--n1",
+    )
+
+
+def revision(app: dict[str, Any], name: str, *, active: bool = True, weight: int = 100, replicas: int = 1,
+             health: str = "Healthy", provisioning: str = "Provisioned", running: str = "Running",
+             created: str = "2026-11-20T10:00:00+00:00") -> dict[str, Any]:
+    tmpl = app["properties"]["template"]
+    return {
+        "name": name,
+        "type": "Microsoft.App/containerApps/revisions",
+        "id": app["id"] + "/revisions/" + name,
+        "properties": {
+            "active": active,
+            "createdTime": created,
+            "lastActiveTime": created,
+            "fqdn": f"{name}.{DOMAIN}",
+            "replicas": replicas,
+            "trafficWeight": weight,
+            "healthState": health,
+            "provisioningState": provisioning,
+            "runningState": running,
+            "template": {"containers": copy.deepcopy(tmpl["containers"]), "scale": copy.deepcopy(tmpl["scale"])},
+        },
+    }
+
+
+def replica(app: dict[str, Any], rev: str, index: int, *, running: str = "Running", restarts: int = 0,
+            ready: bool = True, details: str = "") -> dict[str, Any]:
+    name = f"{rev}-5d9774cff-{index:05d}"
+    cname = app["properties"]["template"]["containers"][0]["name"]
+    return {
+        "name": name,
+        "type": "Microsoft.App/containerapps/revisions/replicas",
+        "id": app["id"] + f"/revisions/{rev}/replicas/{name}",
+        "properties": {
+            "createdTime": "2026-11-20T10:01:00Z",
+            "runningState": running,
+            "runningStateDetails": details,
+            "containers": [{
+                "name": cname,
+                "containerId": f"containerd://{index:064x}",
+                "ready": ready,
+                "started": running == "Running",
+                "restartCount": restarts,
+                "runningState": running,
+                "runningStateDetails": details,
+                "execEndpoint": f"wss://eastus.azurecontainerapps.dev/subscriptions/{SUB}/resourceGroups/{RG}/"
+                                f"containerApps/{app['name']}/revisions/{rev}/replicas/{name}/exec",
+                "logStreamEndpoint": f"https://eastus.azurecontainerapps.dev/subscriptions/{SUB}/resourceGroups/"
+                                     f"{RG}/containerApps/{app['name']}/revisions/{rev}/replicas/{name}/logstream",
+            }],
+            "initContainers": [],
+        },
+    }
+
+
+def healthy() -> dict[str, Any]:
+    relay, node = relay_app(), node_app()
+    rrev, nrev = relay["properties"]["latestRevisionName"], node["properties"]["latestRevisionName"]
+    return {
+        "subscription": SUB,
+        "resource_group": RG,
+        "environment": environment(),
+        "storages": {SHARE: storage()},
+        "apps": {RELAY: relay, NODE: node},
+        "revisions": {RELAY: [revision(relay, rrev, replicas=2)], NODE: [revision(node, nrev, replicas=3)]},
+        "replicas": {rrev: [replica(relay, rrev, i) for i in range(2)],
+                     nrev: [replica(node, nrev, i) for i in range(3)]},
+    }
