@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from loomctl.checks.base import CheckResult, CheckSpec, Status
-from loomctl.checks.registry import CATEGORIES, all_checks, resolve_category
+from loomctl.checks.registry import CATEGORIES, all_checks, category_names, resolve_category
 from loomctl.checks.runner import Instance, expand, run_checks
 from loomctl.errors import UsageError
 
@@ -45,7 +45,7 @@ def suppressed(result: CheckResult, rules: list[tuple[str, str | None]]) -> bool
 def plan(loom: "LoomContext", categories: tuple[str, ...], ignore: tuple[str, ...]) -> tuple[list[Instance], Selection]:
     from loomctl.checks.providers import app_refs
 
-    cats = [resolve_category(c) for c in categories] if categories else [n for n, _ in CATEGORIES]
+    cats = [resolve_category(c) for c in categories] if categories else category_names()
     sel = Selection(cats, {c.strip().upper() for c in ignore},
                     parse_suppressions(loom.settings.get("suppress") or []))
     specs = select(all_checks(cats), sel.ignore)

@@ -1,0 +1,16 @@
+"""loomctl diagnose: dns, peers, storage (each subcommand in its own module, imported when run)."""
+
+from __future__ import annotations
+
+import click
+
+from loomctl.lazy import LazyGroup
+
+
+@click.group(cls=LazyGroup, lazy_subcommands={
+    "dns": ("loomctl.commands.diagnose.dns:dns", "Resolve every LoomMesh peer host and explain failures."),
+    "peers": ("loomctl.commands.diagnose.peers:peers", "Probe each LoomMesh peer stage by stage; optional write probe."),
+    "storage": ("loomctl.commands.diagnose.storage:storage", "Check the Azure Files share, mounts and quotas."),
+})
+def diagnose() -> None:
+    """Diagnose DNS, LoomMesh peers and Azure Files storage."""
