@@ -121,6 +121,11 @@ def map_exception(exc: BaseException) -> LoomError | None:
         err = getattr(exc, "error", None)
         code = getattr(err, "code", None)
         message = getattr(err, "message", None)
+        if int(exc.status_code) < 400:  # a 2xx whose body could not be read
+            kind, name, _ = describe_resource(url)
+            return AzureError(f"Azure returned a response for {kind} '{name}' that is not valid JSON",
+                              "a proxy or endpoint may be answering instead of Azure; check LOOMCTL_ARM_ENDPOINT, "
+                              "or run with --debug")
         if isinstance(exc, ce.ClientAuthenticationError) and not url:
             return AuthError("Azure rejected the sign-in", "sign in again with `az login`")
         return http_error(int(exc.status_code), url, method, code, (message or "").strip()[:200] or None, retry_after)

@@ -1,0 +1,158 @@
+"""Every fault the local Azure can inject gives one line, a hint and the documented exit code."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.fakeazure.server import Fault
+
+APP = r"/containerApps/gun-relay$"
+
+
+def assert_one_error(run, code: int, *fragments: str) -> None:
+    assert run.exit_code == code, (run.exit_code, run.stderr)
+    assert "Traceback" not in run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert lines[0].startswith("error: "), run.stderr
+    assert lines[1].startswith("hint: "), run.stderr
+    assert len(lines) == 2, run.stderr
+    for f in fragments:
+        assert f in run.stderr, (f, run.stderr)
+
+
+def test_not_signed_in(azure, loomctl, monkeypatch):
+    monkeypatch.delenv("AZURE_CLIENT_SECRET")
+    run = loomctl("status")
+    assert_one_error(run, 3, "not signed in to Azure", "az login", "AZURE_CLIENT_SECRET")
+
+
+def test_wrong_secret_is_sign_in_failure(azure, loomctl, monkeypatch):
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", "wrong")
+    run = loomctl("status")
+    assert_one_error(run, 3, "not signed in to Azure")
+
+
+def test_401_from_arm(azure, loomctl):
+    azure.faults.append(Fault(APP, status=401, body={"error": {"code": "InvalidAuthenticationToken",
+                                                               "message": "The access token is invalid."}}))
+    run = loomctl("status")
+    assert_one_error(run, 3, "rejected the sign-in", "(401)", "az login")
+
+
+def test_403_names_role_and_scope(azure, loomctl):
+    azure.faults.append(Fault(APP, status=403, body={"error": {
+        "code": "AuthorizationFailed", "message": "The client does not have authorization to perform action."}}))
+    run = loomctl("status")
+    assert_one_error(run, 3, "access denied to container app 'gun-relay' (403, AuthorizationFailed)",
+                     "Reader role", "/subscriptions/8efdecc5-919e-44eb-b179-915dca89ebf9/resourceGroups/rg-loom")
+
+
+def test_404_resource_group(azure, loomctl):
+    run = loomctl("status", "-g", "no-such-group")
+    # the app GET is the first to 404; the message names the group the user gave
+    assert run.exit_code == 3
+    assert "not found in resource group 'no-such-group'" in run.stderr
+    assert "hint:" in run.stderr
+
+
+def test_404_environment(azure, loomctl):
+    run = loomctl("status", "--environment", "nope")
+    assert_one_error(run, 3, "Container Apps environment 'nope' not found in resource group 'rg-loom'",
+                     "--environment")
+
+
+def test_429_retry_after_is_honoured_then_succeeds(azure, loomctl):
+    azure.faults.append(Fault(APP, status=429, headers={"Retry-After": "1"}, times=1,
+                              body={"error": {"code": "TooManyRequests", "message": "slow down"}}))
+    started = time.monotonic()
+    run = loomctl("status", "-o", "json")
+    elapsed = time.monotonic() - started
+    assert run.exit_code == 0, run.stderr
+    assert elapsed >= 1.0  # waited as the server asked
+    assert len([r for r in azure.requests if r.path.endswith("/containerApps/gun-relay")]) == 2
+
+
+def test_429_that_persists(azure, loomctl, monkeypatch):
+    monkeypatch.setenv("LOOMCTL_RETRIES", "1")
+    azure.faults.append(Fault(APP, status=429, headers={"Retry-After": "1"},
+                              body={"error": {"code": "TooManyRequests", "message": "slow down"}}))
+    run = loomctl("status")
+    assert_one_error(run, 3, "throttled", "(429)", "wait")
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_5xx_retried_then_reported(azure, loomctl, status):
+    azure.faults.append(Fault(APP, status=status))
+    run = loomctl("status")
+    assert_one_error(run, 3, f"Azure answered {status}", "container app 'gun-relay'", "try again")
+    assert len([r for r in azure.requests if r.path.endswith("/containerApps/gun-relay")]) == 4
+
+
+def test_5xx_once_is_invisible(azure, loomctl):
+    azure.faults.append(Fault(APP, status=500, times=1))
+    run = loomctl("status", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    assert run.stderr == ""
+
+
+def test_slow_server_times_out(azure, loomctl, monkeypatch):
+    monkeypatch.setenv("LOOMCTL_HTTP_TIMEOUT", "0.5")
+    monkeypatch.setenv("LOOMCTL_RETRIES", "1")
+    azure.faults.append(Fault(APP, status=None, delay=1.5))
+    run = loomctl("status")
+    assert_one_error(run, 3, "no answer from 127.0.0.1 in time", "LOOMCTL_HTTP_TIMEOUT")
+
+
+def test_malformed_json(azure, loomctl):
+    azure.faults.append(Fault(APP, status=200, body=b"{\"name\": \"gun-relay\", "))
+    run = loomctl("status")
+    assert_one_error(run, 3, "not valid JSON")
+
+
+def test_tls_failure_mentions_ca_bundle(azure, loomctl, monkeypatch, tmp_path):
+    import trustme
+
+    other = tmp_path / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(other))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(other))
+    run = loomctl("status")
+    assert_one_error(run, 3, "TLS", "REQUESTS_CA_BUNDLE")
+
+
+def test_dead_endpoint(azure, loomctl, monkeypatch):
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens there now
+    monkeypatch.setenv("LOOMCTL_ARM_ENDPOINT", f"https://127.0.0.1:{port}")
+    monkeypatch.setenv("LOOMCTL_RETRIES", "0")
+    run = loomctl("status")
+    assert_one_error(run, 3, f"cannot connect to 127.0.0.1", "network")
+
+
+def test_debug_shows_traceback(azure, loomctl):
+    azure.faults.append(Fault(APP, status=403))
+    run = loomctl("status", "--debug")
+    assert run.exit_code == 3
+    assert "Traceback" in run.stderr
+    assert "error: access denied" in run.stderr
+
+
+def test_missing_subscription_is_usage_error(azure, loomctl, monkeypatch):
+    monkeypatch.delenv("AZURE_SUBSCRIPTION_ID")
+    run = loomctl("status")
+    assert_one_error(run, 2, "no Azure subscription id is set", "--subscription", "AZURE_SUBSCRIPTION_ID")
+    assert azure.requests == []
+
+
+def test_public_authority_keeps_instance_discovery_but_custom_disables_it(azure, loomctl):
+    # against the local authority, MSAL must not ask login.microsoftonline.com: the run works offline
+    run = loomctl("status", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    paths = [r.path for r in azure.requests]
+    assert any(p.endswith("/v2.0/.well-known/openid-configuration") for p in paths)
+    assert any(p.endswith("/oauth2/v2.0/token") for p in paths)
