@@ -44,3 +44,13 @@ class LazyGroup(click.Group):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[Any]:
+        """Complete subcommand names from the table, without importing every command module."""
+        from click.shell_completion import CompletionItem
+
+        items = [CompletionItem(name, help=short) for name, (_, short) in sorted(self.lazy_subcommands.items())
+                 if name.startswith(incomplete)]
+        items += [CompletionItem(name) for name in super().list_commands(ctx)
+                  if name.startswith(incomplete) and name not in self.lazy_subcommands]
+        return items + click.Command.shell_complete(self, ctx, incomplete)

@@ -116,8 +116,7 @@ class AppState:
 
 
 def app_state(session: "AzureSession", name: str, with_replicas: bool = True) -> AppState:
-    app = get_app(session, name)
-    revisions = list_revisions(session, name)
+    app, revisions = parallel([lambda: get_app(session, name), lambda: list_revisions(session, name)])
     replicas: list[Replica] = []
     if with_replicas:
         active = [r.name for r in revisions if r.active]

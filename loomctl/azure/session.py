@@ -72,9 +72,22 @@ class AzureSession:
         self.settings.require("subscription")
         return str(self.settings.subscription)
 
+    def _prefetch_token(self) -> None:
+        """Sign in on a thread while the management SDK imports (~0.3 s): MSAL caches the token."""
+        cred = self._credential_unlocked()
+
+        def fetch() -> None:
+            try:
+                cred.get_token(self.settings.arm_scope)
+            except Exception:  # noqa: BLE001 - the real call reports it
+                pass
+
+        threading.Thread(target=fetch, daemon=True, name="token-prefetch").start()
+
     def containerapps(self) -> Any:
         with self._lock:
             if "app" not in self._clients:
+                self._prefetch_token()
                 from azure.mgmt.appcontainers import ContainerAppsAPIClient
 
                 self._clients["app"] = ContainerAppsAPIClient(
