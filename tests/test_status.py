@@ -47,6 +47,7 @@ def test_status_table_on_request(azure, loomctl):
     assert "loom-env" in run.stdout
     assert "gun-relay.internal." + topology.DOMAIN[:20] in run.stdout.replace("\n", "").replace("│", "").replace(" ", "") or "internal" in run.stdout
     assert "Active revisions" in run.stdout
+    assert "Volumes" in run.stdout and "/mnt/gun-data" in run.stdout
 
 
 def test_status_missing_app_is_exit_3_with_hint(azure, loomctl):

@@ -35,12 +35,20 @@ def status(loom: LoomContext, with_replicas: bool) -> None:
 
 
 def render_status(doc: dict[str, Any]) -> list[Any]:
+    from rich import box
     from rich.table import Table
     from rich.text import Text
 
+    def Table(*a: Any, **kw: Any) -> Any:  # noqa: N802 - one look for every table here
+        from rich.table import Table as T
+
+        return T(*a, box=box.SIMPLE_HEAD, pad_edge=False, **kw)
+
     env = doc["environment"]
     out: list[Any] = []
-    head = Table.grid(padding=(0, 2))
+    from rich.table import Table as Grid
+
+    head = Grid.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column()
     head.add_row("Environment", f"{env['name']} ({env['location']}, {env['provisioning_state']})")
@@ -50,7 +58,7 @@ def render_status(doc: dict[str, Any]) -> list[Any]:
     out.append(head)
 
     apps = Table(title="Apps", title_justify="left", title_style="bold", header_style="bold")
-    for col in ("App", "Role", "State", "Running", "Replicas", "Latest / ready revision", "Image"):
+    for col in ("App", "Role", "State", "Running", "Replicas", "Latest revision", "Image"):
         apps.add_column(col, overflow="fold")
     for a in doc["apps"]:
         rep = a["replicas"]
@@ -62,7 +70,8 @@ def render_status(doc: dict[str, Any]) -> list[Any]:
             Text(state, style="green" if state == "Succeeded" else "red"),
             Text(running, style="green" if running == "Running" else "red"),
             Text(f"{rep['running']} (min {rep['min']}, max {rep['max']})", style="green" if ok else "red"),
-            f"{a['latest_revision']} / {a['latest_ready_revision']}",
+            Text(a["latest_revision"] or "-") if a["latest_revision"] == a["latest_ready_revision"]
+            else Text(f"{a['latest_revision']} (not ready; ready: {a['latest_ready_revision']})", style="yellow"),
             a["image"] or "-",
         )
     out.append(apps)
@@ -76,21 +85,25 @@ def render_status(doc: dict[str, Any]) -> list[Any]:
                          r["health_state"] or "-", r["provisioning_state"] or "-", r["created"] or "-")
     out.append(revs)
 
-    ing = Table(title="Ingress and volumes", title_justify="left", title_style="bold", header_style="bold")
-    for col in ("App", "Ingress", "Target port", "Transport", "Insecure", "FQDN", "Volumes"):
+    ing = Table(title="Ingress", title_justify="left", title_style="bold", header_style="bold")
+    for col in ("App", "Ingress", "Target port", "Transport", "Insecure", "FQDN"):
         ing.add_column(col, overflow="fold")
+    vols = Table(title="Volumes", title_justify="left", title_style="bold", header_style="bold")
+    for col in ("App", "Volume", "Type", "Storage", "Mount path"):
+        vols.add_column(col, overflow="fold")
     for a in doc["apps"]:
         i = a["ingress"]
-        vols = ", ".join(f"{v['name']}:{v['storage_type']}:{v['storage_name']}→{','.join(v['mount_paths'])}"
-                         for v in a["volumes"]) or "-"
         if i is None:
-            ing.add_row(a["name"], "none", "-", "-", "-", "-", vols)
+            ing.add_row(a["name"], "none", "-", "-", "-", "-")
         else:
             extra = "".join(f" +{p['exposed_port']}→{p['target_port']}" for p in i["additional_ports"])
             ing.add_row(a["name"], "external" if i["external"] else "internal",
                         f"{i['target_port']}{extra}", i["transport"] or "-",
-                        "yes" if i["allow_insecure"] else "no", i["fqdn"] or "-", vols)
-    out.append(ing)
+                        "yes" if i["allow_insecure"] else "no", i["fqdn"] or "-")
+        for v in a["volumes"]:
+            vols.add_row(a["name"], v["name"], v["storage_type"] or "-", v["storage_name"] or "-",
+                         ", ".join(v["mount_paths"]) or "(not mounted)")
+    out += [ing, vols]
 
     if "replicas" in doc:
         reps = Table(title="Replicas", title_justify="left", title_style="bold", header_style="bold")
