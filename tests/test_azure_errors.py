@@ -51,10 +51,12 @@ def test_403_names_role_and_scope(azure, loomctl):
 
 def test_404_resource_group(azure, loomctl):
     run = loomctl("status", "-g", "no-such-group")
-    # the app GET is the first to 404; the message names the group the user gave
-    assert run.exit_code == 3
-    assert "not found in resource group 'no-such-group'" in run.stderr
-    assert "hint:" in run.stderr
+    assert_one_error(run, 3, "resource group 'no-such-group' not found in subscription", "-g/--resource-group")
+
+
+def test_404_subscription(azure, loomctl):
+    run = loomctl("status", "--subscription", "00000000-0000-0000-0000-000000000000")
+    assert_one_error(run, 3, "subscription '00000000-0000-0000-0000-000000000000' not found", "az account list")
 
 
 def test_404_environment(azure, loomctl):

@@ -29,6 +29,21 @@ def _not_found(exc: Exception) -> bool:
     return getattr(exc, "status_code", None) == 404
 
 
+def _scope_missing(exc: Exception, session: "AzureSession") -> AzureError | None:
+    """A 404 that is about the subscription or resource group, not the resource asked for."""
+    code = str(getattr(getattr(exc, "error", None), "code", "") or "")
+    s = session.settings
+    if code == "SubscriptionNotFound":
+        return AzureError(f"subscription '{s.subscription}' not found or not visible to this identity",
+                          "check --subscription / AZURE_SUBSCRIPTION_ID; `az account list` shows what you can see",
+                          status=404, code=code)
+    if code == "ResourceGroupNotFound":
+        return AzureError(f"resource group '{s.resource_group}' not found in subscription {s.subscription}",
+                          "check -g/--resource-group (env LOOMCTL_RESOURCE_GROUP); `az group list` shows them",
+                          status=404, code=code)
+    return None
+
+
 def get_subscription(session: "AzureSession") -> dict[str, Any]:
     sub = session.settings.subscription
     try:
@@ -62,7 +77,7 @@ def get_environment(session: "AzureSession") -> Environment:
         model = session.containerapps().managed_environments.get(rg, name)
     except Exception as exc:
         if _not_found(exc):
-            raise AzureError(f"Container Apps environment '{name}' not found in resource group '{rg}'",
+            raise _scope_missing(exc, session) or AzureError(f"Container Apps environment '{name}' not found in resource group '{rg}'",
                              "check --environment (env LOOMCTL_ENVIRONMENT); "
                              "`az containerapp env list -g <group>` shows them", status=404) from exc
         raise
@@ -76,7 +91,7 @@ def get_app(session: "AzureSession", name: str) -> App:
         model = session.containerapps().container_apps.get(rg, name)
     except Exception as exc:
         if _not_found(exc):
-            raise AzureError(f"container app '{name}' not found in resource group '{rg}'",
+            raise _scope_missing(exc, session) or AzureError(f"container app '{name}' not found in resource group '{rg}'",
                              "check --relay-app / --node-app (or relay_app / node_app in the profile); "
                              "`az containerapp list -g <group>` shows them", status=404) from exc
         raise
