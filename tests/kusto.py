@@ -55,3 +55,13 @@ class KustoParser:
         if self.proc.stdin:
             self.proc.stdin.close()
         self.proc.wait(timeout=10)
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def kusto():
+    parser = KustoParser()
+    yield parser
+    parser.close()

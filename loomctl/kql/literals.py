@@ -59,7 +59,13 @@ def timespan(value: _dt.timedelta) -> str:
     ms = int(round(value.total_seconds() * 1000))
     if ms < 0:
         raise ValueError("KQL timespan literal must not be negative")
-    return f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms}ms"
+    if ms % 1000:
+        return f"{ms}ms"
+    seconds = ms // 1000
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 def datetime(value: _dt.datetime) -> str:

@@ -1,0 +1,164 @@
+"""Rendering of query results: capped rich tables, streamed JSON, sparklines, empty and partial results."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from typing import Any, Iterable
+
+import click
+
+from loomctl.timerange import local_time
+
+SPARKS = "▁▂▃▄▅▆▇█"
+WIDE_COLUMNS = {"Log", "Sample", "message", "Reasons"}
+
+
+def table_cap() -> int:
+    try:
+        return max(1, int(os.environ.get("LOOMCTL_TABLE_ROWS", "500")))
+    except ValueError:
+        return 500
+
+
+def sparkline(values: list[float | None]) -> str:
+    nums = [v for v in values if isinstance(v, (int, float))]
+    if not nums:
+        return ""
+    lo, hi = min(nums), max(nums)
+    out = []
+    for v in values:
+        if not isinstance(v, (int, float)):
+            out.append(" ")
+        elif hi == lo:
+            out.append(SPARKS[len(SPARKS) // 2])
+        else:
+            out.append(SPARKS[min(len(SPARKS) - 1, int((v - lo) / (hi - lo) * (len(SPARKS) - 1) + 0.5))])
+    return "".join(out)
+
+
+def _fmt_number(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:,.1f}" if abs(v) < 1e6 else f"{v:,.0f}"
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}"
+    return str(v)
+
+
+def charts(columns: list[str], rows: list[list[Any]], chart: Iterable[str]) -> list[dict[str, Any]]:
+    """One series per chart column (and per App when the rows carry one): values in row order."""
+    idx = {c: i for i, c in enumerate(columns)}
+    group = idx.get("App")
+    out = []
+    for col in chart:
+        if col not in idx:
+            continue
+        groups: dict[str, list[Any]] = {}
+        for r in rows:
+            key = str(r[group]) if group is not None else ""
+            groups.setdefault(key, []).append(r[idx[col]])
+        for key, values in groups.items():
+            nums = [v for v in values if isinstance(v, (int, float))]
+            out.append({"series": f"{col}" + (f" {key}" if key else ""), "spark": sparkline(values),
+                        "min": min(nums) if nums else None, "max": max(nums) if nums else None,
+                        "last": nums[-1] if nums else None, "points": len(values)})
+    return out
+
+
+def cell_text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, dt.datetime):
+        return local_time(v)
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return _fmt_number(v)
+    return str(v).replace("\n", " ⏎ ")
+
+
+def render_table(columns: list[str], rows: list[list[Any]], chart: Iterable[str] = (), cap: int | None = None,
+                 title: str | None = None) -> list[Any]:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    cap = cap or table_cap()
+    shown = rows[:cap]
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold", title=title, title_justify="left",
+                  title_style="bold")
+    for c in columns:
+        wide = c in WIDE_COLUMNS
+        numeric = any(isinstance(r[columns.index(c)], (int, float)) and not isinstance(r[columns.index(c)], bool)
+                      for r in shown[:20])
+        table.add_column(c, no_wrap=True, overflow="ellipsis", justify="right" if numeric else "left",
+                         ratio=3 if wide else None, min_width=12 if wide else None,
+                         max_width=None if wide else 40)
+    for r in shown:
+        table.add_row(*[cell_text(v) for v in r])
+    out: list[Any] = [table]
+    left = len(rows) - len(shown)
+    if left > 0:
+        out.append(Text(f"… {left:,} more rows not shown ({len(rows):,} in all): use -o json for every row, "
+                        "or narrow the range", style="dim"))
+    series = charts(columns, rows, chart)
+    if series:
+        grid = Table.grid(padding=(0, 2))
+        for _ in range(5):
+            grid.add_column()
+        for s in series:
+            grid.add_row(Text(s["series"], style="bold"), s["spark"], f"min {cell_text(s['min'])}",
+                         f"max {cell_text(s['max'])}", f"last {cell_text(s['last'])}")
+        out.append(grid)
+    return out
+
+
+def stream_json(records: Iterable[dict[str, Any]]) -> None:
+    """A JSON array written row by row (the whole document is never built as one string)."""
+    from loomctl.output import to_jsonable
+
+    out = click.get_text_stream("stdout")
+    write = out.write
+    first = True
+    write("[")
+    buf: list[str] = []
+    for rec in records:
+        buf.append(("\n  " if first else ",\n  ") + json.dumps(to_jsonable(rec), ensure_ascii=False))
+        first = False
+        if len(buf) >= 2000:
+            write("".join(buf))
+            buf.clear()
+    write("".join(buf))
+    write("\n]\n" if not first else "]\n")
+    out.flush()
+
+
+def emit_result(loom: Any, result: Any, chart: Iterable[str] = (), title: str | None = None) -> None:
+    """Print a QueryResult in the chosen format; empty results and partial results say so on stderr."""
+    from loomctl import ui
+    from loomctl.output import Format
+
+    out = loom.output
+    if not result.rows:
+        msg = f"no rows between {local_time(result.start)} and {local_time(result.end)}"
+        if out.format is Format.TABLE and not out.query:
+            ui.info(msg)
+        else:
+            out.emit([])
+            ui.info(msg)
+    elif out.format is Format.JSON and not out.query:
+        cols = result.columns
+        stream_json(dict(zip(cols, row)) for row in result.rows)
+    elif out.format is Format.TABLE and not out.query:
+        out.emit(None, table=lambda _: render_table(result.columns, result.rows, chart, title=title))
+    else:
+        out.emit(result.records())
+    if result.partial_error:
+        ui.warn(f"partial result: {result.partial_error}")
+        ui.info("hint: the rows above are incomplete; narrow the range or the filters and run again")
+        click.get_current_context().exit(1)
+    sys.stdout.flush()
