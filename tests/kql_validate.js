@@ -1,6 +1,6 @@
 // Microsoft's Kusto parser (npm @kusto/language-service-next) as a line protocol for the test suite.
 // stdin line 1: {"tables": {"Table": {"column": "type", ...}, ...}}
-// then one JSON request per line: {"id": ..., "text": KQL, "tokens": bool}
+// then one JSON request per line: {"id": ..., "text": KQL, "tokens": bool, "syntaxOnly": bool}
 // stdout: one JSON answer per request: {"id", "diagnostics": [{severity, code, message, start, length}], "tokens"}
 'use strict';
 const path = require('path');
@@ -24,7 +24,7 @@ rl.on('line', (line) => {
     process.stdout.write(JSON.stringify({ ready: true }) + '\n');
     return;
   }
-  const code = K.KustoCode.ParseAndAnalyze(msg.text, globals);
+  const code = msg.syntaxOnly ? K.KustoCode.Parse(msg.text) : K.KustoCode.ParseAndAnalyze(msg.text, globals);
   const diagnostics = Bridge.toArray(code.GetDiagnostics()).map((d) => ({
     severity: d.Severity, code: d.Code, message: d.Message, start: d.Start, length: d.Length }));
   const out = { id: msg.id, diagnostics };

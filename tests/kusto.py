@@ -43,10 +43,11 @@ class KustoParser:
             raise RuntimeError(f"the Kusto parser process died: {err[-2000:]}")
         return json.loads(line)
 
-    def analyze(self, text: str, tokens: bool = False) -> dict[str, Any]:
+    def analyze(self, text: str, tokens: bool = False, syntax_only: bool = False) -> dict[str, Any]:
+        """Diagnostics (syntax and semantics against the schema; syntax only if asked) and optionally tokens."""
         with self.lock:
             self.counter += 1
-            return self._send({"id": self.counter, "text": text, "tokens": tokens})
+            return self._send({"id": self.counter, "text": text, "tokens": tokens, "syntaxOnly": syntax_only})
 
     def errors(self, text: str) -> list[dict[str, Any]]:
         return [d for d in self.analyze(text)["diagnostics"] if d["severity"] == "Error"]

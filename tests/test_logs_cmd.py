@@ -10,7 +10,6 @@ import pytest
 
 from tests.fakeazure import topology
 from tests.fakeazure.server import Fault
-from tests.kusto import kusto  # noqa: F401 - session fixture: Microsoft's parser in one node process
 from tests.loganalytics import CONSOLE, SYSTEM, FakeLogAnalytics, body, query_error, table
 
 T0 = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(minutes=20)
