@@ -121,7 +121,7 @@ def stream_json(records: Iterable[dict[str, Any]]) -> None:
     """A JSON array written row by row (the whole document is never built as one string)."""
     from loomctl.output import to_jsonable
 
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     write = out.write
     first = True
     write("[")
