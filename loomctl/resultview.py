@@ -117,22 +117,38 @@ def render_table(columns: list[str], rows: list[list[Any]], chart: Iterable[str]
     return out
 
 
-def stream_json(records: Iterable[dict[str, Any]]) -> None:
-    """A JSON array written row by row (the whole document is never built as one string)."""
-    from loomctl.output import to_jsonable
-
+def stream_json(columns: list[str], rows: Iterable[list[Any]]) -> None:
+    """A JSON array of row objects written in chunks (the whole document is never built as one string).
+    Datetimes in UTC with a Z."""
     out = sys.stdout
     write = out.write
+
+    def default(v: Any) -> Any:
+        if isinstance(v, dt.datetime):
+            if v.tzinfo is None:
+                v = v.replace(tzinfo=dt.timezone.utc)
+            return v.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+        return str(v)
+
+    encoder = json.JSONEncoder(ensure_ascii=False, default=default)
+    chunk: list[dict[str, Any]] = []
     first = True
     write("[")
-    buf: list[str] = []
-    for rec in records:
-        buf.append(("\n  " if first else ",\n  ") + json.dumps(to_jsonable(rec), ensure_ascii=False))
+
+    def flush() -> None:
+        nonlocal first
+        if not chunk:
+            return
+        text = encoder.encode(chunk)[1:-1]  # "{...}, {...}" without the brackets
+        write(("\n" if first else ",\n") + text)
         first = False
-        if len(buf) >= 2000:
-            write("".join(buf))
-            buf.clear()
-    write("".join(buf))
+        chunk.clear()
+
+    for row in rows:
+        chunk.append(dict(zip(columns, row)))
+        if len(chunk) >= 5000:
+            flush()
+    flush()
     write("\n]\n" if not first else "]\n")
     out.flush()
 
@@ -151,8 +167,7 @@ def emit_result(loom: Any, result: Any, chart: Iterable[str] = (), title: str | 
             out.emit([])
             ui.info(msg)
     elif out.format is Format.JSON and not out.query:
-        cols = result.columns
-        stream_json(dict(zip(cols, row)) for row in result.rows)
+        stream_json(result.columns, result.rows)
     elif out.format is Format.TABLE and not out.query:
         out.emit(None, table=lambda _: render_table(result.columns, result.rows, chart, title=title))
     else:

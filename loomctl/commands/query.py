@@ -158,5 +158,9 @@ def run(loom: LoomContext, name: str, since: str | None, start: str | None, end:
     text = cat.render(q, scope)
     if show_query:
         click.echo(text, err=True)
-    result = run_query(loom.azure, target.workspace_id, text, rng.start, rng.end, target.destination)
+    from loomctl.output import Format
+
+    raw_times = loom.output.format is Format.JSON and not loom.output.query  # streamed as the service sent them
+    result = run_query(loom.azure, target.workspace_id, text, rng.start, rng.end, target.destination,
+                       raw_times=raw_times)
     emit_result(loom, result, q.chart, title=f"{q.name}: {q.description}")
