@@ -8,7 +8,7 @@ from typing import Any
 
 from loomctl.cost.compare import Comparison
 from loomctl.cost.model import Estimate, Inputs, Line, cents, num
-from loomctl.cost.prices import PriceList
+from loomctl.cost.prices import SYMBOLS, PriceList
 
 
 def _n(d: Decimal) -> int | float:
@@ -97,8 +97,12 @@ def build_doc(est: Estimate, inputs: Inputs, pl: PriceList, cmp: Comparison, sou
     }
 
 
+def _sym(cur: str) -> str:
+    return SYMBOLS.get(cur, cur + " ")
+
+
 def _money(v: float, cur: str) -> str:
-    sym = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}.get(cur, cur + " ")
+    sym = _sym(cur)
     return f"-{sym}{abs(v):,.2f}" if v < 0 else f"{sym}{v:,.2f}"
 
 
@@ -110,7 +114,7 @@ def render(doc: dict[str, Any], explain: bool = False) -> list[Any]:
     cur = doc["currency"]
     t = Table(title="Monthly cost estimate", title_justify="left", title_style="bold", header_style="bold",
               box=box.SIMPLE_HEAD, pad_edge=False, show_footer=False)
-    for col, kw in (("Component", {}), ("Item", {}), ("Quantity", {"justify": "right"}), ("Rate", {}),
+    for col, kw in (("Component", {"no_wrap": True}), ("Item", {"no_wrap": True}), ("Quantity", {"justify": "right"}), ("Rate", {}),
                     ("Monthly", {"justify": "right"})):
         t.add_column(col, **kw)
     prev = None
@@ -118,12 +122,12 @@ def render(doc: dict[str, Any], explain: bool = False) -> list[Any]:
         comp = ln["component"] if ln["component"] != prev else ""
         prev = ln["component"]
         q = f"{ln['quantity']:,} {ln['unit']}".strip() if ln["unit"] else ""
-        rate = f"{ln['rate']} {ln['rate_unit']}".strip()
+        rate = f"{_sym(cur)}{ln['rate']} {ln['rate_unit']}".strip()
         t.add_row(comp, f"{ln['item']}" + (f" [{i}]" if explain else ""), q, rate, _money(ln["monthly"], cur))
     g = doc["free_grant"]
     t.add_section()
-    t.add_row("free grant", "per subscription" + (f" [{len(doc['lines']) + 1}]" if explain else ""),
-              f"{g['vcpu_seconds']:,} vCPU-s, {g['gib_seconds']:,} GiB-s, {g['requests']:,} req", "",
+    t.add_row("free grant", f"{g['vcpu_seconds']:,} vCPU-s, {g['gib_seconds']:,} GiB-s, {g['requests']:,} requests"
+              + (f" [{len(doc['lines']) + 1}]" if explain else ""), "", "per subscription",
               Text(_money(g["monthly"], cur), style="green"))
     t.add_section()
     t.add_row(Text("Total", style="bold"), "", "", "", Text(_money(doc["total"], cur), style="bold"))
