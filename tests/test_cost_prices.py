@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
+from pathlib import Path
 from decimal import Decimal
 
 import pytest
@@ -168,3 +169,16 @@ def test_shipped_list_shows_its_source_and_date(loomctl, monkeypatch, tmp_path):
     assert doc["region"] == "eastus" and "Retail Prices API" in doc["source"]
     assert {m["key"] for m in doc["meters"]} >= {"aca.vcpu_active", "files.premium.provisioned"}
     assert all(m["source"] for m in doc["meters"])
+
+
+def test_old_price_list_warns_but_still_estimates(loomctl, monkeypatch, tmp_path):
+    import json
+
+    monkeypatch.setenv("LOOMCTL_CACHE_DIR", str(tmp_path))
+    shipped = json.loads((Path(__file__).resolve().parent.parent / "loomctl/data/prices-eastus.json").read_text())
+    shipped["effective_date"] = "2020-01-01"
+    (tmp_path / "prices-eastus-USD.json").write_text(json.dumps(shipped))
+    run = loomctl("cost", "estimate", "-o", "json")
+    assert run.exit_code == 0
+    assert run.json()["total_exact"] == "324.71" and run.json()["prices"]["origin"] == "cache"
+    assert "warning: the cache price list for eastus is" in run.stderr and "days old" in run.stderr

@@ -9,6 +9,8 @@ import click
 from loomctl.context import LoomContext, pass_loom
 from loomctl.options import common_options, local_options
 
+STALE_DAYS = 365  # warn when the prices in use are older than this
+
 
 @click.group()
 def cost() -> None:
@@ -73,6 +75,11 @@ def estimate(loom: LoomContext, from_live: bool, region: str | None, currency: s
         if region is None and live_region:
             region = prices.check_region(live_region)
     pl = prices.load(region or "eastus", currency)
+    if pl.age_days() > STALE_DAYS:
+        from loomctl import ui
+
+        ui.warn(f"the {pl.origin} price list for {pl.region} is {pl.age_days()} days old; "
+                f"refresh it with `loomctl cost prices update --region {pl.region} --currency {pl.currency}`")
     inputs = inp.build(opts, live, names)
     rates = pl.rates()
     est = run_model(inputs, rates, pl.symbol)
