@@ -68,7 +68,7 @@ def check_pair(role: str, cpu: Decimal, memory: Decimal, opt: str) -> None:
         cpus = ", ".join(num(c) for c, _ in ALLOWED_ALLOCATIONS)
         raise UsageError(f"{role}: {num(cpu)} vCPU with {num(memory)} GiB is not a combination Container Apps "
                          f"accepts on the consumption plan",
-                         f"valid {opt}-cpu/{opt}-memory pairs: {allowed_pairs_text()} (vCPU one of {cpus})")
+                         f"valid --{opt}-cpu/--{opt}-memory pairs: {allowed_pairs_text()} (vCPU one of {cpus})")
 
 
 def tier(value: str) -> str:

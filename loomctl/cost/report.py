@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from loomctl.cost.compare import Comparison
-from loomctl.cost.model import Estimate, Inputs, Line, cents, num
+from loomctl.cost.model import Estimate, Inputs, Line, cents, money, num
 from loomctl.cost.prices import SYMBOLS, PriceList
 
 
@@ -114,7 +114,8 @@ def render(doc: dict[str, Any], explain: bool = False) -> list[Any]:
     cur = doc["currency"]
     t = Table(title="Monthly cost estimate", title_justify="left", title_style="bold", header_style="bold",
               box=box.SIMPLE_HEAD, pad_edge=False, show_footer=False)
-    for col, kw in (("Component", {"no_wrap": True}), ("Item", {"no_wrap": True}), ("Quantity", {"justify": "right"}), ("Rate", {}),
+    for col, kw in (("Component", {"no_wrap": True}), ("Item", {"no_wrap": True}), ("Quantity", {"justify": "right"}),
+                    ("Rate", {"no_wrap": True}),
                     ("Monthly", {"justify": "right"})):
         t.add_column(col, **kw)
     prev = None
@@ -122,7 +123,7 @@ def render(doc: dict[str, Any], explain: bool = False) -> list[Any]:
         comp = ln["component"] if ln["component"] != prev else ""
         prev = ln["component"]
         q = f"{ln['quantity']:,} {ln['unit']}".strip() if ln["unit"] else ""
-        rate = f"{_sym(cur)}{ln['rate']} {ln['rate_unit']}".strip()
+        rate = f"{money(Decimal(ln['rate']), _sym(cur))}{ln['rate_unit'].replace('per ', '/')}" if ln["rate_unit"] else ""
         t.add_row(comp, f"{ln['item']}" + (f" [{i}]" if explain else ""), q, rate, _money(ln["monthly"], cur))
     g = doc["free_grant"]
     t.add_section()
