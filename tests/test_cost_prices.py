@@ -182,3 +182,11 @@ def test_old_price_list_warns_but_still_estimates(loomctl, monkeypatch, tmp_path
     assert run.exit_code == 0
     assert run.json()["total_exact"] == "324.71" and run.json()["prices"]["origin"] == "cache"
     assert "warning: the cache price list for eastus is" in run.stderr and "days old" in run.stderr
+
+
+def test_only_free_tier_rows_are_not_taken_for_a_price(api, loomctl, tmp_path):
+    api.aca = [i for i in api.aca if not (i["meterName"] == "Standard vCPU Active Usage" and i["retailPrice"])]
+    run = loomctl("cost", "prices", "update")
+    assert run.exit_code == 3
+    assert "Standard vCPU Active Usage (only a zero-priced free-grant tier is listed)" in run.stderr
+    assert not cache_file(tmp_path).exists()

@@ -183,6 +183,8 @@ def fetch_price_list(region: str, currency: str, now: dt.datetime | None = None)
         row = _pick([i for i in aca_items if i.get("meterName") == name])
         if row is None:
             missing.append(name)
+        elif not Decimal(str(row.get("retailPrice") or 0)):
+            missing.append(f"{name} (only a zero-priced free-grant tier is listed)")
         else:
             meters[key] = _meter(key, row, OUR_UNITS.get(key, Decimal(1)), UNIT_NAMES[key])
     for key, (product, sku, names) in FILES_METERS.items():
