@@ -41,7 +41,7 @@ def sparkline(values: list[float | None]) -> str:
 
 def _fmt_number(v: Any) -> str:
     if isinstance(v, float):
-        return f"{v:,.1f}" if abs(v) < 1e6 else f"{v:,.0f}"
+        return f"{v:,.0f}" if abs(v) >= 1e6 or (abs(v) >= 1e3 and v.is_integer()) else f"{v:,.1f}"
     if isinstance(v, int) and not isinstance(v, bool):
         return f"{v:,}"
     return str(v)
@@ -89,8 +89,7 @@ def render_table(columns: list[str], rows: list[list[Any]], chart: Iterable[str]
 
     cap = cap or table_cap()
     shown = rows[:cap]
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold", title=title, title_justify="left",
-                  title_style="bold")
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
     for c in columns:
         wide = c in WIDE_COLUMNS
         numeric = any(isinstance(r[columns.index(c)], (int, float)) and not isinstance(r[columns.index(c)], bool)
@@ -100,7 +99,7 @@ def render_table(columns: list[str], rows: list[list[Any]], chart: Iterable[str]
                          max_width=None if wide else 40)
     for r in shown:
         table.add_row(*[cell_text(v) for v in r])
-    out: list[Any] = [table]
+    out: list[Any] = ([Text(title, style="bold")] if title else []) + [table]
     left = len(rows) - len(shown)
     if left > 0:
         out.append(Text(f"… {left:,} more rows not shown ({len(rows):,} in all): use -o json for every row, "
@@ -117,7 +116,7 @@ def render_table(columns: list[str], rows: list[list[Any]], chart: Iterable[str]
     return out
 
 
-def stream_json(columns: list[str], rows: Iterable[list[Any]]) -> None:
+def stream_json(columns: list[str], rows: Iterable[list[Any]], small: bool = True) -> None:
     """A JSON array of row objects written in chunks (the whole document is never built as one string).
     Datetimes in UTC with a Z."""
     out = sys.stdout
@@ -139,8 +138,11 @@ def stream_json(columns: list[str], rows: Iterable[list[Any]]) -> None:
         nonlocal first
         if not chunk:
             return
-        text = encoder.encode(chunk)[1:-1]  # "{...}, {...}" without the brackets
-        write(("\n" if first else ",\n") + text)
+        if small:
+            text = ",\n  ".join(map(encoder.encode, chunk))  # one row per line
+        else:  # big results: one C-level encode per chunk (~3x faster than per row), rows on one line
+            text = encoder.encode(chunk)[1:-1]
+        write(("\n  " if first else ",\n  ") + text)
         first = False
         chunk.clear()
 
@@ -167,7 +169,7 @@ def emit_result(loom: Any, result: Any, chart: Iterable[str] = (), title: str | 
             out.emit([])
             ui.info(msg)
     elif out.format is Format.JSON and not out.query:
-        stream_json(result.columns, result.rows)
+        stream_json(result.columns, result.rows, small=len(result.rows) <= 5000)
     elif out.format is Format.TABLE and not out.query:
         out.emit(None, table=lambda _: render_table(result.columns, result.rows, chart, title=title))
     else:
