@@ -199,3 +199,35 @@ def test_logs_follow_prints_only_new_lines(azure, la, loomctl):
     assert got == ["sync ok", "Error: ECONNREFUSED 10.0.0.4:80 peer http://gun-relay.internal/gun", "third"]
     assert "ingestion lags by a few minutes" in run.stderr
     assert len(la.queries) == 3
+
+
+def test_logs_garbage_answer_and_dead_endpoint(azure, la, loomctl, monkeypatch):
+    from tests.fakeazure.server import Response
+
+    la.answer = lambda kql: Response(200, b"<html>proxy login</html>")
+    run = loomctl("logs")
+    assert run.exit_code == 3
+    assert "error: Log Analytics returned a response that is not valid JSON" in run.stderr
+    assert "LOOMCTL_LOGS_ENDPOINT" in run.stderr
+
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("LOOMCTL_LOGS_ENDPOINT", f"https://127.0.0.1:{port}")
+    monkeypatch.setenv("LOOMCTL_RETRIES", "0")
+    run = loomctl("logs")
+    assert run.exit_code == 3
+    assert "error: cannot connect to 127.0.0.1" in run.stderr
+    monkeypatch.setenv("LOOMCTL_LOGS_ENDPOINT", "http://127.0.0.1:1")
+    run = loomctl("logs")
+    assert run.exit_code == 2 and "is not an https URL" in run.stderr
+
+
+def test_workspace_flag_and_destination_skip_arm(azure, la, loomctl):
+    run = loomctl("logs", "--workspace-id", "ws-given", "--destination", "azure-monitor", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    assert la.last.workspace == "ws-given"
+    assert "ContainerAppConsoleLogs\n" in la.last.kql
+    assert not [r for r in azure.arm_requests() if "managedEnvironments" in r.path]

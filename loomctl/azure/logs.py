@@ -206,7 +206,10 @@ def run_query(session: "AzureSession", workspace: str, kql: str, start: dt.datet
                           content=json.dumps({"query": kql, "timespan": f"{_iso(start)}/{_iso(end)}"}))
     try:
         response = client._client.send_request(request)  # the SDK's pipeline: auth, retries, transport
-    except HttpResponseError as exc:  # pragma: no cover - send_request does not raise on status
+    except HttpResponseError as exc:  # the pipeline could not decode the body (DecodeError), or a status error
+        if (getattr(exc, "status_code", None) or 0) < 400:
+            raise AzureError("Log Analytics returned a response that is not valid JSON",
+                             "a proxy may be answering instead of Log Analytics; check LOOMCTL_LOGS_ENDPOINT") from exc
         raise query_error(exc, workspace, destination) from exc
     status = response.status_code
     try:
