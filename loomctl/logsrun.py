@@ -100,6 +100,7 @@ def follow_logs(loom: "LoomContext", *, interval: float, max_polls: int | None, 
                 end: str | None, limit: int, system: bool, show_query: bool, workspace_id: str | None,
                 destination: str | None) -> None:
     from loomctl import ui
+    from loomctl.errors import ExitCode, LoomError
     from loomctl.output import Format
 
     if loom.output.format is Format.YAML or loom.output.format is Format.TSV:
@@ -117,7 +118,17 @@ def follow_logs(loom: "LoomContext", *, interval: float, max_polls: int | None, 
         while True:
             now = dt.datetime.now(dt.timezone.utc)
             q = LogQuery(apps, window_start, now, target.destination, system, errors, grep, replica, revision, limit)
-            lines, result = _query(loom, target, q, show_query and polls == 0)
+            try:
+                lines, result = _query(loom, target, q, show_query and polls == 0)
+            except LoomError as exc:
+                if polls == 0 or exc.exit_code != ExitCode.AZURE:
+                    raise  # a first failure is the answer; usage and config errors never get better
+                ui.warn(f"poll failed, trying again in {interval:g} s: {exc.message}")
+                polls += 1
+                if max_polls is not None and polls >= max_polls:
+                    break
+                time.sleep(interval)
+                continue
             new = [ln for ln in lines if ln.key not in seen and (ln.time is None or ln.time >= window_start)]
             for ln in new:
                 seen[ln.key] = ln.time or now

@@ -231,3 +231,19 @@ def test_workspace_flag_and_destination_skip_arm(azure, la, loomctl):
     assert la.last.workspace == "ws-given"
     assert "ContainerAppConsoleLogs\n" in la.last.kql
     assert not [r for r in azure.arm_requests() if "managedEnvironments" in r.path]
+
+
+def test_logs_follow_survives_a_failed_poll(azure, la, loomctl, monkeypatch):
+    from tests.fakeazure.server import Response
+
+    monkeypatch.setenv("LOOMCTL_RETRIES", "0")
+    rows = console_rows()
+    replies = [body(table(CONSOLE, rows[:1])), Response(503, {"error": {"code": "ServiceUnavailable",
+                                                                        "message": "try later"}}),
+               body(table(CONSOLE, rows))]
+    la.answer = lambda kql: replies[min(len(la.queries), 3) - 1]
+    run = loomctl("logs", "--follow", "--since", "1h", "--interval", "0.1", "--max-polls", "3", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    assert [json.loads(x)["message"] for x in run.stdout.splitlines()] == [
+        "sync ok", "Error: ECONNREFUSED 10.0.0.4:80 peer http://gun-relay.internal/gun"]
+    assert "warning: poll failed, trying again in 0.1 s" in run.stderr
