@@ -81,6 +81,36 @@ def cell_text(v: Any) -> str:
     return str(v).replace("\n", " ⏎ ")
 
 
+def _console_width() -> int:
+    from loomctl.ui import console
+
+    return int(console().width or 120)
+
+
+def fit_widths(columns: list[str], texts: list[list[str]], total: int, cap: int = 40,
+               keep: list[bool] | None = None) -> list[int]:
+    """Column widths that fit `total`: narrow columns at their natural width (at most `cap`), text columns
+    (Log, Sample, ...) take what is left; when even that does not fit, the widest columns give way first."""
+    natural = [max([len(c)] + [len(t[i]) for t in texts]) for i, c in enumerate(columns)]
+    wide = [c in WIDE_COLUMNS for c in columns]
+    widths = [n if w else min(n, cap) for n, w in zip(natural, wide)]
+    budget = total - 2 * (len(columns) - 1) - 1  # padding between columns
+    fixed = sum(w for w, is_wide in zip(widths, wide) if not is_wide)
+    n_wide = sum(wide)
+    if n_wide:
+        room = max(40 * n_wide, budget - fixed)
+        for i, is_wide in enumerate(wide):
+            if is_wide:
+                widths[i] = max(8, min(natural[i], room // n_wide))
+    while sum(widths) > budget:  # narrow columns give way first (down to 10), then the text columns
+        narrow = [(w, i) for i, w in enumerate(widths) if not wide[i] and w > 10 and not (keep and keep[i])]
+        pool = narrow or [(w, i) for i, w in enumerate(widths) if w > 8]
+        if not pool:
+            break
+        widths[max(pool)[1]] -= 1
+    return widths
+
+
 def render_table(columns: list[str], rows: list[list[Any]], chart: Iterable[str] = (), cap: int | None = None,
                  title: str | None = None) -> list[Any]:
     from rich import box
@@ -90,15 +120,15 @@ def render_table(columns: list[str], rows: list[list[Any]], chart: Iterable[str]
     cap = cap or table_cap()
     shown = rows[:cap]
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
-    for c in columns:
-        wide = c in WIDE_COLUMNS
-        numeric = any(isinstance(r[columns.index(c)], (int, float)) and not isinstance(r[columns.index(c)], bool)
-                      for r in shown[:20])
+    texts = [[cell_text(v) for v in r] for r in shown]
+    keep = [bool(shown) and isinstance(shown[0][i], dt.datetime) for i in range(len(columns))]  # times stay whole
+    widths = fit_widths(columns, texts[:200], _console_width(), keep=keep)
+    for i, c in enumerate(columns):
+        numeric = any(isinstance(r[i], (int, float)) and not isinstance(r[i], bool) for r in shown[:20])
         table.add_column(c, no_wrap=True, overflow="ellipsis", justify="right" if numeric else "left",
-                         ratio=3 if wide else None, min_width=12 if wide else None,
-                         max_width=None if wide else 40)
-    for r in shown:
-        table.add_row(*[cell_text(v) for v in r])
+                         width=widths[i])
+    for t in texts:
+        table.add_row(*t)
     out: list[Any] = ([Text(title, style="bold")] if title else []) + [table]
     left = len(rows) - len(shown)
     if left > 0:

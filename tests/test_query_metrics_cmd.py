@@ -175,3 +175,15 @@ def test_doctor_logs_healthy_and_forbidden(azure, la, loomctl):
     checks = {c["code"]: c for cat in run.json()["categories"] for c in cat["checks"]}
     assert checks["LOOM701"]["status"] == "fail" and "403" in checks["LOOM701"]["message"]
     assert checks["LOOM702"]["status"] == "skip"
+
+
+def test_fit_widths_keeps_times_and_gives_text_the_rest():
+    from loomctl.resultview import fit_widths
+
+    cols = ["TimeGenerated", "App", "Replica", "Log"]
+    texts = [["2026-11-28 05:11:09+01:00", "loom-node", "loom-node--n1-7d9f4-xk2lp", "x" * 300]]
+    widths = fit_widths(cols, texts, 120, keep=[True, False, False, False])
+    assert widths[:3] == [25, 9, 25]
+    assert sum(widths) + 2 * 3 + 1 <= 120 and widths[3] >= 50
+    narrow = fit_widths(cols, texts, 80, keep=[True, False, False, False])
+    assert narrow[0] == 25 and sum(narrow) + 7 <= 80 and narrow[3] >= 20

@@ -51,7 +51,7 @@ def check_errors(log_peer_errors: Any) -> Outcome:
 
 
 def check_crash_loops(log_restarts: Any) -> Outcome:
-    recs = log_restarts.records()
+    recs = [r for r in log_restarts.records() if int(r.get("Restarts") or 0) > 0]
     loops = [r for r in recs if r.get("CrashLooping") in (True, "true", 1)]
     restarts = {f"{r.get('App')}/{r.get('Replica')}": int(r.get("Restarts") or 0) for r in recs}
     if loops:
