@@ -135,6 +135,10 @@ def _ws_error(exc: BaseException, url: str, scheme: str) -> StageFailed:
         return StageFailed(f"TLS failure: {getattr(exc, 'reason', None) or exc}",
                            "the TLS handshake failed: use http:// for a plain port, or check the certificate and "
                            "the host name (HTTP ingress serves TLS on 443 only)", tls=True)
+    cause = exc.__cause__ or exc.__context__
+    if isinstance(exc, InvalidHandshake) and isinstance(cause, (EOFError, ConnectionError)):
+        return StageFailed(f"connection closed during the upgrade ({type(cause).__name__})",
+                           _closed_hint("websocket"))
     if isinstance(exc, InvalidHandshake):
         return StageFailed(f"WebSocket upgrade failed: {exc}",
                            "the server answered the upgrade with something that is not a WebSocket handshake: "
