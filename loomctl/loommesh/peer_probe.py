@@ -153,7 +153,7 @@ def _ws_error(exc: BaseException, url: str, scheme: str) -> StageFailed:
 async def _stages(run: _Run, url: str, servers: list[tuple[str, int]], deadline: float,
                   max_frame: int) -> None:
     res = run.result
-    left = lambda: max(0.05, deadline - time.perf_counter())  # noqa: E731
+    left = lambda: max(0.01, deadline - time.perf_counter())  # noqa: E731
     run.begin("dns")
     try:
         scheme, host, port, path = split_url(url)
@@ -233,12 +233,12 @@ async def _gun_stages(run: _Run, client: GunClient, left: Any) -> None:
     run.begin("hello")
     try:
         hello = await client.wait_hello(left())
+    except ProtocolError:
+        run.fail(f"no GUN hello; the peer sent data that is not GUN ({client.stats.first_garbage})",
+                 "this WebSocket server is not a GUN relay (or something in between rewrites frames)",
+                 garbage_frames=client.stats.garbage)
+        return
     except (asyncio.TimeoutError, TimeoutError):
-        if client.stats.garbage:
-            run.fail(f"no GUN hello; the peer sent data that is not GUN ({client.stats.first_garbage})",
-                     "this WebSocket server is not a GUN relay (or something in between rewrites frames)",
-                     garbage_frames=client.stats.garbage)
-            return
         raise
     except Exception as exc:  # noqa: BLE001
         _closed(run, client, exc)

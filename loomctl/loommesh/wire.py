@@ -157,6 +157,9 @@ class GunClient:
                 except ProtocolError as exc:
                     self.stats.garbage += 1
                     self.stats.first_garbage = self.stats.first_garbage or str(exc)
+                    if not self.hello.done():  # a GUN relay greets before anything else
+                        self.hello.set_exception(ProtocolError(str(exc)))
+                        self.hello.exception()
                     continue
                 if not messages:
                     self.stats.heartbeats += 1
