@@ -1,7 +1,7 @@
 // gun_relay.js: a GUN relay (or a node peer) for the loomctl sandbox and tests.
 // env: PORT (8765), HOST (127.0.0.1), PEERS (comma-separated .../gun URLs), DATA (radisk dir, default "radata"),
 //      RAD=false for memory only, AXE=false for flood routing. Multicast and the stats file are always off.
-// Relays dial their peers lazily and give up after one failed redial, so this dials at once and every 2 s.
+// Relays dial their peers lazily and give up after one failed redial, so this dials at once and every second.
 const http = require('http');
 const Gun = require('gun');
 const port = Number(process.env.PORT || process.argv[2] || 8765);
@@ -21,5 +21,5 @@ function dial() {
     opt.mesh.wire(p);
   }
 }
-if (peers.length && process.env.NO_REDIAL !== 'true') { setTimeout(dial, 50); setInterval(dial, 2000); }
+if (peers.length && process.env.NO_REDIAL !== 'true') { setTimeout(dial, 50); setInterval(dial, 1000); }
 process.on('SIGTERM', () => process.exit(0));

@@ -152,7 +152,10 @@ def start(node_modules: Path, node: str, base_port: int | None = None, ready_tim
             state.procs.append(Proc(name, role, proc.pid, port, f"http://127.0.0.1:{port}/gun", str(data), str(log),
                                     _start_ticks(proc.pid), True))
             _save(state)  # recorded at once: `down` can always stop what was started
+            if role == "relay":  # the nodes dial it 50 ms after they start: it must listen by then
+                _wait_ready(state, ready_timeout)
         _wait_ready(state, ready_timeout)
+        time.sleep(0.2)  # let the nodes' links to the relay open
     except BaseException:
         stop(state)
         raise
@@ -165,7 +168,7 @@ def _wait_ready(state: State, timeout: float) -> None:
     from loomctl.loommesh.peer_probe import probe_peer
 
     deadline = time.monotonic() + timeout
-    pending = list(state.procs)
+    pending = [p for p in state.procs if not getattr(p, "_ready", False)]
     while pending:
         for p in list(pending):
             if not is_ours(p):
@@ -175,6 +178,7 @@ def _wait_ready(state: State, timeout: float) -> None:
             r = asyncio.run(probe_peer(p.url, timeout=1.0))
             if r.pid:
                 pending.remove(p)
+                setattr(p, "_ready", True)
         if pending:
             if time.monotonic() > deadline:
                 raise LoomError(f"sandbox {pending[0].name} did not answer a GUN hello within {timeout:g} s",
