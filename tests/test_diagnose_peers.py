@@ -147,3 +147,12 @@ def test_no_peers_for_a_profile_without_azure(loomctl, tmp_path, monkeypatch):
     run = loomctl("diagnose", "peers", "--profile", "local")
     assert run.exit_code == 2
     assert "has no Azure deployment and names no peers" in run.stderr
+
+
+def test_diagnose_modules_import_no_heavy_library():
+    from tests.test_imports import HEAVY, loaded_by
+
+    for module in ("loomctl.commands.diagnose.dns", "loomctl.commands.diagnose.peers", "loomctl.commands.sandbox",
+                   "loomctl.checks.dns", "loomctl.checks.loommesh"):
+        heavy = loaded_by(module) & set(HEAVY)
+        assert heavy == set(), f"importing {module} loads {heavy}"

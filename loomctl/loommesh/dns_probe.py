@@ -73,6 +73,15 @@ def internal_hint(host: str) -> str:
             f"`nslookup {host}`, or run loomctl on a VM in the environment's VNet.")
 
 
+def needs_dns(host: str, servers: list[tuple[str, int]] | None = None) -> bool:
+    """False for an address literal, or a name in /etc/hosts when the system resolver is used."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return False
+    except ValueError:
+        return bool(servers) or not _hosts_file(host)
+
+
 def _hosts_file(host: str, path: str = "/etc/hosts") -> list[str]:
     found: list[str] = []
     try:
@@ -109,10 +118,6 @@ def _resolver(servers: list[tuple[str, int]], timeout: float) -> Any:
 async def resolve(host: str, servers: list[tuple[str, int]] | None = None, timeout: float = 3.0,
                   where: str = "local") -> DnsResult:
     """Resolve one host (A, then AAAA when there is no A) and classify the outcome."""
-    import dns.exception
-    import dns.rdatatype
-    import dns.resolver
-
     servers = servers or []
     label = ", ".join(f"{h}:{p}" if p != 53 else h for h, p in servers) or "system"
     start = time.perf_counter()
@@ -126,6 +131,10 @@ async def resolve(host: str, servers: list[tuple[str, int]] | None = None, timeo
         local = _hosts_file(host)
         if local:
             return DnsResult(host, True, "hosts-file", local, duration_ms=ms(), server="/etc/hosts", where=where)
+    import dns.exception
+    import dns.rdatatype
+    import dns.resolver
+
     r = _resolver(servers, timeout)
     result = DnsResult(host, False, "error", server=label, where=where)
     try:

@@ -290,19 +290,21 @@ def _closed(run: _Run, client: GunClient, exc: BaseException) -> None:
 
 async def probe_peer(url: str, *, role: str = "peer", timeout: float = 5.0,
                      dns_servers: list[tuple[str, int]] | None = None, where: str = "local",
-                     max_frame: int = MAX_FRAME) -> PeerResult:
+                     max_frame: int = MAX_FRAME, started: float | None = None) -> PeerResult:
+    """`started` (a time.perf_counter() value) lets a command count its own start-up inside the deadline."""
     res = PeerResult(url, role, where=where)
     run = _Run(res)
     start = time.perf_counter()
-    deadline = start + timeout
+    deadline = min(start, started if started is not None else start) + timeout
     try:
-        await asyncio.wait_for(_stages(run, url, dns_servers or [], deadline, max_frame), timeout)
+        await asyncio.wait_for(_stages(run, url, dns_servers or [], deadline, max_frame),
+                               max(0.01, deadline - start))
     except (asyncio.TimeoutError, TimeoutError):
         stage = run.stage or "dns"
         if run.stage is None:
             run.begin(stage)
             run.t0 = start
-        run.fail(f"timed out after {timeout:g} s in the {stage} stage", TIMEOUT_HINTS[stage], timeout_s=timeout)
+        run.fail(f"timed out after {timeout:g} s (the deadline) in the {stage} stage", TIMEOUT_HINTS[stage], timeout_s=timeout)
     except ProtocolError as exc:
         if run.stage:
             run.fail(f"protocol error: {exc}", "this peer is not a GUN relay")
@@ -317,14 +319,25 @@ async def probe_peer(url: str, *, role: str = "peer", timeout: float = 5.0,
 
 
 async def probe_peers(peers: list[tuple[str, str]], *, timeout: float = 5.0,
-                      dns_servers: list[tuple[str, int]] | None = None, where: str = "local") -> list[PeerResult]:
-    """Probe (url, role) pairs concurrently; each has its own deadline."""
-    preload()
-    return list(await asyncio.gather(*(probe_peer(u, role=r, timeout=timeout, dns_servers=dns_servers, where=where)
-                                       for u, r in peers)))
+                      dns_servers: list[tuple[str, int]] | None = None, where: str = "local",
+                      started: float | None = None) -> list[PeerResult]:
+    """Probe (url, role) pairs concurrently; each has its own deadline, `timeout` after `started` (default:
+    now). A command passes the time it started, so that its own imports count against the deadline and a run
+    ends `timeout` after the command began, whatever the number of peers."""
+    hosts = []
+    for u, _ in peers:
+        try:
+            hosts.append(split_url(u)[1])
+        except ValueError:
+            pass
+    preload(any(dns_probe.needs_dns(h, dns_servers) for h in hosts))
+    return list(await asyncio.gather(*(probe_peer(u, role=r, timeout=timeout, dns_servers=dns_servers, where=where,
+                                                  started=started) for u, r in peers)))
 
 
-def preload() -> None:
-    """Import dnspython and websockets before the clocks start, so that no stage times an import."""
-    import dns.asyncresolver  # noqa: F401
+def preload(dns: bool = True) -> None:
+    """Import websockets (and dnspython when a host needs a lookup) before the clocks start, so that no stage
+    times an import; address literals and /etc/hosts names never load dnspython."""
+    if dns:
+        import dns.asyncresolver  # noqa: F401
     import websockets.asyncio.client  # noqa: F401
