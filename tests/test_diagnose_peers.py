@@ -39,6 +39,7 @@ def test_each_bad_peer_is_named_at_its_stage(relays, bad_peers, loomctl):
         bp.url(bp.huge_port): ("hello", "larger than", "not a GUN relay"),
         bp.url(bp.nohello_port): ("hello", "timed out", "no GUN hello"),
         good.url.replace("/gun", "/"): ("websocket", "HTTP 400", "only on the path /gun"),
+        good.url.replace("http://", "https://"): ("websocket", "TLS failure", "TLS handshake failed"),
         "http://no-such-peer.invalid/gun": ("dns", "NXDOMAIN", "check the spelling"),
     }
     args = ["diagnose", "peers", "--timeout", "1.5", "-o", "json"]
@@ -156,3 +157,18 @@ def test_diagnose_modules_import_no_heavy_library():
                    "loomctl.checks.dns", "loomctl.checks.loommesh"):
         heavy = loaded_by(module) & set(HEAVY)
         assert heavy == set(), f"importing {module} loads {heavy}"
+
+
+def test_relay_killed_during_a_write_probe(relays, loomctl):
+    a = relays.start()
+    b = relays.start(peers=[a])
+    wait_peered(b)
+    threading.Timer(1.0, b.kill).start()
+    run = loomctl("diagnose", "peers", "--peer", a.url, "--peer", b.url, "--write-probe", "--samples", "30",
+                  "--timeout", "1", "-o", "json")
+    assert run.exit_code == 1
+    assert "Traceback" not in run.stderr
+    pairs = run.json()["write_probe"]["pairs"]
+    assert all(not p["ok"] for p in pairs)
+    assert all(p["hint"] for p in pairs)
+    assert any(0 < p["received"] < 30 for p in pairs)  # some arrived before the relay died

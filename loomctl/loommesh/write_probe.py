@@ -122,6 +122,9 @@ async def _measure(result: WriteProbeResult, urls: list[str], clients: dict[str,
     for seq in range(samples):
         unregister = []
         for w in live:
+            if clients[w].closed_reason is not None:
+                result.errors.setdefault(w, f"connection lost during the probe: {clients[w].closed_reason}")
+                continue
             def on_ack(m: dict[str, Any], t: float, key: tuple[str, int] = (w, seq)) -> None:
                 if m.get("ok") is not None and not m.get("err"):
                     acks.setdefault(key, []).append(t)
@@ -132,14 +135,18 @@ async def _measure(result: WriteProbeResult, urls: list[str], clients: dict[str,
                 await clients[w].send(msg)
             except Exception as exc:  # noqa: BLE001 - the writer's link dropped
                 result.errors.setdefault(w, f"write failed: {type(exc).__name__}: {exc}")
-        want = {(w, r, seq) for w in live for r in expected_readers[w]}
         deadline = time.perf_counter() + timeout
-        while not want <= arrivals.keys() and time.perf_counter() < deadline:
+        while time.perf_counter() < deadline:
+            # a pair whose writer or reader lost its connection will not deliver: do not wait for it
+            want = {(w, r, seq) for w in live for r in expected_readers[w]
+                    if clients[w].closed_reason is None and clients[r].closed_reason is None}
+            if want <= arrivals.keys():
+                break
             progress.clear()
             try:
-                await asyncio.wait_for(progress.wait(), max(0.0, deadline - time.perf_counter()))
+                await asyncio.wait_for(progress.wait(), max(0.0, min(0.1, deadline - time.perf_counter())))
             except asyncio.TimeoutError:
-                break
+                pass
         result.samples = seq + 1
         if gap:
             await asyncio.sleep(gap)
@@ -160,6 +167,16 @@ async def _measure(result: WriteProbeResult, urls: list[str], clients: dict[str,
                 continue
             lat = [(arrivals[(w, r, s)] - sent[(w, s)]) * 1000 for s in range(result.samples)
                    if (w, r, s) in arrivals and (w, s) in sent]
+            lost = [u for u in (w, r) if clients[u].closed_reason is not None]
+            if lost and len(lat) < result.samples:
+                result.pairs.append(PairLatency(
+                    w, r, False, len(lat), result.samples,
+                    round(statistics.median(lat), 2) if lat else None, round(percentile(lat, 0.95), 2) if lat else None,
+                    round(min(lat), 2) if lat else None, round(max(lat), 2) if lat else None,
+                    error=f"{lost[0]} closed the connection during the probe ({len(lat)} of {result.samples} "
+                          "writes arrived)",
+                    hint="the peer stopped, crashed or restarted during the probe; check its restarts and logs"))
+                continue
             if not lat:
                 result.pairs.append(PairLatency(w, r, False, 0, result.samples,
                                                 error=f"no write from {w} reached {r} within {timeout:g} s",
