@@ -16,7 +16,7 @@ def check_peer_hosts_resolve(dns_results: list[Any]) -> Outcome:
     bad = [r for r in dns_results if not r.ok]
     details = {r.host: (r.addresses if r.ok else r.status) for r in dns_results}
     if not bad:
-        return passed(f"{len(dns_results)} peer hosts resolve ("
+        return passed("every peer host resolves ("
                       + ", ".join(f"{r.host} → {', '.join(r.addresses)}" for r in dns_results) + ")", hosts=details)
     first = bad[0]
     message = "; ".join(r.error or f"{r.host}: {r.status}" for r in bad)

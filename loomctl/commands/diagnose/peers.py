@@ -66,13 +66,21 @@ def peers(loom: LoomContext, peers: tuple[str, ...], timeout: float, write_probe
         raise ProblemsFound("LoomMesh peers have problems")
 
 
+def short(url: str) -> str:
+    """A peer URL for a table cell: no http:// or ws:// (kept: https, wss) and no /gun."""
+    for prefix in ("http://", "ws://"):
+        if url.startswith(prefix):
+            url = url[len(prefix):]
+    return url[:-4] if url.endswith("/gun") else url
+
+
 def render(doc: dict[str, Any]) -> list[Any]:
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
-    t.add_column("Peer", overflow="fold", min_width=20)
+    t.add_column("Peer", overflow="fold", min_width=15)
     for col in ("Role", "Result", *STAGE_TITLES.values(), "Relay pid", "Where"):
         t.add_column(col, justify="right" if col in STAGE_TITLES.values() else "left", no_wrap=True)
     out: list[Any] = [t]
@@ -89,7 +97,7 @@ def render(doc: dict[str, Any]) -> list[Any]:
             else:
                 cells.append(Text(f"✗ {s['duration_ms']:.0f} ms", style="red"))
         result = Text("ok", style="green") if r["ok"] else Text(f"failed: {r['failed_stage']}", style="red")
-        t.add_row(r["url"], r["role"], result, *cells, r["pid"] or "-", r["where"])
+        t.add_row(short(r["url"]), r["role"], result, *cells, r["pid"] or "-", r["where"])
         if not r["ok"]:
             hints.append(Text.assemble((f"{r['url']}", "bold"), f" [{r['failed_stage']}] {r['error']}"))
             hints.append(Text.assemble(("  hint: ", "cyan"), r["hint"] or ""))
@@ -102,10 +110,10 @@ def render(doc: dict[str, Any]) -> list[Any]:
         m = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
         m.add_column("writer \\ reader")
         for u in urls:
-            m.add_column(u, justify="right")
+            m.add_column(short(u), justify="right", no_wrap=True)
         pairs = {(p["writer"], p["reader"]): p for p in probe["pairs"]}
         for w in urls:
-            row: list[Any] = [w]
+            row: list[Any] = [short(w)]
             for rd in urls:
                 p = pairs.get((w, rd))
                 if w == rd or p is None:
@@ -122,7 +130,7 @@ def render(doc: dict[str, Any]) -> list[Any]:
         for col in ("Writer", "Puts", "Acks", "Unacked puts", "First ack (median)"):
             acks.add_column(col)
         for a in probe["acks"]:
-            acks.add_row(a["url"], str(a["puts"]), str(a["acks"]), str(a["unacked_puts"]),
+            acks.add_row(short(a["url"]), str(a["puts"]), str(a["acks"]), str(a["unacked_puts"]),
                          "-" if a["first_ack_ms"] is None else f"{a['first_ack_ms']:.0f} ms")
         out.append(acks)
         for p in probe["pairs"]:
@@ -138,5 +146,6 @@ def render(doc: dict[str, Any]) -> list[Any]:
         if gp["suggestion"]:
             out.append(Text.assemble(("  hint: ", "cyan"), f"set GUN_PEERS={gp['suggestion']}"))
     out.extend(Text(f"note: {n}") for n in doc["notes"] if not (gp and not gp["ok"] and "GUN_PEERS" in n))
-    out.append(Text(f"{len(doc['peers'])} peers probed in {doc['duration_ms'] / 1000:.2f} s", style="dim"))
+    out.append(Text(f"{len(doc['peers'])} peers probed in {doc['duration_ms'] / 1000:.2f} s"
+                    + (" (write probe included)" if probe else ""), style="dim"))
     return out
