@@ -130,7 +130,7 @@ def test_write_probe_table_shows_matrix(relays, loomctl):
                   "--timeout", "1", "-o", "table")
     assert run.exit_code == 1
     assert "writer \\ reader" in run.stdout
-    rows = [line for line in run.stdout.splitlines() if line.strip().startswith(("http://127.0.0.1:",))]
+    rows = [line for line in run.stdout.splitlines() if line.strip().startswith(("127.0.0.1:",))]
     assert sum(line.count(" never") for line in rows) == 2
     assert "not peered" in run.stdout
 
@@ -172,3 +172,19 @@ def test_relay_killed_during_a_write_probe(relays, loomctl):
     assert all(not p["ok"] for p in pairs)
     assert all(p["hint"] for p in pairs)
     assert any(0 < p["received"] < 30 for p in pairs)  # some arrived before the relay died
+
+
+def test_doctor_for_a_profile_without_azure(relays, loomctl, tmp_path):
+    relay = relays.start()
+    (tmp_path / "config.toml").write_text(f'[profiles.local]\nazure = false\npeers = ["{relay.url}"]\n')
+    run = loomctl("doctor", "--profile", "local", "-o", "table")
+    assert run.exit_code == 0, run.stdout
+    assert "LOOM101 signed in to Azure: profile 'local' has no Azure deployment (azure = false)" in run.stdout
+    assert "LOOM102" not in run.stdout  # its prerequisite skips are noise for a profile without Azure
+    assert "✓ LOOM301" in run.stdout and "✓ LOOM402" in run.stdout
+    assert "all checks passed" in run.stdout
+    relay.kill()
+    run = loomctl("doctor", "--profile", "local", "-o", "table")
+    assert run.exit_code == 1
+    assert "× LOOM402" in run.stdout and "failed at tcp: connection refused" in run.stdout
+    assert "hint: nothing listens on 127.0.0.1" in run.stdout
