@@ -76,3 +76,16 @@ def test_tcp_ingress_relay_is_expected_on_its_exposed_port(azure, dns_server, lo
     c = _checks(run.json())[("LOOM401", None)]
     assert c["status"] == "fail"
     assert c["details"]["suggestion"] == f"http://{RELAY_FQDN}:8765/gun"
+
+
+def test_node_exposed_by_an_additional_port_mapping_is_probed(azure, dns_server, loomctl, monkeypatch):
+    monkeypatch.setenv("LOOMCTL_DNS_SERVERS", dns_server.address)
+    ing = azure.state["apps"]["loom-node"]["properties"]["configuration"]["ingress"]
+    ing["additionalPortMappings"] = [{"targetPort": 8765, "exposedPort": 9876, "external": True}]
+    run = loomctl("diagnose", "dns", "--timeout", "1", "-o", "json")
+    hosts = [h["host"] for h in run.json()["hosts"]]
+    assert hosts == [RELAY_FQDN, f"loom-node.{topology.DOMAIN}"]
+    run = loomctl("diagnose", "peers", "--timeout", "1", "-o", "json")
+    assert [(p["url"], p["role"]) for p in run.json()["peers"]] == [
+        (f"http://{RELAY_FQDN}/gun", "relay"), (f"http://loom-node.{topology.DOMAIN}:9876/gun", "node")]
+    assert run.json()["notes"] == []
