@@ -187,3 +187,13 @@ def test_fit_widths_keeps_times_and_gives_text_the_rest():
     assert sum(widths) + 2 * 3 + 1 <= 120 and widths[3] >= 50
     narrow = fit_widths(cols, texts, 80, keep=[True, False, False, False])
     assert narrow[0] == 25 and sum(narrow) + 7 <= 80 and narrow[3] >= 20
+
+
+def test_doctor_logs_on_the_default_quiet_workspace(azure, loomctl):
+    """The server's default Log Analytics route: a workspace with no rows passes, metric checks say why they skip."""
+    run = loomctl("doctor", "--category", "logs", "-o", "json")
+    assert run.exit_code == 0, run.stdout
+    checks = {c["code"]: c for cat in run.json()["categories"] for c in cat["checks"]}
+    assert [checks[c]["status"] for c in ("LOOM701", "LOOM702", "LOOM703", "LOOM704", "LOOM705")] == \
+        ["pass", "pass", "pass", "skip", "skip"]
+    assert "no gun.sync.latency_ms samples" in checks["LOOM704"]["message"]
