@@ -74,7 +74,7 @@ def main() -> None:
     server = FakeAzure(tmp).start()
     server.reset(topology.healthy())
     payload = big_body(args.rows)
-    server.route("POST", r"/v1/workspaces/([^/]+)/query", lambda req, m: Response(200, payload), default=True)
+    server.route("POST", r"/v1/workspaces/([^/]+)/query", lambda req, m: Response(200, payload))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "LOOMCTL_"))}
     env.update(LOOMCTL_CONFIG=os.path.join(tmp, "config.toml"), AZURE_TENANT_ID=TENANT, AZURE_CLIENT_ID=CLIENT_ID,
                AZURE_CLIENT_SECRET=CLIENT_SECRET, AZURE_AUTHORITY_HOST=server.url, LOOMCTL_ARM_ENDPOINT=server.url,

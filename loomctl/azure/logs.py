@@ -205,7 +205,8 @@ def run_query(session: "AzureSession", workspace: str, kql: str, start: dt.datet
     request = HttpRequest("POST", url, headers=headers,
                           content=json.dumps({"query": kql, "timespan": f"{_iso(start)}/{_iso(end)}"}))
     try:
-        response = client._client.send_request(request)  # the SDK's pipeline: auth, retries, transport
+        # the SDK's pipeline (auth, retries, transport); stream=True stops it from parsing the body a second time
+        response = client._client.send_request(request, stream=True)
     except HttpResponseError as exc:  # the pipeline could not decode the body (DecodeError), or a status error
         if (getattr(exc, "status_code", None) or 0) < 400:
             raise AzureError("Log Analytics returned a response that is not valid JSON",
@@ -216,6 +217,8 @@ def run_query(session: "AzureSession", workspace: str, kql: str, start: dt.datet
         doc = json.loads(response.read())
     except ValueError:
         doc = None
+    finally:
+        response.close()
     if status >= 400 or not isinstance(doc, dict):
         error = (doc or {}).get("error") if isinstance(doc, dict) else None
         if status < 400:
