@@ -53,14 +53,17 @@ def build(results: dict[str, Any], start: dt.datetime, end: dt.datetime, width: 
     for r in results["peers"].records():
         b = row(r["TimeGenerated"])
         b["peers_min"] = r["MinPeers"] if b["peers_min"] is None else min(b["peers_min"], r["MinPeers"])
-        b["peers_avg"] = (b["peers_avg"] or 0) + (r["AvgPeers"] or 0)
+        avgs = b.setdefault("_avgs", [])
+        if isinstance(r.get("AvgPeers"), (int, float)):
+            avgs.append(r["AvgPeers"])
+        b["peers_avg"] = round(sum(avgs) / len(avgs), 1) if avgs else None
     for r in results["nodes"].records():
         b = row(r["TimeGenerated"])
         b["nodes_max"] = r["MaxNodes"] if b["nodes_max"] is None else max(b["nodes_max"], r["MaxNodes"])
     for r in results["latency"].records():
         b = row(r["TimeGenerated"])
         b.update(p50_ms=r.get("p50"), p95_ms=r.get("p95"), p99_ms=r.get("p99"), samples=r.get("Samples"))
-    rows = [bins[k] for k in sorted(bins)]
+    rows = [{k: v for k, v in bins[t].items() if not k.startswith("_")} for t in sorted(bins)]
     partial = [r.partial_error for r in results.values() if r.partial_error]
     return {"start": start, "end": end, "bin_seconds": int(width.total_seconds()), "source": source,
             "bins": rows, "partial_errors": partial}
