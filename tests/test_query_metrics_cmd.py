@@ -129,7 +129,7 @@ def test_metrics_table_and_json(azure, la, loomctl, kusto):
     doc = run.json()
     assert doc["source"] == "AppMetrics" and len(doc["bins"]) == 4
     assert doc["bins"][2]["p95_ms"] == 90.0 and doc["bins"][0]["nodes_max"] == 1000.0
-    assert doc["bins"][0]["peers_min"] == 2.0
+    assert doc["bins"][0]["peers_min"] == 2.0 and doc["bins"][0]["peers_avg"] == 2.5
     assert len(la.queries) == 3 and all(kusto.errors(q.kql) == [] for q in la.queries)
     run = loomctl("metrics", "--since", "30m", "-o", "table")
     assert run.exit_code == 0
