@@ -1,0 +1,212 @@
+"""`loomctl deploy app`: rollouts against the local HTTPS Azure's write side (tests/fakeazure/writes.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.fakeazure import topology
+from tests.fakeazure.server import Fault, arm_error
+from tests.fakeazure.writes import install, multiple_mode
+
+NODE = topology.NODE
+IMAGE = "myacr.azurecr.io/loom:1234"
+
+
+@pytest.fixture
+def fake(azure, monkeypatch):
+    monkeypatch.setenv("LOOMCTL_POLL_INTERVAL", "0.02")
+    return install(azure)
+
+
+def writes(azure):
+    return [(r.method, r.path.split("/providers/Microsoft.App/")[-1]) for r in azure.arm_requests()
+            if r.method in ("PUT", "PATCH", "POST", "DELETE")]
+
+
+def revision(azure, name):
+    return next(r for r in azure.state["revisions"][NODE] if r["name"] == name)
+
+
+def test_good_rollout_single_mode(fake, azure, loomctl):
+    run = loomctl("deploy", "app", "--image", IMAGE, "--yes", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    doc = run.json()
+    assert doc["result"] == "succeeded"
+    assert doc["revision"] == "loom-node--v1234"
+    assert doc["traffic"] == {"loom-node--v1234": 100}
+    assert doc["previous_traffic"] == {"loom-node--n1": 100}
+    # exactly one write: the PATCH of the image with the suffix derived from the tag
+    assert writes(azure) == [("PATCH", "containerApps/loom-node")]
+    body = azure.arm_requests("PATCH")[0].json()
+    assert body["properties"]["template"]["revisionSuffix"] == "v1234"
+    assert body["properties"]["template"]["containers"][0]["image"] == IMAGE
+    # the rest of the container is sent unchanged (a merge patch replaces the whole list)
+    assert body["properties"]["template"]["containers"][0]["env"][2]["name"] == "GUN_PEERS"
+    assert "configuration" not in body["properties"]
+    # the operation was polled at the Azure-AsyncOperation URL this server handed out
+    assert any("containerappOperationResults" in r.path for r in azure.requests)
+    assert "write: PATCH container app 'loom-node' (image myacr.azurecr.io/loom:1234" in run.stderr
+    assert revision(azure, "loom-node--n1")["properties"]["active"] is False
+
+
+def test_canary_in_multiple_mode_moves_traffic_in_steps(fake, azure, loomctl):
+    multiple_mode(azure)
+    run = loomctl("deploy", "app", "--image", IMAGE, "--canary", "10,50,100", "--yes", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    assert run.json()["traffic"] == {"loom-node--v1234": 100}
+    bodies = [r.json() for r in azure.arm_requests("PATCH")]
+    assert len(bodies) == 4
+    # first the image, with traffic pinned to the current revision so the new one gets none yet
+    assert bodies[0]["properties"]["configuration"]["ingress"]["traffic"] == [
+        {"revisionName": "loom-node--n1", "weight": 100}]
+    steps = [b["properties"]["configuration"]["ingress"]["traffic"] for b in bodies[1:]]
+    assert steps == [
+        [{"revisionName": "loom-node--v1234", "weight": 10}, {"revisionName": "loom-node--n1", "weight": 90}],
+        [{"revisionName": "loom-node--v1234", "weight": 50}, {"revisionName": "loom-node--n1", "weight": 50}],
+        [{"revisionName": "loom-node--v1234", "weight": 100}],
+    ]
+    assert "traffic: loom-node--n1 90%, loom-node--v1234 10%" in run.stderr
+
+
+def test_failed_provisioning_rolls_back(fake, azure, loomctl):
+    fake.scenario = "fail"
+    run = loomctl("deploy", "app", "--image", IMAGE, "--yes", "-o", "json")
+    assert run.exit_code == 1, run.stderr
+    doc = run.json()
+    assert doc["result"] == "rolled-back"
+    assert doc["stage"] == "update"
+    assert doc["traffic"] == {"loom-node--n1": 100}
+    assert "image pull failed" in doc["message"]
+    assert "error: rollout of loom-node--v1234 failed (update)" in run.stderr
+    assert "provisioning Failed" in run.stderr  # the revision's own status
+    assert "hint: see `loomctl deploy status --app loom-node`" in run.stderr
+    # the failed revision was never active, the old one kept serving: nothing else to write
+    assert writes(azure) == [("PATCH", "containerApps/loom-node")]
+
+
+def test_crash_looping_revision_is_rolled_back(fake, azure, loomctl):
+    fake.scenario = "unhealthy"
+    multiple_mode(azure)
+    run = loomctl("deploy", "app", "--image", IMAGE, "--canary", "50,100", "--yes", "-o", "json")
+    assert run.exit_code == 1, run.stderr
+    doc = run.json()
+    assert doc["result"] == "rolled-back" and doc["stage"] == "health"
+    assert doc["revision_status"]["health"] == "Unhealthy"
+    assert doc["revision_status"]["max_restarts"] == 6
+    assert doc["traffic"] == {"loom-node--n1": 100}
+    assert writes(azure) == [
+        ("PATCH", "containerApps/loom-node"),  # image
+        ("PATCH", "containerApps/loom-node"),  # traffic restored
+        ("POST", "containerApps/loom-node/revisions/loom-node--v1234/deactivate"),
+    ]
+    restore = azure.arm_requests("PATCH")[1].json()
+    assert restore["properties"]["configuration"]["ingress"]["traffic"] == [
+        {"revisionName": "loom-node--n1", "weight": 100}]
+    assert revision(azure, "loom-node--v1234")["properties"]["active"] is False
+    assert "Deployment Progress Deadline Exceeded" in run.stderr
+
+
+def test_hanging_operation_times_out_and_rolls_back(fake, azure, loomctl):
+    fake.scenario = "hang"
+    run = loomctl("deploy", "app", "--image", IMAGE, "--yes", "--timeout", "1", "-o", "json")
+    assert run.exit_code == 1, run.stderr
+    doc = run.json()
+    assert doc["stage"] == "update"
+    assert "did not finish within 1 s" in doc["message"]
+    assert doc["traffic"] == {"loom-node--n1": 100}
+    assert ("POST", "containerApps/loom-node/revisions/loom-node--v1234/deactivate") in writes(azure)
+
+
+def test_conflict_409_is_waited_out(fake, azure, loomctl):
+    azure.faults.append(Fault(r"/containerApps/loom-node$", status=409, method="PATCH", times=2,
+                              body=arm_error("ContainerAppOperationInProgress",
+                                             "Cannot modify a container app while an operation is in progress.")))
+    run = loomctl("deploy", "app", "--image", IMAGE, "--yes", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    assert run.json()["result"] == "succeeded"
+    assert len(azure.arm_requests("PATCH")) == 3
+    assert run.stderr.count("another operation is in progress (409)") == 2
+
+
+def test_conflict_409_beyond_timeout_is_exit_3(fake, azure, loomctl):
+    azure.faults.append(Fault(r"/containerApps/loom-node$", status=409, method="PATCH"))
+    run = loomctl("deploy", "app", "--image", IMAGE, "--yes", "--timeout", "0.5")
+    assert run.exit_code == 3
+    assert "still in progress (409)" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert all(r.method == "PATCH" for r in azure.arm_requests() if r.method != "GET")
+
+
+@pytest.mark.parametrize("image,why", [
+    ("myacr.azurecr.io/Loom:1234", "lower case"),
+    ("myacr.azurecr.io/loom:", "empty tag"),
+    ("myacr.azurecr.io/loom@sha256:xyz", "digest"),
+    ("my acr/loom:1", "white space"),
+    ("", "empty"),
+])
+def test_bad_image_refused_before_any_request(fake, azure, loomctl, image, why):
+    run = loomctl("deploy", "app", "--image", image, "--yes")
+    assert run.exit_code == 2
+    assert why in run.stderr and "hint:" in run.stderr
+    assert azure.requests == []  # not even a sign-in
+
+
+@pytest.mark.parametrize("suffix,why", [
+    ("1234", "start with a lower-case letter"), ("Build", "start with a lower-case letter"),
+    ("a--b", "'--'"), ("rel_1", "only lower-case letters"), ("x" * 60, "longer than 64"),
+])
+def test_bad_revision_suffix_refused_before_any_request(fake, azure, loomctl, suffix, why):
+    run = loomctl("deploy", "app", "--image", IMAGE, "--revision-suffix", suffix, "--yes")
+    assert run.exit_code == 2, run.stderr
+    assert why in run.stderr
+    assert azure.requests == []
+
+
+def test_existing_suffix_refused_without_writing(fake, azure, loomctl):
+    run = loomctl("deploy", "app", "--image", IMAGE, "--revision-suffix", "n1", "--yes")
+    assert run.exit_code == 2
+    assert "revision 'loom-node--n1' already exists" in run.stderr
+    assert writes(azure) == []
+
+
+def test_tag_already_deployed_gets_a_unique_suffix(fake, azure, loomctl):
+    assert loomctl("deploy", "app", "--image", IMAGE, "--yes").exit_code == 0
+    run = loomctl("deploy", "app", "--image", IMAGE, "--yes", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    assert run.json()["revision"] == "loom-node--v1234-2"
+
+
+def test_dry_run_writes_nothing(fake, azure, loomctl):
+    run = loomctl("deploy", "app", "--image", IMAGE, "--dry-run", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    doc = run.json()
+    assert doc["result"] == "dry-run"
+    assert doc["request"]["body"]["properties"]["template"]["revisionSuffix"] == "v1234"
+    assert writes(azure) == []
+    assert "nothing was changed" in run.stderr
+
+
+def test_no_yes_without_terminal_refuses(fake, azure, loomctl):
+    run = loomctl("deploy", "app", "--image", IMAGE)
+    assert run.exit_code == 2
+    assert "refusing to change Azure without --yes" in run.stderr
+    assert "hint: add --yes" in run.stderr
+    assert writes(azure) == []
+
+
+def test_canary_refused_in_single_mode(fake, azure, loomctl):
+    run = loomctl("deploy", "app", "--image", IMAGE, "--canary", "10,100", "--yes")
+    assert run.exit_code == 2
+    assert "single revision mode" in run.stderr
+    assert writes(azure) == []
+
+
+def test_no_wait_returns_after_the_update(fake, azure, loomctl):
+    fake.polls = 50
+    run = loomctl("deploy", "app", "--image", IMAGE, "--no-wait", "--yes", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    assert run.json()["result"] == "started"
+    assert writes(azure) == [("PATCH", "containerApps/loom-node")]
+    assert not any("containerappOperationResults" in r.path for r in azure.requests)
