@@ -162,7 +162,7 @@ class FakeWrites:
         if rev_name:
             rev = topology.revision(new, rev_name, active=True, weight=0, replicas=0, health="None",
                                     provisioning="Provisioning", running="Activating",
-                                    created=f"2026-11-28T0{min(next(_counter), 9)}:00:00+00:00")
+                                    created=_created())
             self.revisions(name).append(rev)
             props["latestRevisionName"] = rev_name
             props["latestRevisionFqdn"] = rev["properties"]["fqdn"]
@@ -315,6 +315,14 @@ class FakeWrites:
                       f"managedEnvironments/{env}/storages/{name}",
                 "properties": {"azureFile": stored_af}}
             return Response(200 if existed else 201, self.state["storages"][name])
+
+
+def _created() -> str:
+    """Creation times that rise with every revision made in this process (history sorts by them)."""
+    import datetime as dt
+
+    t = dt.datetime(2026, 11, 28, 3, 0, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=next(_counter))
+    return t.isoformat()
 
 
 def _strip_suffix(tmpl: dict[str, Any] | None) -> dict[str, Any]:
