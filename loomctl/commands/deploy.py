@@ -56,12 +56,23 @@ class Progress:
     def __call__(self, text: str) -> None:
         t = time.monotonic() - self.start
         if self.tty:
-            style = "red" if ("failed" in text or "NOT" in text) else "green" if text.startswith(("switched", "traffic", "rolled")) else ""
-            self.console.print(f"[dim]{t:6.1f}s[/dim] " + (f"[{style}]{text}[/{style}]" if style else text),
-                               markup=True, highlight=False)
-            self._status.update(text)
+            from rich.text import Text
+
+            style = "red" if ("failed" in text or "NOT" in text) else \
+                "green" if text.startswith(("switched", "traffic", "rolled")) else ""
+            self.console.print(Text(f"{t:6.1f}s ", style="dim") + Text(text, style=style), highlight=False)
+            self._status.update(Text(text))
         else:
             click.echo(f"{t:6.1f}s {text}", err=True)
+
+    def write(self, text: str) -> None:
+        """A write log line (`write: PATCH ...`), printed above the spinner on a terminal."""
+        if self.tty:
+            from rich.text import Text
+
+            self.console.print(Text(text, style="cyan"), highlight=False)
+        else:
+            click.echo(text, err=True)
 
     def close(self) -> None:
         if self._status is not None:
@@ -178,6 +189,7 @@ def app(loom: LoomContext, image: str, app_name: str | None, container: str | No
         return
     confirm(f"Roll out {plan.image} to {name} as {plan.revision}?", yes)
     progress = Progress()
+    w.log = progress.write
     try:
         out = run_rollout(w, plan, timeout, progress, verify_fn, no_wait, step_wait)
     finally:
@@ -199,20 +211,31 @@ def app(loom: LoomContext, image: str, app_name: str | None, container: str | No
 
 def _render_rollout(doc: dict[str, Any]) -> Any:
     from rich.table import Table
+    from rich.text import Text
 
     t = Table.grid(padding=(0, 2))
     t.add_column(style="bold")
     t.add_column()
     for key in ("app", "mode", "result", "revision", "image", "previous_image", "message", "rollback"):
         if doc.get(key) not in (None, ""):
-            t.add_row(key.replace("_", " ").capitalize(), str(doc[key]))
+            t.add_row(key.replace("_", " ").capitalize(), Text(str(doc[key])))
     if doc.get("traffic") is not None:
-        t.add_row("Traffic", ", ".join(f"{n} {w}%" for n, w in doc["traffic"].items()) or "-")
+        t.add_row("Traffic", Text(", ".join(f"{n} {w}%" for n, w in doc["traffic"].items()) or "-"))
     if doc.get("request"):
-        import json
-
-        t.add_row("Would send", "PATCH " + json.dumps(doc["request"]["body"]))
+        t.add_row("Would send", Text(describe_patch(doc["app"], doc["request"]["body"])))
     return t
+
+
+def describe_patch(app: str, body: dict[str, Any]) -> str:
+    """The rollout's PATCH in one line (the JSON output has the whole body)."""
+    props = body.get("properties") or {}
+    tmpl = props.get("template") or {}
+    parts = [f"revisionSuffix={tmpl.get('revisionSuffix')}"] if tmpl.get("revisionSuffix") else []
+    parts += [f"containers[{c.get('name')}].image={c.get('image')}" for c in tmpl.get("containers") or []]
+    traffic = ((props.get("configuration") or {}).get("ingress") or {}).get("traffic")
+    if traffic is not None:
+        parts.append("traffic pinned to " + ", ".join(f"{t['revisionName']} {t['weight']}%" for t in traffic))
+    return f"PATCH container app {app}: " + "; ".join(parts)
 
 
 # -- status / history -------------------------------------------------------------------------------------
@@ -227,8 +250,8 @@ def _render_revisions(doc: dict[str, Any]) -> Any:
         t.add_column(col, overflow="fold")
     for r in doc["revisions"]:
         good = r["healthy"] or not r["active"]
-        t.add_row(r["name"], "yes" if r["active"] else "no", f"{r['traffic']}%", r["image"] or "-",
-                  r["created"] or "-", str(r["replicas_running"]) if r["active"] else "-",
+        t.add_row(Text(r["name"]), "yes" if r["active"] else "no", f"{r['traffic']}%", Text(r["image"] or "-"),
+                  (r["created"] or "-")[:16].replace("T", " "), str(r["replicas_running"]) if r["active"] else "-",
                   Text(r["health"] or "-", style="" if good else "red"),
                   Text(r["provisioning"] or "-", style="red" if (r["provisioning"] or "") == "Failed" else ""))
     return t
@@ -305,6 +328,7 @@ def rollback(loom: LoomContext, app_name: str | None, to: str | None, dry_run: b
         raise UsageError(f"{target} already serves traffic", "name another revision with --to")
     confirm(f"Roll {name} back from {current} to {target}?", yes)
     progress = Progress()
+    w.log = progress.write
     try:
         res = rv.rollback(w, live, revs, target, timeout, progress)
     except RolloutFailed as exc:

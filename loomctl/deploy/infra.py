@@ -372,7 +372,8 @@ def render_diff(doc: dict[str, Any]) -> Any:
     for col in ("Resource", "Action", "Field", "Live", "Spec"):
         t.add_column(col, overflow="fold")
     for ch in doc["changes"]:
-        t.add_row(ch["resource"], ch["action"], ch["field"], _show(ch["before"]), _show(ch["after"]))
+        t.add_row(*(Text(x) for x in (ch["resource"], ch["action"], ch["field"], _show(ch["before"]),
+                                      _show(ch["after"]))))
     return t
 
 
