@@ -210,3 +210,38 @@ def test_no_wait_returns_after_the_update(fake, azure, loomctl):
     assert run.json()["result"] == "started"
     assert writes(azure) == [("PATCH", "containerApps/loom-node")]
     assert not any("containerappOperationResults" in r.path for r in azure.requests)
+
+
+def test_unknown_app_is_exit_3_before_any_write(fake, azure, loomctl):
+    run = loomctl("deploy", "app", "--image", IMAGE, "--app", "loom-nodes", "--yes")
+    assert run.exit_code == 3
+    assert "container app 'loom-nodes' not found in resource group 'rg-loom'" in run.stderr
+    assert writes(azure) == []
+
+
+def test_scale_to_zero_app_needs_no_running_replica(fake, azure, loomctl, monkeypatch):
+    azure.state["apps"][NODE]["properties"]["template"]["scale"]["minReplicas"] = 0
+    run = loomctl("deploy", "app", "--image", IMAGE, "--yes", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    assert run.json()["revision_status"]["replicas_min"] == 0
+
+
+def test_unhealthy_without_restarts_waits_until_timeout(fake, azure, loomctl):
+    """Replicas that never become ready (but do not crash) are waited for until --timeout, then rolled back."""
+    fake.scenario = "unhealthy"
+    orig = fake._settle_revision
+
+    def settle(app, rev, scenario):
+        orig(app, rev, scenario)
+        for rep in azure.state["replicas"][rev]:
+            for c in rep["properties"]["containers"]:
+                c["restartCount"] = 0
+    fake._settle_revision = settle
+    run = loomctl("deploy", "app", "--image", IMAGE, "--yes", "--timeout", "1.5", "-o", "json")
+    assert run.exit_code == 1, run.stderr
+    doc = run.json()
+    assert doc["stage"] == "health"
+    assert "not healthy within 1.5 s" in doc["message"]
+    assert doc["revision_status"]["replicas_running"] == 0
+    assert doc["traffic"] == {"loom-node--n1": 100}
+    assert ("POST", "containerApps/loom-node/revisions/loom-node--v1234/deactivate") in writes(azure)

@@ -40,10 +40,11 @@ class RevisionStatus:
 
     @property
     def healthy(self) -> bool:
+        # min 0 (scale to zero): provisioned and running is enough, no replica has to stay up
         return (self.provisioning or "").lower() == "provisioned" and self.active and \
             (self.health or "healthy").lower() in ("healthy", "none") and \
             (self.running or "").lower() in ("running", "runningatmaxscale", "") and \
-            self.replicas_running >= max(1, self.replicas_min) and not self.failed
+            self.replicas_running >= self.replicas_min and not self.failed
 
     def describe(self) -> str:
         parts = [f"provisioning {self.provisioning or '?'}", f"running {self.running or '?'}",
