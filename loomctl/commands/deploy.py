@@ -97,7 +97,7 @@ def timeout_option(func: Any) -> Any:
                         metavar="SECONDS", help="Give up (and roll back) after this long.")(func)
 
 
-def _verifier(loom: LoomContext, categories: tuple[str, ...]) -> tuple[Callable[[str], str | None], list[str]]:
+def _verifier(loom: LoomContext, categories: tuple[str, ...]) -> tuple[Callable[[str], tuple[bool, str]], list[str]]:
     """Gate on doctor's checks: LoomMesh and DNS when present, else Azure access/Runtime (or --verify-category)."""
     from loomctl.checks import doctor as doc
     from loomctl.checks.base import Status
@@ -110,13 +110,15 @@ def _verifier(loom: LoomContext, categories: tuple[str, ...]) -> tuple[Callable[
         chosen = [c for c in ("LoomMesh", "DNS") if c in names] or \
                  [c for c in ("Azure access and apps", "Runtime") if c in names]
 
-    def verify(revision: str) -> str | None:
+    def verify(revision: str) -> tuple[bool, str]:
         instances, sel = doc.plan(loom, tuple(chosen), ())
         results = doc.run(loom, instances, sel, lambda r: None)
         bad = [r for r in results if r.status is Status.FAIL]
         if not bad:
-            return None
-        return "checks failed: " + "; ".join(f"{r.code}{' (' + r.resource + ')' if r.resource else ''} {r.message}"
+            counts = {s: sum(1 for r in results if r.status is s) for s in (Status.PASS, Status.WARN, Status.SKIP)}
+            return True, (f"verified: {counts[Status.PASS]} checks passed, {counts[Status.WARN]} warned, "
+                          f"{counts[Status.SKIP]} skipped ({', '.join(chosen)})")
+        return False, "checks failed: " + "; ".join(f"{r.code}{' (' + r.resource + ')' if r.resource else ''} {r.message}"
                                              for r in bad)
 
     return verify, chosen
@@ -246,13 +248,13 @@ def _render_revisions(doc: dict[str, Any]) -> Any:
 
     t = Table(title=f"{doc['app']} ({doc['mode']} revision mode, min {doc['min_replicas']} replicas)",
               title_justify="left", title_style="bold", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in ("Revision", "Active", "Traffic", "Image", "Created", "Replicas", "Health", "Provisioning"):
-        t.add_column(col, overflow="fold")
+    for col in ("Revision", "Traffic", "Image", "Created", "Replicas", "Health", "Provisioning"):
+        t.add_column(col, no_wrap=col in ("Revision", "Created", "Traffic"), overflow="fold")
     for r in doc["revisions"]:
         good = r["healthy"] or not r["active"]
-        t.add_row(Text(r["name"]), "yes" if r["active"] else "no", f"{r['traffic']}%", Text(r["image"] or "-"),
+        t.add_row(Text(r["name"]), f"{r['traffic']}%", Text(r["image"] or "-"),
                   (r["created"] or "-")[:16].replace("T", " "), str(r["replicas_running"]) if r["active"] else "-",
-                  Text(r["health"] or "-", style="" if good else "red"),
+                  Text(r["health"] or "-", style="" if good else "red") if r["active"] else Text("inactive", style="dim"),
                   Text(r["provisioning"] or "-", style="red" if (r["provisioning"] or "") == "Failed" else ""))
     return t
 

@@ -193,7 +193,7 @@ class RolloutFailed(Exception):
 
 
 Report = Callable[[str], None]
-Verify = Callable[[str], "str | None"]  # revision -> None when fine, else what failed
+Verify = Callable[[str], "tuple[bool, str]"]  # revision -> (passed, summary or what failed)
 
 
 def revision_now(w: Writer, app: str, revision: str, minimum: int) -> RevisionStatus | None:
@@ -235,6 +235,14 @@ def wait_traffic(w: Writer, app: str, want: dict[str, int], deadline: Deadline) 
 
 def fmt_traffic(t: dict[str, int]) -> str:
     return ", ".join(f"{n} {w}%" for n, w in sorted(t.items(), key=lambda kv: -kv[1])) or "no revision"
+
+
+def _verify(verify: Verify, revision: str, note: Report) -> None:
+    note(f"verifying {revision} with doctor's checks")
+    ok, text = verify(revision)
+    if not ok:
+        raise RolloutFailed("verify", text)
+    note(text)
 
 
 def run_rollout(w: Writer, plan: Plan, timeout: float, report: Report, verify: Verify | None = None,
@@ -288,9 +296,7 @@ def run_rollout(w: Writer, plan: Plan, timeout: float, report: Report, verify: V
                                                    lambda _t: None)
                 if verify is not None:
                     stage = "verify"
-                    problem = verify(plan.revision)
-                    if problem:
-                        raise RolloutFailed("verify", problem)
+                    _verify(verify, plan.revision, note)
                     stage = "traffic"
         else:
             stage = "traffic"
@@ -298,9 +304,7 @@ def run_rollout(w: Writer, plan: Plan, timeout: float, report: Report, verify: V
             note(f"switched: {fmt_traffic(out.traffic)}")
             if verify is not None:
                 stage = "verify"
-                problem = verify(plan.revision)
-                if problem:
-                    raise RolloutFailed("verify", problem)
+                _verify(verify, plan.revision, note)
         out.result, out.stage = "succeeded", "done"
         out.message = f"{plan.revision} serves {out.traffic.get(plan.revision, 0)}% of traffic with {plan.image}"
         return out
