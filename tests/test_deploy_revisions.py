@@ -121,7 +121,7 @@ def test_verify_gate_passes(fake, azure, loomctl):
                   "--verify-category", "azure", "--yes", "-o", "json")
     assert run.exit_code == 0, run.stderr
     assert run.json()["result"] == "succeeded"
-    assert "verified: 10 checks passed, 0 warned, 0 skipped (Azure access and apps)" in run.stderr
+    assert "verified: 12 checks passed, 0 warned, 0 skipped (Azure access and apps)" in run.stderr
 
 
 def test_ctrl_c_during_rollout_reports_state_and_exits_130(fake, azure, loomctl):
