@@ -245,3 +245,18 @@ def test_unhealthy_without_restarts_waits_until_timeout(fake, azure, loomctl):
     assert doc["revision_status"]["replicas_running"] == 0
     assert doc["traffic"] == {"loom-node--n1": 100}
     assert ("POST", "containerApps/loom-node/revisions/loom-node--v1234/deactivate") in writes(azure)
+
+
+def test_rollback_says_the_template_still_names_the_failed_image(fake, azure, loomctl):
+    assert loomctl("deploy", "app", "--image", IMAGE, "--yes").exit_code == 0
+    fake.scenario = "unhealthy"
+    run = loomctl("deploy", "app", "--image", "myacr.azurecr.io/loom:1235", "--yes", "-o", "json")
+    assert run.exit_code == 1
+    doc = run.json()
+    assert doc["previous_image"] == IMAGE
+    assert "the app's template still names myacr.azurecr.io/loom:1235" in doc["template_note"]
+    assert f"--image {IMAGE}" in run.stderr
+    # the next rollout starts from the image that serves, not from the failed template
+    fake.scenario = "ok"
+    again = loomctl("deploy", "app", "--image", "myacr.azurecr.io/loom:1236", "--dry-run", "-o", "json")
+    assert again.json()["previous_image"] == IMAGE

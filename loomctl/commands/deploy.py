@@ -197,11 +197,12 @@ def app(loom: LoomContext, image: str, app_name: str | None, container: str | No
     finally:
         progress.close()
     doc = {**summary, "result": out.result, "stage": out.stage, "message": out.message, "traffic": out.traffic,
-           "revision_status": out.revision_status, "rollback": out.rollback, "duration_s": out.duration_s}
+           "revision_status": out.revision_status, "rollback": out.rollback, "template_note": out.template_note,
+           "duration_s": out.duration_s}
     loom.output.emit(doc, table=_render_rollout)
     st = out.revision_status
     if out.result == "rolled-back":
-        own = f"; revision status: {st.describe()}" if st else ""
+        own = f"; revision status: {st.describe()}" if st and st.describe() not in out.message else ""
         raise ProblemsFound(f"rollout of {plan.revision} failed ({out.stage}): {out.message}{own}; "
                             f"rolled back: {out.rollback}",
                             f"see `loomctl deploy status --app {name}` and the revision's logs "
@@ -248,12 +249,12 @@ def _render_revisions(doc: dict[str, Any]) -> Any:
 
     t = Table(title=f"{doc['app']} ({doc['mode']} revision mode, min {doc['min_replicas']} replicas)",
               title_justify="left", title_style="bold", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in ("Revision", "Traffic", "Image", "Created", "Replicas", "Health", "Provisioning"):
-        t.add_column(col, no_wrap=col in ("Revision", "Created", "Traffic"), overflow="fold")
+    for col in ("Revision", "Traffic", "Image", "Created (UTC)", "Running", "Health", "State"):
+        t.add_column(col, no_wrap=col != "Image", overflow="fold")
     for r in doc["revisions"]:
         good = r["healthy"] or not r["active"]
         t.add_row(Text(r["name"]), f"{r['traffic']}%", Text(r["image"] or "-"),
-                  (r["created"] or "-")[:16].replace("T", " "), str(r["replicas_running"]) if r["active"] else "-",
+                  (r["created"] or "-")[:19].replace("T", " "), str(r["replicas_running"]) if r["active"] else "-",
                   Text(r["health"] or "-", style="" if good else "red") if r["active"] else Text("inactive", style="dim"),
                   Text(r["provisioning"] or "-", style="red" if (r["provisioning"] or "") == "Failed" else ""))
     return t
@@ -338,7 +339,8 @@ def rollback(loom: LoomContext, app_name: str | None, to: str | None, dry_run: b
                             f"see `loomctl deploy status --app {name}`") from None
     finally:
         progress.close()
-    loom.output.emit({**doc, "result": "rolled-back", "actions": res.actions, "traffic": res.traffic})
+    loom.output.emit({**doc, "result": "rolled-back", "actions": res.actions, "traffic": res.traffic,
+                      "template_note": res.template_note})
 
 
 @deploy.command("infra")

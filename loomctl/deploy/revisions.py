@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loomctl.azure.writes import Deadline, Writer
-from loomctl.deploy.rollout import (Report, RolloutFailed, fmt_traffic, parse_revision, traffic_of, wait_healthy,
-                                    wait_traffic)
+from loomctl.deploy.rollout import (Report, RolloutFailed, fmt_traffic, parse_revision, template_drift, traffic_of,
+                                    wait_healthy, wait_traffic)
 from loomctl.errors import UsageError
 
 
@@ -88,6 +88,7 @@ class RollbackResult:
     previous: dict[str, int]
     traffic: dict[str, int] = field(default_factory=dict)
     actions: list[str] = field(default_factory=list)
+    template_note: str | None = None
 
 
 def rollback(w: Writer, app: dict[str, Any], revisions: list[dict[str, Any]], target: str, timeout: float,
@@ -115,4 +116,8 @@ def rollback(w: Writer, app: dict[str, Any], revisions: list[dict[str, Any]], ta
     except RolloutFailed as exc:
         raise RolloutFailed("verify", f"rollback to {target} not verified: {exc.message}") from None
     report(f"rolled back: {fmt_traffic(res.traffic)}")
+    containers = ((rev.get("properties") or {}).get("template") or {}).get("containers") or [{}]
+    res.template_note = template_drift(w, name, containers[0].get("name") or name, containers[0].get("image"))
+    if res.template_note:
+        report(res.template_note)
     return res

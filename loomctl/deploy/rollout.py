@@ -153,11 +153,16 @@ def plan_rollout(app: dict[str, Any], revisions: list[dict[str, Any]], image: Im
         if c.get("name") == target:
             old_image = c.get("image")
             c["image"] = image.text
+    previous = traffic_of(revisions)
+    if previous:  # the image that serves now (the template may name a failed rollout's image)
+        main = max(previous, key=lambda n: previous[n])
+        rev_containers = next(((r.get("properties") or {}).get("template") or {}).get("containers") or []
+                              for r in revisions if r["name"] == main)
+        old_image = next((c.get("image") for c in rev_containers if c.get("name") == target), old_image)
     if mode == "single" and steps != [100]:
         raise UsageError(f"app '{name}' is in single revision mode, where traffic cannot be split",
                          "drop --canary, or switch the app to multiple revision mode "
                          "(`az containerapp revision set-mode --mode multiple`)")
-    previous = traffic_of(revisions)
     patch: dict[str, Any] = {"properties": {"template": {"revisionSuffix": suffix, "containers": containers}}}
     if mode == "multiple":
         # pin traffic to the revisions serving now, so the new one gets none until it is healthy
@@ -181,6 +186,7 @@ class Outcome:
     traffic: dict[str, int] = field(default_factory=dict)
     revision_status: RevisionStatus | None = None
     rollback: str | None = None  # what the rollback did
+    template_note: str | None = None  # the app's template still names the failed image
     events: list[str] = field(default_factory=list)
     duration_s: float = 0.0
 
@@ -318,6 +324,9 @@ def run_rollout(w: Writer, plan: Plan, timeout: float, report: Report, verify: V
                 pass
         out.rollback, out.traffic = roll_back(w, plan, note)
         out.result = "rolled-back"
+        out.template_note = template_drift(w, plan.app, plan.container, plan.old_image)
+        if out.template_note:
+            note(out.template_note)
         return out
     except KeyboardInterrupt:
         out.result, out.stage = "interrupted", stage
@@ -357,3 +366,17 @@ def roll_back(w: Writer, plan: Plan, note: Report, timeout: float | None = None)
         return "; ".join(done + [f"not verified: {exc.message}"]), traffic_of(w.revisions(plan.app))
     note(f"rolled back: {fmt_traffic(now)}" + (f" ({'; '.join(done)})" if done else " (traffic never moved)"))
     return "; ".join(done) or "nothing to undo: traffic never moved", now
+
+
+def template_drift(w: Writer, app: str, container: str, serving_image: str | None) -> str | None:
+    """After a rollback the app's template keeps the image of the failed update (Azure does not undo it)."""
+    try:
+        live = w.get_app(app)
+    except Exception:  # noqa: BLE001 - informative only
+        return None
+    cs = ((live.get("properties") or {}).get("template") or {}).get("containers") or []
+    image = next((c.get("image") for c in cs if c.get("name") == container), None)
+    if not serving_image or not image or image == serving_image:
+        return None
+    return (f"note: the app's template still names {image}; the next template change (e.g. `deploy infra`) would "
+            f"start a revision from it: reset it with `loomctl deploy app --app {app} --image {serving_image}`")
