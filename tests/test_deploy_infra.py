@@ -56,6 +56,8 @@ def test_apply_then_second_run_reports_no_changes(fake, azure, loomctl):
     run = loomctl("deploy", "infra", "--yes", "-o", "json")
     assert run.exit_code == 0, run.stderr
     assert run.json()["result"] == "applied"
+    assert any(a.startswith("app loom-node: update env.GUN_PEERS, min_replicas (new revision loom-node--")
+               for a in run.json()["applied"])
     assert writes(azure) == [("PUT", "containerApps/gun-relay"), ("PUT", "containerApps/loom-node")]
     put = {r.path.rsplit("/", 1)[-1]: r.json() for r in azure.arm_requests("PUT")}
     n = put["loom-node"]["properties"]

@@ -274,8 +274,11 @@ def apply(w: Writer, s: "Settings", spec: sp.Spec, live: Live, changes: list[Cha
             if kind != "app":
                 continue
             what = "create" if chs[0].action == "create" else "update " + ", ".join(c.field for c in chs)
-            w.put_app(name, app_body(live.spec.apps[name], live.apps.get(name), live.environment), what, deadline)
-            done.append(f"app {name}: {what}")
+            result = w.put_app(name, app_body(live.spec.apps[name], live.apps.get(name), live.environment), what,
+                               deadline)
+            before = ((live.apps.get(name) or {}).get("properties") or {}).get("latestRevisionName")
+            after = (result.get("properties") or {}).get("latestRevisionName")
+            done.append(f"app {name}: {what}" + (f" (new revision {after})" if after and after != before else ""))
     except OperationTimeout as exc:
         raise AzureError(f"{exc}; applied so far: {'; '.join(done) or 'nothing'}",
                          "the operation may still finish: run `loomctl deploy infra --dry-run` to see what remains",
@@ -301,7 +304,8 @@ def export(w: Writer, s: "Settings") -> str:
             continue
         out.apps[name] = app_from_live(name, role, d)
     header = (f"loomctl deployment spec, exported from {s.resource_group}/{s.environment}.\n"
-              "Apply with `loomctl deploy infra --spec FILE`. Secrets are Key Vault references, never values.")
+              "Apply with `loomctl deploy infra --spec FILE`. Secrets are Key Vault references, never values.\n"
+              "Delete an app's `image` line to leave the image to `loomctl deploy app`.")
     return sp.dumps(out, header)
 
 
