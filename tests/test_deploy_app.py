@@ -260,3 +260,36 @@ def test_rollback_says_the_template_still_names_the_failed_image(fake, azure, lo
     fake.scenario = "ok"
     again = loomctl("deploy", "app", "--image", "myacr.azurecr.io/loom:1236", "--dry-run", "-o", "json")
     assert again.json()["previous_image"] == IMAGE
+
+
+def test_azure_errors_while_waiting_are_waited_out(fake, azure, loomctl):
+    # every try of the first read of the new revision fails (the SDK retries 3 times), the next poll works
+    azure.faults.append(Fault(r"/revisions/loom-node--v1234$", status=500, method="GET", times=4))
+    run = loomctl("deploy", "app", "--image", IMAGE, "--yes", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    assert run.json()["result"] == "succeeded"
+    assert "could not read the revision (Azure answered 500 for GET revision 'loom-node--v1234'" in run.stderr
+
+
+def test_dry_run_hides_secret_looking_env_values(fake, azure, loomctl):
+    env = azure.state["apps"][NODE]["properties"]["template"]["containers"][0]["env"]
+    env.append({"name": "DB_PASSWORD", "value": "hunter2-DO-NOT-PRINT"})
+    run = loomctl("deploy", "app", "--image", IMAGE, "--dry-run", "-o", "json")
+    assert run.exit_code == 0
+    assert "hunter2" not in run.stdout + run.stderr
+    sent = run.json()["request"]["body"]["properties"]["template"]["containers"][0]["env"]
+    assert {"name": "DB_PASSWORD", "value": "(value hidden)"} in sent
+    # the real update sends the value (Azure needs it), but never prints it
+    run = loomctl("deploy", "app", "--image", IMAGE, "--yes", "-o", "json")
+    assert run.exit_code == 0 and "hunter2" not in run.stdout + run.stderr
+    assert {"name": "DB_PASSWORD", "value": "hunter2-DO-NOT-PRINT"} in \
+        azure.arm_requests("PATCH")[0].json()["properties"]["template"]["containers"][0]["env"]
+
+
+@pytest.mark.parametrize("canary,why", [("abc", "not a list of percentages"), ("50,10,100", "must rise"),
+                                        ("10,50", "must rise from above 0 to 100"), ("0,100", "must rise")])
+def test_bad_canary_refused_before_any_request(fake, azure, loomctl, canary, why):
+    run = loomctl("deploy", "app", "--image", IMAGE, "--canary", canary, "--yes")
+    assert run.exit_code == 2
+    assert why in run.stderr and "hint: e.g. --canary 10,50,100" in run.stderr
+    assert azure.requests == []

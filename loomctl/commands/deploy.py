@@ -186,7 +186,10 @@ def app(loom: LoomContext, image: str, app_name: str | None, container: str | No
 
         ui.info(f"dry run: would PATCH container app '{name}' (image {plan.old_image} -> {plan.image}, "
                 f"new revision {plan.revision}); nothing was changed")
-        loom.output.emit({**summary, "result": "dry-run", "request": {"method": "PATCH", "body": plan.patch}},
+        from loomctl.deploy.infra import mask_request
+
+        loom.output.emit({**summary, "result": "dry-run",
+                          "request": {"method": "PATCH", "body": mask_request(plan.patch)}},
                          table=_render_rollout)
         return
     confirm(f"Roll out {plan.image} to {name} as {plan.revision}?", yes)

@@ -180,6 +180,16 @@ def mask_one(key: str, value: Any) -> Any:
     return value
 
 
+def mask_request(body: dict[str, Any]) -> dict[str, Any]:
+    """A request body to show: env values whose names look secret are hidden."""
+    out = copy.deepcopy(body)
+    for c in ((out.get("properties") or {}).get("template") or {}).get("containers") or []:
+        for e in c.get("env") or []:
+            if "value" in e and mask_one(f"env.{e.get('name')}", e["value"]) == HIDDEN:
+                e["value"] = HIDDEN
+    return out
+
+
 def mask(flat: dict[str, Any]) -> dict[str, Any]:
     return {k: mask_one(k, v) for k, v in flat.items()}
 

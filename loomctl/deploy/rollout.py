@@ -209,11 +209,25 @@ def revision_now(w: Writer, app: str, revision: str, minimum: int) -> RevisionSt
     return parse_revision(rev, w.replicas(app, revision), minimum)
 
 
+def _read(call: Callable[[], Any], report: Report, deadline: Deadline) -> Any:
+    """A read while waiting: a transient failure (after the SDK's own retries) is reported and waited out."""
+    try:
+        return call()
+    except Exception as exc:
+        status = getattr(exc, "status_code", None)
+        if status in (401, 403) or deadline.expired():
+            raise
+        from loomctl.errors import as_loom_error
+
+        report(f"could not read the revision ({as_loom_error(exc).message}); trying again")
+        return None
+
+
 def wait_healthy(w: Writer, app: str, revision: str, minimum: int, deadline: Deadline,
                  report: Report) -> RevisionStatus:
     last = ""
     while True:
-        st = revision_now(w, app, revision, minimum)
+        st = _read(lambda: revision_now(w, app, revision, minimum), report, deadline)
         if st is not None:
             text = st.describe()
             if text != last:
@@ -231,7 +245,8 @@ def wait_healthy(w: Writer, app: str, revision: str, minimum: int, deadline: Dea
 
 def wait_traffic(w: Writer, app: str, want: dict[str, int], deadline: Deadline) -> dict[str, int]:
     while True:
-        now = traffic_of(w.revisions(app))
+        revs = _read(lambda: w.revisions(app), lambda _t: None, deadline)
+        now = traffic_of(revs) if revs is not None else {}
         if now == want:
             return now
         if deadline.expired():
