@@ -293,6 +293,12 @@ def apply(w: Writer, s: "Settings", spec: sp.Spec, live: Live, changes: list[Cha
         raise AzureError(f"{exc}; applied so far: {'; '.join(done) or 'nothing'}",
                          "the operation may still finish: run `loomctl deploy infra --dry-run` to see what remains",
                          ) from None
+    except KeyboardInterrupt:
+        from loomctl.errors import ExitCode, LoomError
+
+        raise LoomError(f"interrupted; applied so far: {'; '.join(done) or 'nothing'}",
+                        "each resource is written in one operation, so none is half-changed; "
+                        "`loomctl deploy infra --dry-run` shows what remains", exit_code=ExitCode.INTERRUPTED) from None
     return done
 
 
