@@ -169,15 +169,14 @@ class Writer:
 
 
 def lro_failure(exc: BaseException) -> str | None:
-    """The message of a failed long-running operation (azure-core raises HttpResponseError for it)."""
-    try:
-        from azure.core.exceptions import HttpResponseError
-    except ImportError:  # pragma: no cover
-        return None
-    if isinstance(exc, HttpResponseError) and not getattr(exc, "status_code", None) or \
-            type(exc).__name__ == "OperationFailed":
-        return str(exc).strip().splitlines()[0][:300]
-    if isinstance(exc, HttpResponseError) and getattr(exc, "status_code", None) == 200:
+    """The message of a failed long-running operation, else None.
+
+    azure-core raises HttpResponseError carrying the last poll's response (status 200) and the operation's
+    error when the operation ends Failed or Canceled; an error answer to the request itself has status >= 400.
+    """
+    from azure.core.exceptions import HttpResponseError
+
+    if isinstance(exc, HttpResponseError) and (getattr(exc, "status_code", None) or 0) < 400:
         return str(exc).strip().splitlines()[0][:300]
     return None
 
