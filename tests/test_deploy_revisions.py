@@ -145,3 +145,9 @@ def test_ctrl_c_during_rollout_reports_state_and_exits_130(fake, azure, loomctl)
     assert "error: interrupted during health; traffic now: loom-node--n1 100%" in run.stderr
     assert "undo with `loomctl deploy rollback --app loom-node`" in run.stderr
     assert writes(azure) == [("PATCH", "containerApps/loom-node")]  # nothing written after the interrupt
+
+
+def test_rollback_to_the_serving_revision_is_refused(fake, azure, loomctl):
+    run = loomctl("deploy", "rollback", "--to", "loom-node--n1", "--dry-run")
+    assert run.exit_code == 2
+    assert "loom-node--n1 already serves traffic" in run.stderr

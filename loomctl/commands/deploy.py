@@ -257,7 +257,7 @@ def _render_revisions(doc: dict[str, Any]) -> Any:
     for r in doc["revisions"]:
         good = r["healthy"] or not r["active"]
         t.add_row(Text(r["name"]), f"{r['traffic']}%", Text(r["image"] or "-"),
-                  (r["created"] or "-")[:19].replace("T", " "), str(r["replicas_running"]) if r["active"] else "-",
+                  (r["created"] or "-")[5:19].replace("T", " "), str(r["replicas_running"]) if r["active"] else "-",
                   Text(r["health"] or "-", style="" if good else "red") if r["active"] else Text("inactive", style="dim"),
                   Text(r["provisioning"] or "-", style="red" if (r["provisioning"] or "") == "Failed" else ""))
     return t
@@ -324,14 +324,14 @@ def rollback(loom: LoomContext, app_name: str | None, to: str | None, dry_run: b
     live, revs = parallel([lambda: w.get_app(name), lambda: w.revisions(name)])
     target, current = rv.pick_target(revs, to)
     doc: dict[str, Any] = {"app": name, "mode": rv.mode_of(live), "from": current, "to": target}
+    if target == current:
+        raise UsageError(f"{target} already serves traffic", "name another revision with --to")
     if dry_run:
         from loomctl import ui
 
         ui.info(f"dry run: would move all traffic of '{name}' from {current} to {target}; nothing was changed")
         loom.output.emit({**doc, "result": "dry-run"})
         return
-    if target == current:
-        raise UsageError(f"{target} already serves traffic", "name another revision with --to")
     confirm(f"Roll {name} back from {current} to {target}?", yes)
     progress = Progress()
     w.log = progress.write

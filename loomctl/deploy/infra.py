@@ -280,6 +280,7 @@ def apply(w: Writer, s: "Settings", spec: sp.Spec, live: Live, changes: list[Cha
             what = "create" if chs[0].action == "create" else "update " + ", ".join(c.field for c in chs)
             w.put_storage(str(s.environment), name, storage_body(live.spec.storages[name]), what, deadline)
             done.append(f"storage {name}: {what}")
+            w.log(f"done: {done[-1]}")
         for (kind, name), chs in by_resource.items():
             if kind != "app":
                 continue
@@ -289,6 +290,7 @@ def apply(w: Writer, s: "Settings", spec: sp.Spec, live: Live, changes: list[Cha
             before = ((live.apps.get(name) or {}).get("properties") or {}).get("latestRevisionName")
             after = (result.get("properties") or {}).get("latestRevisionName")
             done.append(f"app {name}: {what}" + (f" (new revision {after})" if after and after != before else ""))
+            w.log(f"done: {done[-1]}")
     except OperationTimeout as exc:
         raise AzureError(f"{exc}; applied so far: {'; '.join(done) or 'nothing'}",
                          "the operation may still finish: run `loomctl deploy infra --dry-run` to see what remains",
