@@ -137,9 +137,11 @@ def test_create_without_image_or_key_refused_before_any_write(fake, azure, loomc
 def test_export_then_reimport_gives_no_diff(fake, azure, loomctl, tmp_path):
     azure.state["apps"]["loom-node"]["properties"]["template"]["scale"]["maxReplicas"] = 12
     out = tmp_path / "exported.toml"
-    run = loomctl("deploy", "infra", "--export", str(out))
+    run = loomctl("deploy", "infra", "--export", "--spec", str(out))
     assert run.exit_code == 0, run.stderr
     text = out.read_text()
+    assert run.stdout == "" and f"wrote the live deployment as a spec to {out}" in run.stderr
+    assert text == loomctl("deploy", "infra", "--export").stdout  # stdout without --spec
     assert 'max_replicas = 12' in text
     assert 'image = "myacr.azurecr.io/loom:1.4.2"' in text
     assert 'OPENAI_API_KEY = {secret = "openai-api-key"}' in text
@@ -155,7 +157,7 @@ def test_export_then_reimport_gives_no_diff(fake, azure, loomctl, tmp_path):
 def test_export_refuses_plain_secret_values(fake, azure, loomctl):
     azure.state["apps"]["loom-node"]["properties"]["configuration"]["secrets"] = [
         {"name": "openai-api-key", "value": "sk-live-DO-NOT-PRINT"}]
-    run = loomctl("deploy", "infra", "--export", "-")
+    run = loomctl("deploy", "infra", "--export")
     assert run.exit_code == 2
     assert "holds a value, not a Key Vault reference" in run.stderr
     assert "sk-live" not in run.stdout + run.stderr

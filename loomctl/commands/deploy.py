@@ -350,13 +350,13 @@ def rollback(loom: LoomContext, app_name: str | None, to: str | None, dry_run: b
 @click.option("--spec", "spec_path", metavar="FILE", default=None,
               help="Declarative spec (TOML; default ./loom.toml if present, else the reference architecture).")
 @click.option("--dry-run", is_flag=True, help="Print the differences and change nothing.")
-@click.option("--export", "export_path", metavar="FILE", default=None,
-              help="Write the live deployment as a spec to FILE ('-' for stdout) and change nothing.")
+@click.option("--export", "export", is_flag=True,
+              help="Write the live deployment as a spec (to --spec FILE, else stdout); change nothing.")
 @timeout_option
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @common_options
 @pass_loom
-def infra(loom: LoomContext, spec_path: str | None, dry_run: bool, export_path: str | None, timeout: float,
+def infra(loom: LoomContext, spec_path: str | None, dry_run: bool, export: bool, timeout: float,
           yes: bool) -> None:
     """Make the environment storage, relay and node apps match a declarative spec.
 
@@ -367,26 +367,29 @@ def infra(loom: LoomContext, spec_path: str | None, dry_run: bool, export_path: 
     Examples:
       loomctl deploy infra --dry-run
       loomctl deploy infra --spec loom.toml --yes
-      loomctl deploy infra --export loom.toml
+      loomctl deploy infra --export > loom.toml
     """
     from loomctl.deploy import infra as inf
 
     s = loom.settings
     s.require("subscription", "resource_group", "environment")
     w = writer(loom)
-    if export_path is not None:
+    if export:
         if dry_run:
             raise UsageError("--export and --dry-run do not go together", "--export never changes anything")
         text = inf.export(w, s)
-        if export_path == "-":
+        if spec_path in (None, "-"):
             click.echo(text, nl=False)
         else:
+            import os
             from pathlib import Path
 
-            Path(export_path).write_text(text, encoding="utf-8")
+            tmp = Path(f"{spec_path}.tmp")  # write whole or not at all
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, spec_path)
             from loomctl import ui
 
-            ui.info(f"wrote the live deployment as a spec to {export_path}")
+            ui.info(f"wrote the live deployment as a spec to {spec_path}")
         return
     spec = inf.load_spec(spec_path, s)
     live = inf.read_live(w, s, spec)

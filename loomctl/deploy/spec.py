@@ -103,7 +103,7 @@ def _check(table: dict[str, Any], allowed: dict[str, Any], where: str, path: str
         if isinstance(v, bool) and kind in (int, (int, float)) or not isinstance(v, kind):
             name = kind.__name__ if isinstance(kind, type) else "number"
             raise ConfigError(f"key '{k}' in [{where}] of {path} must be a {name}, not {v!r}",
-                              "see `loomctl deploy infra --export -` for a valid spec")
+                              "see `loomctl deploy infra --export` for a valid spec")
 
 
 def parse(doc: dict[str, Any], source: str) -> Spec:
@@ -151,7 +151,7 @@ def load(path: str | None, relay: str, node: str) -> Spec:
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"spec file '{path}' not found",
-                          "write one with `loomctl deploy infra --export loom.toml`, or omit --spec for the defaults")
+                          "write one with `loomctl deploy infra --export > loom.toml`, or omit --spec for the defaults")
     try:
         import tomllib  # type: ignore[import-not-found]
     except ImportError:  # pragma: no cover - Python 3.10
