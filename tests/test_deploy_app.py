@@ -293,3 +293,33 @@ def test_bad_canary_refused_before_any_request(fake, azure, loomctl, canary, why
     assert run.exit_code == 2
     assert why in run.stderr and "hint: e.g. --canary 10,50,100" in run.stderr
     assert azure.requests == []
+
+
+def test_progress_is_live_on_a_terminal(fake, azure, tmp_path):
+    """On a terminal (a real pseudo-terminal here) progress is drawn by rich: a spinner and coloured lines."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "COLUMNS": "120"}
+    proc = subprocess.run([sys.executable, "-m", "loomctl", "deploy", "app", "--image", IMAGE, "--yes", "-o", "json"],
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, env=env, timeout=60)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    err = b"".join(chunks).decode(errors="replace")
+    assert proc.returncode == 0, err
+    assert json.loads(proc.stdout)["result"] == "succeeded"
+    assert "\x1b[" in err  # drawn, not plain lines
+    assert "switched: loom-node--v1234 100%" in err
+    assert "write: PATCH container app 'loom-node'" in err

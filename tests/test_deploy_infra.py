@@ -186,3 +186,16 @@ def test_infra_without_yes_off_terminal_refuses(fake, azure, loomctl):
     assert "~ app loom-node: min_replicas: 1 -> 3" in run.stderr
     assert "refusing to change Azure without --yes" in run.stderr
     assert writes(azure) == []
+
+
+def test_infra_waits_out_a_409(fake, azure, loomctl):
+    from tests.fakeazure.server import Fault, arm_error
+
+    azure.state["apps"]["loom-node"]["properties"]["template"]["scale"]["minReplicas"] = 1
+    azure.faults.append(Fault(r"/containerApps/loom-node$", status=409, method="PUT", times=1,
+                              body=arm_error("ContainerAppOperationInProgress", "operation in progress")))
+    run = loomctl("deploy", "infra", "--yes", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    assert writes(azure) == [("PUT", "containerApps/loom-node"), ("PUT", "containerApps/loom-node")]
+    assert "wait: PUT container app 'loom-node': another operation is in progress (409)" in run.stderr
+    assert loomctl("deploy", "infra", "--dry-run", "-o", "json").json()["changes"] == []
