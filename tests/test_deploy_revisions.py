@@ -151,3 +151,13 @@ def test_rollback_to_the_serving_revision_is_refused(fake, azure, loomctl):
     run = loomctl("deploy", "rollback", "--to", "loom-node--n1", "--dry-run")
     assert run.exit_code == 2
     assert "loom-node--n1 already serves traffic" in run.stderr
+
+
+def test_default_rollback_skips_a_revision_that_was_rolled_back(fake, azure, loomctl):
+    deployed(loomctl, "1234")
+    fake.scenario = "unhealthy"
+    assert loomctl("deploy", "app", "--image", "myacr.azurecr.io/loom:1235", "--yes").exit_code == 1
+    fake.scenario = "ok"
+    deployed(loomctl, "1236")
+    run = loomctl("deploy", "rollback", "--dry-run", "-o", "json")
+    assert (run.json()["from"], run.json()["to"]) == ("loom-node--v1236", "loom-node--v1234")

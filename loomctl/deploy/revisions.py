@@ -72,9 +72,13 @@ def pick_target(revisions: list[dict[str, Any]], to: str | None) -> tuple[str, s
         return to, current
     ordered = sorted(revisions, key=lambda r: (r.get("properties") or {}).get("createdTime") or "")
     cur_created = next(((r.get("properties") or {}).get("createdTime") or "" for r in ordered if r["name"] == current), "")
+    def usable(r: dict[str, Any]) -> bool:  # not failed, not left unhealthy by a rolled-back rollout
+        p = r.get("properties") or {}
+        return (p.get("provisioningState") or "").lower() != "failed" and \
+            (p.get("healthState") or "").lower() != "unhealthy"
+
     earlier = [r for r in ordered if ((r.get("properties") or {}).get("createdTime") or "") < cur_created
-               and ((r.get("properties") or {}).get("provisioningState") or "").lower() != "failed"
-               and r["name"] != current]
+               and usable(r) and r["name"] != current]
     if not earlier:
         raise UsageError("there is no earlier revision to roll back to",
                          "`loomctl deploy history` lists the revisions; name one with --to")
