@@ -323,3 +323,16 @@ def test_progress_is_live_on_a_terminal(fake, azure, tmp_path):
     assert "\x1b[" in err  # drawn, not plain lines
     assert "switched: loom-node--v1234 100%" in err
     assert "write: PATCH container app 'loom-node'" in err
+
+
+def test_failed_rollback_is_exit_3_with_the_state_and_the_way_back(fake, azure, loomctl):
+    fake.scenario = "unhealthy"
+    azure.faults.append(Fault(r"/deactivate$", status=500, method="POST"))
+    run = loomctl("deploy", "app", "--image", IMAGE, "--yes", "-o", "json")
+    assert run.exit_code == 3, run.stderr
+    doc = run.json()
+    assert doc["result"] == "rollback-failed"
+    assert doc["rollback"].startswith("failed: Azure answered 500 for POST revision 'loom-node--v1234'")
+    assert "traffic now: loom-node--n1 100%" in run.stderr
+    assert "hint: put traffic back with `loomctl deploy rollback --app loom-node --to loom-node--n1`" in run.stderr
+    assert "Traceback" not in run.stderr

@@ -210,6 +210,13 @@ def app(loom: LoomContext, image: str, app_name: str | None, container: str | No
                             f"rolled back: {out.rollback}",
                             f"see `loomctl deploy status --app {name}` and the revision's logs "
                             f"(`loomctl logs --app {name} --system`)")
+    if out.result == "rollback-failed":
+        from loomctl.deploy.rollout import fmt_traffic
+
+        raise LoomError(f"rollout of {plan.revision} failed ({out.stage}): {out.message}; the rollback {out.rollback}; "
+                        f"traffic now: {fmt_traffic(out.traffic)}",
+                        f"put traffic back with `loomctl deploy rollback --app {name} --to {plan.previous_main}` "
+                        "once Azure answers again", exit_code=ExitCode.AZURE)
     if out.result == "interrupted":
         raise LoomError(out.message, f"{plan.revision} may still be starting; see `loomctl deploy status --app {name}`;"
                         f" undo with `loomctl deploy rollback --app {name}`", exit_code=ExitCode.INTERRUPTED)

@@ -179,7 +179,7 @@ class Outcome:
     revision: str
     image: str
     mode: str
-    result: str  # succeeded | started | rolled-back | failed | interrupted
+    result: str  # succeeded | started | rolled-back | rollback-failed | failed | interrupted
     stage: str
     message: str
     previous: dict[str, int]
@@ -283,6 +283,9 @@ def run_rollout(w: Writer, plan: Plan, timeout: float, report: Report, verify: V
             w.patch_app(plan.app, plan.patch, f"image {plan.image}, revision suffix {plan.suffix}", deadline,
                         wait=False)
             out.result, out.stage, out.message = "started", "update", f"update of {plan.app} accepted; not waiting"
+            if plan.mode == "multiple":
+                out.message += (f"; traffic stays on {fmt_traffic(plan.previous)} until you move it "
+                                f"(`loomctl deploy rollback --app {plan.app} --to {plan.revision}`)")
             out.traffic = plan.previous
             return out
         try:
@@ -337,7 +340,19 @@ def run_rollout(w: Writer, plan: Plan, timeout: float, report: Report, verify: V
                 out.revision_status = revision_now(w, plan.app, plan.revision, plan.min_replicas)
             except Exception:  # noqa: BLE001 - the status is informative only
                 pass
-        out.rollback, out.traffic = roll_back(w, plan, note)
+        try:
+            out.rollback, out.traffic = roll_back(w, plan, note)
+        except Exception as exc2:  # noqa: BLE001 - reported with the state it left
+            from loomctl.errors import as_loom_error
+
+            out.result = "rollback-failed"
+            out.rollback = f"failed: {as_loom_error(exc2).message}"
+            note(f"rollback failed: {as_loom_error(exc2).message}")
+            try:
+                out.traffic = traffic_of(w.revisions(plan.app))
+            except Exception:  # noqa: BLE001
+                out.traffic = {}
+            return out
         out.result = "rolled-back"
         out.template_note = template_drift(w, plan.app, plan.container, plan.old_image)
         if out.template_note:
