@@ -11,7 +11,7 @@ import os
 import time
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
-from loomctl.errors import AzureError, NetworkError
+from loomctl.errors import AzureError
 
 if TYPE_CHECKING:  # pragma: no cover
     from loomctl.azure.session import AzureSession
@@ -181,4 +181,4 @@ def lro_failure(exc: BaseException) -> str | None:
     return None
 
 
-__all__ = ["Writer", "Deadline", "OperationTimeout", "poll_interval", "lro_failure", "NetworkError"]
+__all__ = ["Writer", "Deadline", "OperationTimeout", "poll_interval", "lro_failure"]

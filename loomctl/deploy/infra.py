@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from loomctl.azure.writes import Deadline, OperationTimeout, Writer
@@ -399,5 +399,4 @@ def render_diff(doc: dict[str, Any]) -> Any:
     return t
 
 
-__all__ = ["Change", "Live", "diff", "apply", "export", "read_live", "load_spec", "render_diff", "print_diff",
-           "field"]
+__all__ = ["Change", "Live", "diff", "apply", "export", "read_live", "load_spec", "render_diff", "print_diff"]
