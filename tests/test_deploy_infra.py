@@ -199,3 +199,13 @@ def test_infra_waits_out_a_409(fake, azure, loomctl):
     assert writes(azure) == [("PUT", "containerApps/loom-node"), ("PUT", "containerApps/loom-node")]
     assert "wait: PUT container app 'loom-node': another operation is in progress (409)" in run.stderr
     assert loomctl("deploy", "infra", "--dry-run", "-o", "json").json()["changes"] == []
+
+
+def test_put_answered_at_once_needs_no_polling(fake, azure, loomctl):
+    fake.async_put = False  # 200 with the app, no Azure-AsyncOperation
+    azure.state["apps"]["gun-relay"]["properties"]["template"]["scale"]["maxReplicas"] = 9
+    run = loomctl("deploy", "infra", "--yes", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    assert writes(azure) == [("PUT", "containerApps/gun-relay")]
+    assert not any("containerappOperationResults" in r.path for r in azure.requests)
+    assert loomctl("deploy", "infra", "--dry-run", "-o", "json").json()["changes"] == []
