@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from loomctl.checks.base import AppRef, CheckSpec, Outcome, failed, passed, warned
-from loomctl.checks.live import azure_only
+from loomctl.checks.live import LIVE_NEEDS, azure_only, live_providers
 
 CATEGORY = "Configuration"
 
@@ -257,7 +257,7 @@ def check_scale_rule(app: AppRef, app_obj: Any) -> Outcome:
 def _spec(code: str, title: str, explanation: str, fix: str, run: Any, needs: tuple[str, ...],
           per_app: bool = False) -> CheckSpec:
     return CheckSpec(code=code, category=CATEGORY, title=title, explanation=explanation, fix=fix,
-                     run=azure_only(run), needs=("settings",) + needs, per_app=per_app, after=("LOOM105",))
+                     run=azure_only(run, needs), needs=LIVE_NEEDS, per_app=per_app, after=("LOOM105",))
 
 
 CHECKS = [
@@ -322,4 +322,4 @@ CHECKS = [
 
 
 def providers(loom: Any, apps: list[AppRef]) -> dict[str, Any]:
-    return {f"app_obj:{ref.name}": (lambda i, n=ref.name: i.get(f"app:{n}")) for ref in apps}
+    return live_providers(apps)

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from loomctl.checks.base import AppRef, CheckSpec, Outcome, failed, passed, warned
-from loomctl.checks.live import azure_only
+from loomctl.checks.live import LIVE_NEEDS, azure_only, live_providers
 
 CATEGORY = "Runtime"
 
@@ -88,7 +88,7 @@ def check_replicas_ready(app: AppRef, app_state: Any) -> Outcome:
 
 def _spec(code: str, title: str, explanation: str, fix: str, run: Any) -> CheckSpec:
     return CheckSpec(code=code, category=CATEGORY, title=title, explanation=explanation, fix=fix,
-                     run=azure_only(run), needs=("settings", "app_state"), per_app=True, after=("LOOM105",))
+                     run=azure_only(run, ("app_state",)), needs=LIVE_NEEDS, per_app=True, after=("LOOM105",))
 
 
 CHECKS = [
@@ -110,3 +110,7 @@ CHECKS = [
           "Read the replica's console logs (`loomctl logs --app NAME --replica R`).",
           check_replicas_ready),
 ]
+
+
+def providers(loom: Any, apps: list[AppRef]) -> dict[str, Any]:
+    return live_providers(apps)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from loomctl.checks.base import AppRef, CheckSpec, Outcome, failed, passed, skipped, warned
-from loomctl.checks.live import azure_only, data_location
+from loomctl.checks.live import LIVE_NEEDS, azure_only, live_providers, data_location
 
 CATEGORY = "Storage"
 
@@ -198,7 +198,7 @@ def _spec(code: str, title: str, explanation: str, fix: str, run: Any, needs: tu
           **kw: Any) -> CheckSpec:
     after = ("LOOM105",) if per_app else ("LOOM104",)
     return CheckSpec(code=code, category=CATEGORY, title=title, explanation=explanation, fix=fix,
-                     run=azure_only(run), needs=("settings",) + needs, per_app=per_app, after=after, **kw)
+                     run=azure_only(run, needs), needs=LIVE_NEEDS, per_app=per_app, after=after, **kw)
 
 
 CHECKS = [
@@ -253,6 +253,4 @@ def providers(loom: Any, apps: list[AppRef]) -> dict[str, Any]:
         used = set(_used_storages(i.get("apps")))
         return inventory(i.get("session"), used)
 
-    out: dict[str, Any] = {"storage": storage}
-    out.update({f"app_obj:{ref.name}": (lambda i, n=ref.name: i.get(f"app:{n}")) for ref in apps})
-    return out
+    return {"storage": storage, **live_providers(apps)}
