@@ -67,7 +67,7 @@ FAULTS = [
     ("share at 85 %", lambda s: faults.share_usage(s, 85), {("LOOM505", None)}, "warn",
      "(85 %)", "az storage share-rm update"),
     ("shared radisk folder", faults.shared_radisk_folder, {("LOOM507", None)}, "warn",
-     "'loom-node' (20 replicas) write GUN radisk into the same folder '/' of share loomstorage01/gun-storage",
+     "up to 20 replicas of 'loom-node' write GUN radisk into the same folder '/' of share loomstorage01/gun-storage",
      "$(CONTAINER_APP_REPLICA_NAME)"),
     ("plain-value secret", faults.plain_value_secret, {("LOOM209", N)}, "fail",
      "secret 'openai-api-key' of 'loom-node' is stored as a plain value", "keyvaultref:"),

@@ -150,7 +150,7 @@ def check_shared_folder(apps: dict[str, Any], storage: Any) -> Outcome:
         share = f"{st.account}/{st.share}" if st and st.account else loc.storage
         many = max(app_obj.min_replicas, app_obj.max_replicas or 1)
         writers.setdefault((share, loc.folder or ""), []).append(
-            f"'{app_obj.name}' ({many} replicas)" if many > 1 else f"'{app_obj.name}'")
+            f"up to {many} replicas of '{app_obj.name}'" if many > 1 else f"'{app_obj.name}'")
         if many > 1 and len(writers[(share, loc.folder or "")]) == 1:
             writers[(share, loc.folder or "")].append("")  # several replicas of one app are already many writers
     shared = {k: [w for w in v if w] for k, v in writers.items() if len(v) > 1}
