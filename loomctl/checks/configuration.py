@@ -144,7 +144,7 @@ def check_gun_peers(apps: dict[str, Any], environment: Any) -> Outcome:
     if not good:
         v = bad[0]
         return failed(f"GUN_PEERS {v.url} does not reach relay '{relay.name}': " + "; ".join(v.problems),
-                      f"use {v.suggestion or fix_value}: {fix}", **details)
+                      _update(node, f"--set-env-vars GUN_PEERS={v.suggestion or fix_value}"), **details)
     if bad:
         return warned(f"GUN_PEERS also lists {', '.join(v.url for v in bad)}, which does not reach this environment's "
                       f"relay ({'; '.join(bad[0].problems)})",

@@ -1,0 +1,134 @@
+"""Runbooks: list/show/run against the local Azure (healthy and faulty) and on a sandbox profile (azure = false)."""
+
+from __future__ import annotations
+
+import pytest
+
+from loomctl.runbooks import load_all
+from loomctl.checks.registry import all_checks
+from tests import faults
+
+NAMES = ["after-a-deploy", "azure-files-mount-fails", "high-sync-latency", "peers-not-connecting"]
+
+
+def test_every_runbook_names_known_checks_and_categories():
+    codes = {s.code for s in all_checks()}
+    books = load_all()
+    assert sorted(books) == NAMES
+    for rb in books.values():
+        for step in rb.steps:
+            assert set(step.check) <= codes, (rb.name, step.title)
+            if step.category:
+                assert step.category in {"DNS", "LoomMesh"}, step.category
+
+
+def test_list(loomctl):
+    run = loomctl("runbook", "list", "-o", "json")
+    assert run.exit_code == 0
+    rows = run.json()
+    assert [r["name"] for r in rows] == NAMES
+    assert next(r for r in rows if r["name"] == "azure-files-mount-fails")["steps"] == 8
+
+
+def test_show_prints_markdown_with_profile_values(loomctl):
+    assert loomctl("config", "set", "node_app", "my-node").exit_code == 0
+    run = loomctl("runbook", "show", "azure-files-mount-fails")
+    assert run.exit_code == 0
+    md = run.stdout
+    assert md.startswith("# Runbook: Azure Files mount fails\n")
+    assert "3. **The file share exists (az storage share show)** (checks LOOM503)" in md
+    assert "   - **LOOM503** file share exists. If it fails: Create the share" in md
+    assert "8. **Storage errors in the logs (last hour)**: `loomctl query run storage-errors --since 1h`." in md
+    assert "`loomctl logs --app my-node --system --since 1h`" in md  # placeholder filled from the profile
+    data = loomctl("runbook", "show", "azure-files-mount-fails", "-o", "json").json()
+    assert data["steps"][0] == {"title": "Each app's volume names an existing environment storage", "kind": "check",
+                                "check": ["LOOM501"]}
+
+
+def test_unknown_runbook_is_a_usage_error(loomctl):
+    run = loomctl("runbook", "run", "peers-not-conecting")
+    assert run.exit_code == 2
+    assert "error: no runbook named 'peers-not-conecting'" in run.stderr
+    assert "did you mean 'peers-not-connecting'?" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_healthy_storage_runbook_passes_end_to_end(azure, loomctl):
+    run = loomctl("runbook", "run", "azure-files-mount-fails", "-o", "json")
+    assert run.exit_code == 0, run.stdout
+    doc = run.json()
+    assert doc["problem"] is False and doc["stopped_at"] is None
+    assert [s["status"] for s in doc["steps"][:7]] == ["pass"] * 7
+    assert doc["steps"][7]["kind"] == "query" and doc["steps"][7]["status"] in ("pass", "not-run")
+    assert doc["next"].startswith("The storage configuration looks right.")
+    assert "loomctl logs --app loom-node --system" in doc["next"]
+
+
+def test_fault_stops_at_the_step_that_explains_it(azure, loomctl):
+    faults.read_only_storage(azure.state)
+    run = loomctl("runbook", "run", "azure-files-mount-fails", "-o", "json")
+    assert run.exit_code == 1
+    doc = run.json()
+    assert doc["problem"] is True and doc["stopped_at"] == 4
+    assert [s["status"] for s in doc["steps"]] == ["pass", "pass", "pass", "fail"]
+    step = doc["steps"][3]
+    assert {c["code"] for c in step["checks"] if c["status"] == "fail"} == {"LOOM504"}
+    assert "--access-mode ReadWrite" in doc["next"]
+    assert "then run `loomctl runbook run azure-files-mount-fails` again" in doc["next"]
+
+
+def test_all_runs_every_step(azure, loomctl):
+    faults.read_only_storage(azure.state)
+    faults.share_usage(azure.state, 97)
+    doc = loomctl("runbook", "run", "azure-files-mount-fails", "--all", "-o", "json").json()
+    assert len(doc["steps"]) == 8 and doc["stopped_at"] is None
+    assert [s["step"] for s in doc["steps"] if s["status"] == "fail"][:2] == [4, 5]
+
+
+def test_table_output_streams_steps_and_next(azure, loomctl):
+    faults.reference_peers_value(azure.state)
+    run = loomctl("runbook", "run", "peers-not-connecting", "-o", "table")
+    assert run.exit_code == 1
+    out = run.stdout.splitlines()
+    assert out[0] == "Runbook: LoomMesh peers not connecting"
+    assert "1. ✓ The relay app is provisioned and running" in out
+    assert any(line.startswith("4. × The node runs LoomMesh and GUN_PEERS reaches the relay") for line in out)
+    assert any("× LOOM207: GUN_PEERS http://gun-relay.internal." in line for line in out)
+    assert "Stopped at step 4: it explains the problem (3 later step(s) not run)." in out
+    assert out[out.index("Next:") + 1].startswith("  - step 4: LOOM207: `az containerapp update -n loom-node")
+    assert not any(line.startswith("5.") for line in out)
+
+
+@pytest.mark.parametrize("fault,book,step,code", [
+    (faults.shared_radisk_folder, "high-sync-latency", 5, "LOOM507"),
+    (faults.stuck_revision, "after-a-deploy", 2, "LOOM602"),
+    (faults.stopped_relay, "peers-not-connecting", 1, "LOOM106"),
+])
+def test_other_runbooks_find_their_fault(azure, loomctl, fault, book, step, code):
+    fault(azure.state)
+    doc = loomctl("runbook", "run", book, "-o", "json").json()
+    assert doc["stopped_at"] == step
+    bad = {c["code"] for c in doc["steps"][-1]["checks"] if c["status"] in ("warn", "fail")}
+    assert bad == {code}
+
+
+def test_sandbox_profile_skips_azure_steps_with_a_reason(azure, loomctl):
+    assert loomctl("config", "set", "azure", "false").exit_code == 0
+    run = loomctl("runbook", "run", "azure-files-mount-fails", "-o", "json")
+    assert run.exit_code == 0, run.stdout
+    doc = run.json()
+    assert len(doc["steps"]) == 8
+    for s in doc["steps"]:
+        assert s["status"] == "skip"
+        assert "has no Azure deployment (azure = false)" in s["message"]
+    assert "could not run here" in doc["next"]
+    assert azure.arm_requests() == []
+
+
+def test_sandbox_instruction_steps_still_print(loomctl):
+    assert loomctl("config", "set", "azure", "false").exit_code == 0
+    run = loomctl("runbook", "run", "high-sync-latency", "-o", "table", "--all")
+    assert run.exit_code == 0, run.stdout
+    assert "6. i Check Azure Files throttling" in run.stdout
+    assert "ClientThrottlingError" in run.stdout
+    assert "Next: Check Azure Files throttling" in run.stdout
