@@ -113,8 +113,19 @@ def test_fault_caught_by_its_check(azure, loomctl, fault, expected, status, mess
         assert c["status"] == status
         assert message in c["message"]
         assert hint in c["hint"]
-    if status == "fail":  # failures alone exit 1, without --fail-on-warn
-        assert loomctl("doctor", *LIVE, "-o", "json").exit_code == 1
+
+
+@pytest.mark.parametrize("fault", [faults.plain_value_secret, faults.missing_env_storage])
+def test_failure_exits_1_without_fail_on_warn(azure, loomctl, fault):
+    fault(azure.state)
+    assert loomctl("doctor", *LIVE, "-o", "json").exit_code == 1
+
+
+def test_warning_alone_exits_0_without_fail_on_warn(azure, loomctl):
+    faults.shared_radisk_folder(azure.state)
+    run = loomctl("doctor", *LIVE, "-o", "json")
+    assert run.exit_code == 0
+    assert set(problems(run.json())) == {("LOOM507", None)}
 
 
 def test_plain_secret_value_never_printed(azure, loomctl):
