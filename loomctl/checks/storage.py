@@ -196,7 +196,7 @@ def check_public_access(storage: Any) -> Outcome:
 
 def _spec(code: str, title: str, explanation: str, fix: str, run: Any, needs: tuple[str, ...], per_app: bool = False,
           **kw: Any) -> CheckSpec:
-    after = ("LOOM105",) if per_app else ("LOOM104",)
+    after = ("LOOM105",)  # global checks read both apps: after every instance of LOOM105
     return CheckSpec(code=code, category=CATEGORY, title=title, explanation=explanation, fix=fix,
                      run=azure_only(run, needs), needs=LIVE_NEEDS, per_app=per_app, after=after, **kw)
 
