@@ -132,3 +132,23 @@ def test_sandbox_instruction_steps_still_print(loomctl):
     assert "6. i Check Azure Files throttling" in run.stdout
     assert "ClientThrottlingError" in run.stdout
     assert "Next: Check Azure Files throttling" in run.stdout
+
+
+def test_query_steps_run_against_log_analytics(azure, loomctl):
+    """With the canned-query support (issue 4) present, query steps run against the local Log Analytics route."""
+    pytest.importorskip("loomctl.kql.catalogue", reason="canned query support not merged in this build")
+    la_mod = pytest.importorskip("tests.loganalytics")
+    la = la_mod.FakeLogAnalytics(azure)
+    cols = [("App", "string"), ("Replica", "string"), ("Errors", "long"), ("Sample", "string")]
+    la.answer = lambda kql: la_mod.body(la_mod.table(cols, []))
+    doc = loomctl("runbook", "run", "azure-files-mount-fails", "-o", "json").json()
+    step = doc["steps"][7]
+    assert (step["status"], step["message"]) == ("pass", "query 'storage-errors': no rows in the last 1h")
+    assert la.queries and "loom-node" in la.last.kql
+    la.answer = lambda kql: la_mod.body(la_mod.table(cols, [["loom-node", "r-1", 4, "mount error(13)"]]))
+    run = loomctl("runbook", "run", "azure-files-mount-fails", "-o", "json")
+    assert run.exit_code == 1
+    step = run.json()["steps"][7]
+    assert step["status"] == "fail" and step["explains"] is True
+    assert step["rows"] == [{"App": "loom-node", "Replica": "r-1", "Errors": 4, "Sample": "mount error(13)"}]
+    assert step["hint"] == "read them all: `loomctl query run storage-errors --since 1h`"
