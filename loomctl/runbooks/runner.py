@@ -32,7 +32,8 @@ class StepResult:
 
     @property
     def explains(self) -> bool:
-        return self.status in ("fail", "warn", "error")
+        """A failed or warned step explains the problem; an error (e.g. a query refused) does not stop the run."""
+        return self.status in ("fail", "warn")
 
     def hints(self) -> list[str]:
         out = [f"{c.code}{' [' + c.resource + ']' if c.resource else ''}: {c.hint}" for c in self.checks
@@ -60,7 +61,8 @@ class RunbookRun:
 
     @property
     def problem(self) -> bool:
-        return any(s.explains for s in self.steps)
+        """A step explained a problem, or could not be carried out (error): either way, exit 1."""
+        return any(s.explains or s.status == "error" for s in self.steps)
 
     def to_json(self) -> dict[str, Any]:
         return {"runbook": self.runbook.name, "title": self.runbook.title, "problem": self.problem,
@@ -197,7 +199,7 @@ def run(loom: "LoomContext", runbook: Runbook, all_steps: bool = False,
 
 
 def what_next(loom: "LoomContext", runbook: Runbook, steps: list[StepResult], stopped: int | None) -> str:
-    problems = [s for s in steps if s.explains]
+    problems = [s for s in steps if s.explains or s.status == "error"]
     if not problems:
         skipped = [s for s in steps if s.status in ("skip", "not-run")]
         tail = (f" ({len(skipped)} step(s) could not run here; see above.)" if skipped else "")
