@@ -177,3 +177,27 @@ def test_query_error_is_reported_but_does_not_stop(azure, loomctl):
     doc = run.json()
     assert doc["steps"][0]["status"] == "error" and doc["steps"][0]["hint"]
     assert len(doc["steps"]) == 6 and doc["stopped_at"] is None
+
+
+def test_peers_runbook_on_the_sandbox(tmp_path, monkeypatch, loomctl):
+    """End to end on the local sandbox (real GUN relay and nodes, issue 3): Azure steps skip with a reason, the
+    DNS and LoomMesh steps probe the real peers."""
+    pytest.importorskip("loomctl.commands.sandbox", reason="sandbox not merged in this build")
+    gunrelay = pytest.importorskip("tests.gunrelay")
+    gunrelay.require_gun()
+    monkeypatch.setenv("LOOMCTL_SANDBOX_DIR", str(tmp_path / "sandbox"))
+    monkeypatch.setenv("LOOMCTL_GUN_DIR", str(gunrelay.NODE_DIR))
+    monkeypatch.setenv("LOOMCTL_CACHE_DIR", str(tmp_path / "cache"))
+    assert loomctl("sandbox", "up", "-o", "json").exit_code == 0
+    try:
+        run = loomctl("runbook", "run", "peers-not-connecting", "--profile", "sandbox", "-o", "json")
+        assert run.exit_code == 0, run.stdout
+        steps = run.json()["steps"]
+        assert [s["status"] for s in steps[:4]] == ["skip"] * 4
+        assert all("azure = false" in s["message"] for s in steps[:4])
+        assert steps[4]["category"] == "DNS" and steps[4]["status"] == "pass"
+        assert steps[5]["category"] == "LoomMesh" and steps[5]["status"] == "pass"
+        assert any(c["code"] == "LOOM402" and c["status"] == "pass" for c in steps[5]["checks"])
+        assert steps[6]["status"] == "skip"
+    finally:
+        loomctl("sandbox", "down", "-o", "json")
