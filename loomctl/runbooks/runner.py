@@ -115,8 +115,9 @@ class StepRunner:
             if missing and not specs:
                 return StepResult(index, step, "not-run", f"not run: {', '.join(missing)} not in this build")
         s = self.loom.settings
-        if not s.azure_enabled:
-            local = [sp for sp in specs if sp.category not in AZURE_CATEGORIES]
+        if not s.azure_enabled:  # leave out Azure checks, and checks that run only after one (they read Azure)
+            azure_codes = {sp.code for sp in all_checks() if sp.category in AZURE_CATEGORIES}
+            local = [sp for sp in specs if sp.category not in AZURE_CATEGORIES and not set(sp.after) & azure_codes]
             if not local:
                 return StepResult(index, step, "skip", f"skipped: profile '{s.profile}' has no Azure deployment "
                                   "(azure = false); this step reads the live Azure apps")
