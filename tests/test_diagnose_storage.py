@@ -66,3 +66,22 @@ def test_missing_environment_storage_names_the_fix(azure, loomctl):
     fails = [c for c in run.json()["checks"]["categories"][0]["checks"] if c["status"] == "fail"]
     assert {c["code"] for c in fails} == {"LOOM501"}
     assert "az containerapp env storage set" in fails[0]["hint"]
+
+
+def test_missing_configuration_is_a_usage_error(loomctl):
+    run = loomctl("diagnose", "storage")
+    assert run.exit_code == 2
+    assert "error: no Azure subscription id is set" in run.stderr and run.stdout == ""
+
+
+def test_share_stats_garbage_is_reported_by_the_share_check(azure, loomctl):
+    from tests.fakeazure.server import Response
+
+    azure.route("GET", r".*/fileServices/default/shares/[^/]+", lambda req, m: Response(200, b"{not json"))
+    run = loomctl("diagnose", "storage", "-o", "json")
+    assert run.exit_code == 1
+    fails = {c["code"]: c for c in run.json()["checks"]["categories"][0]["checks"] if c["status"] == "fail"}
+    assert set(fails) == {"LOOM503"}
+    assert fails["LOOM503"]["message"] == ("file share 'gun-storage' could not be read: Azure returned a response for "
+                                           "file share 'gun-storage' that is not valid JSON")
+    assert "Traceback" not in run.stderr

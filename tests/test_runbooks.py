@@ -201,3 +201,30 @@ def test_peers_runbook_on_the_sandbox(tmp_path, monkeypatch, loomctl):
         assert steps[6]["status"] == "skip"
     finally:
         loomctl("sandbox", "down", "-o", "json")
+
+
+def test_missing_configuration_is_one_error_not_a_failing_step(loomctl):
+    run = loomctl("runbook", "run", "after-a-deploy")
+    assert run.exit_code == 2
+    assert run.stdout == ""
+    assert "error: no Azure subscription id is set" in run.stderr
+    assert "hint: pass --subscription, env AZURE_SUBSCRIPTION_ID" in run.stderr
+
+
+def test_hints_are_grouped_by_resource(azure, logs, loomctl):
+    faults.read_only_storage(azure.state)
+    doc = loomctl("runbook", "run", "azure-files-mount-fails", "-o", "json").json()
+    lines = doc["next"].splitlines()
+    assert lines[0].startswith("- step 4: LOOM504 [gun-relay, loom-node]: set it ReadWrite")
+    assert len(lines) == 2
+
+
+def test_dead_azure_endpoint_fails_steps_with_a_network_hint(azure, loomctl, monkeypatch):
+    monkeypatch.setenv("LOOMCTL_ARM_ENDPOINT", "https://127.0.0.1:9")  # nothing listens on the discard port
+    monkeypatch.setenv("LOOMCTL_RETRIES", "0")
+    run = loomctl("runbook", "run", "azure-files-mount-fails", "-o", "json")
+    assert run.exit_code == 1
+    step = run.json()["steps"][0]
+    assert step["status"] == "fail" and step["explains"] is True
+    assert "Traceback" not in run.stdout + run.stderr
+    assert step["checks"][0]["hint"]

@@ -36,8 +36,12 @@ class StepResult:
         return self.status in ("fail", "warn")
 
     def hints(self) -> list[str]:
-        out = [f"{c.code}{' [' + c.resource + ']' if c.resource else ''}: {c.hint}" for c in self.checks
-               if c.hint and c.status in (Status.FAIL, Status.WARN)]
+        """One line per distinct (code, hint), naming every resource it applies to."""
+        grouped: dict[tuple[str, str], list[str]] = {}
+        for c in self.checks:
+            if c.hint and c.status in (Status.FAIL, Status.WARN):
+                grouped.setdefault((c.code, c.hint), []).extend([c.resource] if c.resource else [])
+        out = [f"{code}{' [' + ', '.join(res) + ']' if res else ''}: {hint}" for (code, hint), res in grouped.items()]
         return out + ([self.hint] if self.hint else [])
 
     def to_json(self) -> dict[str, Any]:
@@ -184,8 +188,18 @@ class StepRunner:
                           f"query '{name}': {what} in the last {QUERY_WINDOW}", rows=rows[:MAX_ROWS])
 
 
+def needs_azure(runbook: Runbook) -> bool:
+    from loomctl.checks.registry import all_checks
+
+    azure_codes = {s.code for s in all_checks() if s.category in AZURE_CATEGORIES}
+    return any(st.query or set(st.check) & azure_codes or st.category in AZURE_CATEGORIES for st in runbook.steps)
+
+
 def run(loom: "LoomContext", runbook: Runbook, all_steps: bool = False,
         on_step: Callable[[StepResult], None] = lambda r: None) -> RunbookRun:
+    s = loom.settings
+    if s.azure_enabled and needs_azure(runbook):  # say once what is missing instead of failing every step
+        s.require("subscription", "resource_group", "environment")
     runner = StepRunner(loom)
     done: list[StepResult] = []
     stopped = None

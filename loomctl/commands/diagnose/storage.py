@@ -30,6 +30,8 @@ def storage(loom: LoomContext, fail_on_warn: bool) -> None:
     from loomctl.checks.render import CollectingRenderer, TableRenderer, as_document, is_success
     from loomctl.storage_view import storage_view, tables
 
+    if loom.settings.azure_enabled:
+        loom.settings.require("subscription", "resource_group", "environment")
     instances, sel = doc.plan(loom, ("Storage",), ())
     inputs = build_inputs(loom, ["loomctl.checks.storage"])
     view = None
