@@ -169,3 +169,13 @@ def test_sandbox_profile_skips_live_checks(azure, loomctl):
     checks = [c for cat in run.json()["categories"] for c in cat["checks"]]
     assert checks and all(c["status"] == "skip" and "azure = false" in c["message"] for c in checks)
     assert azure.arm_requests() == []
+
+
+def test_no_azure_files_volume_is_one_finding(azure, loomctl):
+    tmpl = azure.state["apps"][N]["properties"]["template"]
+    tmpl["volumes"] = [{"name": "gun-data", "storageType": "EmptyDir"}]
+    run = loomctl("doctor", "--category", "storage", "-o", "json")
+    assert run.exit_code == 1
+    found = problems(run.json())
+    assert set(found) == {("LOOM506", N)}
+    assert "is on volume 'gun-data', which is not Azure Files" in found[("LOOM506", N)]["message"]

@@ -27,10 +27,8 @@ def _gib(n: float) -> str:
 
 def check_volumes_reference_storage(app: AppRef, app_obj: Any, storage: Any) -> Outcome:
     vols = _azure_file_volumes(app_obj)
-    if not vols:
-        return warned(f"app '{app.name}' mounts no Azure Files volume: GUN data lives in the container and is "
-                      "lost on every restart", "add an AzureFile volume naming the environment storage and mount it "
-                      "at GUN_DATA_PATH (`loomctl diagnose storage`)")
+    if not vols:  # whether GUN's data is then lost is LOOM506's finding
+        return skipped(f"app '{app.name}' mounts no Azure Files volume")
     missing = [v for v in vols if v.storage_name not in storage.storages]
     if missing:
         known = ", ".join(sorted(storage.storages)) or "none"
@@ -134,8 +132,9 @@ def check_mount_path(app: AppRef, app_obj: Any) -> Outcome:
                       "make the volume's mountPath and GUN_DATA_PATH agree (GUN_DATA_PATH = mountPath or a folder "
                       "below it)", data_path=loc.data_path, mounts=mounts)
     if loc.storage is None:
-        return failed(f"GUN_DATA_PATH {loc.data_path} is on volume '{loc.volume}', which is not Azure Files",
-                      "mount the AzureFile volume at GUN_DATA_PATH")
+        return failed(f"GUN_DATA_PATH {loc.data_path} is on volume '{loc.volume}', which is not Azure Files: the "
+                      "data is lost when the replica goes away",
+                      "make the volume storageType AzureFile with an environment storage, mounted at GUN_DATA_PATH")
     return passed(f"GUN_DATA_PATH {loc.data_path} is on the Azure Files mount {loc.mount_path}",
                   data_path=loc.data_path, mount_path=loc.mount_path)
 
