@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import posixpath
 import re
@@ -29,7 +30,15 @@ def azure_only(run: Callable[..., Outcome], needs: tuple[str, ...]) -> Callable[
         for name in needs:
             scoped = f"{name}:{app.name}" if app is not None else None
             kw[name] = inputs.get(scoped) if scoped and inputs.has(scoped) else inputs.get(name)
-        return run(**kw)
+        outcome = run(**kw)
+        if outcome.hint:  # commands in hints name this deployment, ready to paste
+            hint = outcome.hint
+            for placeholder, value in (("<group>", settings.get("resource_group")),
+                                       ("<env>", settings.get("environment"))):
+                if value:
+                    hint = hint.replace(placeholder, str(value))
+            outcome = dataclasses.replace(outcome, hint=hint)
+        return outcome
 
     return wrapper
 
