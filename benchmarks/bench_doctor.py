@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`loomctl doctor`, `diagnose storage` and a runbook against the local HTTPS test Azure: wall time, ARM requests
 per run, and the same with 200 ms of added latency on every ARM request (shows that fetches run concurrently:
-serial fetching would take about requests x 0.2 s).
+fetching one after another would take about the plain time + requests x 0.2 s).
 
     python benchmarks/bench_doctor.py [--runs N]
 """
@@ -61,7 +61,7 @@ def main() -> None:
                 rcs.add(p.returncode)
             figures[delay] = (statistics.median(walls) * 1000, max(reqs), sorted(rcs))
         (fast, n, rc), (slow, _, _) = figures[0.0], figures[0.2]
-        print(f"{name:40} {fast:10.0f} {n:8d} {slow:15.0f} {n * 200:16d}  {','.join(map(str, rc))}")
+        print(f"{name:40} {fast:10.0f} {n:8d} {slow:15.0f} {fast + n * 200:16.0f}  {','.join(map(str, rc))}")
     server.stop()
 
 

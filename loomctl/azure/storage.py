@@ -8,7 +8,7 @@ deployment's resource group first, then anywhere in the subscription.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from loomctl.azure.deployment import _not_found, _rest, parallel
 from loomctl.errors import AzureError, LoomError, as_loom_error
@@ -162,12 +162,13 @@ def get_share(session: "AzureSession", account: StorageAccount, share: str) -> F
     return FileShare.parse(account.name, _rest(model))
 
 
-def inventory(session: "AzureSession", used: set[str] | None = None) -> StorageInventory:
-    """Environment storages, then (concurrently) the account and share behind each one in `used` (default all)."""
-    # the storage SDK imports (~0.4 s) while the environment storages are fetched
-    storages, _ = parallel([lambda: list_env_storages(session), lambda: client(session)])
+def inventory(session: "AzureSession", used: Callable[[], set[str]] | None = None) -> StorageInventory:
+    """Environment storages, then (concurrently) the account and share behind each one that `used()` names
+    (default: all). `used` runs while the environment storages are fetched and the storage SDK imports."""
+    storages, used_names, _ = parallel([lambda: list_env_storages(session), used or (lambda: None),
+                                        lambda: client(session)])
     inv = StorageInventory(storages)
-    wanted = [st for n, st in storages.items() if (used is None or n in used) and st.account]
+    wanted = [st for n, st in storages.items() if (used_names is None or n in used_names) and st.account]
     accounts = sorted({st.account for st in wanted if st.account})
 
     def account_and_shares(name: str) -> None:

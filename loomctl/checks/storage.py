@@ -249,7 +249,6 @@ def providers(loom: Any, apps: list[AppRef]) -> dict[str, Any]:
     def storage(i: Any) -> Any:
         from loomctl.azure.storage import inventory
 
-        used = set(_used_storages(i.get("apps")))
-        return inventory(i.get("session"), used)
+        return inventory(i.get("session"), lambda: set(_used_storages(i.get("apps"))))
 
     return {"storage": storage, **live_providers(apps)}
