@@ -228,3 +228,34 @@ def test_dead_azure_endpoint_fails_steps_with_a_network_hint(azure, loomctl, mon
     assert step["status"] == "fail" and step["explains"] is True
     assert "Traceback" not in run.stdout + run.stderr
     assert step["checks"][0]["hint"]
+
+
+def test_peer_count_outside_the_expected_range_explains_latency(azure, loomctl):
+    """high-sync-latency: the reference's 'peer count should be 2-5' judged on the peers-connected query rows."""
+    pytest.importorskip("loomctl.kql.catalogue", reason="canned query support not merged in this build")
+    la_mod = pytest.importorskip("tests.loganalytics")
+    la = la_mod.FakeLogAnalytics(azure)
+    cols = [("TimeGenerated", "datetime"), ("App", "string"), ("MinPeers", "real"), ("AvgPeers", "real"),
+            ("MaxPeers", "real"), ("Replicas", "long")]
+
+    def answer(kql):
+        if '"gun.peers.connected"' in kql:
+            return la_mod.body(la_mod.table(cols, [[None, "loom-node", 3.0, 3.0, 3.0, 3],
+                                                   [None, "loom-node", 1.0, 1.5, 2.0, 3]]))
+        return la_mod.body(la_mod.table([("p95", "real")], []))
+
+    la.answer = answer
+    run = loomctl("runbook", "run", "high-sync-latency", "-o", "json")
+    assert run.exit_code == 1
+    doc = run.json()
+    assert doc["stopped_at"] == 2
+    step = doc["steps"][1]
+    assert step["status"] == "warn"
+    assert step["message"].startswith("query 'peers-connected': 1 row(s) with MinPeers outside 2-5")
+    assert step["rows"][0]["MinPeers"] == 1.0
+    assert "peers-not-connecting" in step["hint"]
+
+
+def test_expect_shown_in_markdown(loomctl):
+    md = loomctl("runbook", "show", "high-sync-latency").stdout
+    assert "`loomctl query run peers-connected --since 1h`. Expect MinPeers between 2 and 5." in md

@@ -24,6 +24,7 @@ class Step:
     instruction: str | None = None
     why: str | None = None
     problem_if_rows: bool = False
+    expect: dict[str, Any] | None = None  # query rows: {"column", "min", "max", "hint"}; a value outside warns
 
     @property
     def kind(self) -> str:
@@ -39,6 +40,8 @@ class Step:
                 out[k] = list(v) if isinstance(v, tuple) else v
         if self.query:
             out["problem_if_rows"] = self.problem_if_rows
+        if self.expect:
+            out["expect"] = dict(self.expect)
         return out
 
 
@@ -68,15 +71,24 @@ def parse(data: dict[str, Any], source: str) -> Runbook:
         kinds = [k for k in _KINDS if s.get(k)]
         if not s.get("title") or len(kinds) != 1:
             raise ValueError(f"{source}: step {i} needs a title and exactly one of {', '.join(_KINDS)}")
-        unknown = set(s) - {"title", "why", "problem_if_rows", *_KINDS}
+        unknown = set(s) - {"title", "why", "problem_if_rows", "expect", *_KINDS}
         if unknown:
             raise ValueError(f"{source}: step {i} has unknown keys {sorted(unknown)}")
         steps.append(Step(title=s["title"], check=tuple(c.upper() for c in s.get("check") or ()),
                           category=s.get("category"), query=s.get("query"), instruction=s.get("instruction"),
-                          why=s.get("why"), problem_if_rows=bool(s.get("problem_if_rows"))))
+                          why=s.get("why"), problem_if_rows=bool(s.get("problem_if_rows")),
+                          expect=_expect(s.get("expect"), f"{source}: step {i}")))
     if not steps:
         raise ValueError(f"{source}: runbook has no steps")
     return Runbook(data["name"], data["title"], data["summary"], data.get("source", ""), data["next"], tuple(steps))
+
+
+def _expect(value: Any, where: str) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not value.get("column") or not ("min" in value or "max" in value):
+        raise ValueError(f"{where}: expect needs a column and min and/or max")
+    return dict(value)
 
 
 def load_all() -> dict[str, Runbook]:

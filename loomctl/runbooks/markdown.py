@@ -38,6 +38,11 @@ def markdown(rb: Runbook, values: dict[str, Any] | None = None) -> str:
             lines += _check_lines(step)
         elif step.kind == "query":
             flag = " Rows here explain the problem." if step.problem_if_rows else ""
+            if step.expect:
+                e = step.expect
+                lo = f"{e['min']:g}" if e.get("min") is not None else "-"
+                hi = f"{e['max']:g}" if e.get("max") is not None else "-"
+                flag += f" Expect {e['column']} between {lo} and {hi}."
             lines.append(f"{i}. **{step.title}**: `loomctl query run {step.query} --since 1h`.{flag}")
         else:
             lines.append(f"{i}. **{step.title}**: {fill(step.instruction or '', values or {})}")

@@ -183,6 +183,13 @@ class StepRunner:
             return StepResult(index, step, "fail", f"query '{name}' found {len(rows)} row(s) in the last "
                               f"{QUERY_WINDOW}", rows=rows[:MAX_ROWS],
                               hint=f"read them all: `loomctl query run {name} --since {QUERY_WINDOW}`")
+        if step.expect and rows:
+            outside = _outside(rows, step.expect)
+            if outside:
+                e = step.expect
+                return StepResult(index, step, "warn", f"query '{name}': {len(outside)} row(s) with {e['column']} "
+                                  f"outside {_range(e)}, e.g. " + ", ".join(f"{k}={v}" for k, v in outside[0].items()),
+                                  rows=outside[:MAX_ROWS], hint=e.get("hint"))
         what = "no rows" if not rows else f"{len(rows)} row(s)"
         return StepResult(index, step, "pass" if step.problem_if_rows else "info",
                           f"query '{name}': {what} in the last {QUERY_WINDOW}", rows=rows[:MAX_ROWS])
@@ -193,6 +200,23 @@ def needs_azure(runbook: Runbook) -> bool:
 
     azure_codes = {s.code for s in all_checks() if s.category in AZURE_CATEGORIES}
     return any(st.query or set(st.check) & azure_codes or st.category in AZURE_CATEGORIES for st in runbook.steps)
+
+
+def _range(e: dict[str, Any]) -> str:
+    lo, hi = e.get("min"), e.get("max")
+    return f"{lo:g}-{hi:g}" if lo is not None and hi is not None else (f">= {lo:g}" if lo is not None else f"<= {hi:g}")
+
+
+def _outside(rows: list[dict[str, Any]], e: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for r in rows:
+        try:
+            v = float(r.get(e["column"]))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            continue
+        if (e.get("min") is not None and v < e["min"]) or (e.get("max") is not None and v > e["max"]):
+            out.append(r)
+    return out
 
 
 def run(loom: "LoomContext", runbook: Runbook, all_steps: bool = False,
