@@ -23,8 +23,7 @@ def test_doctor_healthy_deployment_outside_the_environment(azure, dns_server, lo
     monkeypatch.setenv("LOOMCTL_DNS_SERVERS", dns_server.address)
     run = loomctl("doctor", "--category", "dns", "--category", "loommesh", "--category", "azure", "-o", "json")
     checks = _checks(run.json())
-    assert checks[("LOOM401", None)]["status"] == "pass", checks[("LOOM401", None)]
-    assert f"http://{RELAY_FQDN}/gun" in checks[("LOOM401", None)]["message"]
+    assert "LOOM401" not in {k[0] for k in checks}  # GUN_PEERS is judged once, by LOOM207 (Configuration)
     dns = checks[("LOOM301", None)]
     assert dns["status"] == "warn" and "expected from outside" in dns["hint"]
     peers = checks[("LOOM402", None)]
@@ -35,14 +34,14 @@ def test_doctor_healthy_deployment_outside_the_environment(azure, dns_server, lo
 def test_doctor_names_the_reference_gun_peers_value_and_the_fix(azure, dns_server, loomctl, monkeypatch):
     monkeypatch.setenv("LOOMCTL_DNS_SERVERS", dns_server.address)
     _set_gun_peers(azure, f"http://{RELAY_FQDN}:8765")
-    run = loomctl("doctor", "--category", "loommesh", "--category", "azure", "-o", "json")
+    run = loomctl("doctor", "--category", "configuration", "--category", "azure", "-o", "json")
     assert run.exit_code == 1
-    c = _checks(run.json())[("LOOM401", None)]
+    c = _checks(run.json())[("LOOM207", None)]
     assert c["status"] == "fail"
     assert "8765 is the container's targetPort" in c["message"]
     assert "path '/' is not '/gun'" in c["message"]
-    assert c["details"]["suggestion"] == f"http://{RELAY_FQDN}/gun"
-    assert f"set GUN_PEERS=http://{RELAY_FQDN}/gun" in c["hint"]
+    assert c["details"]["expected"][0] == f"http://{RELAY_FQDN}/gun"
+    assert f"GUN_PEERS=http://{RELAY_FQDN}/gun" in c["hint"]
 
 
 def test_diagnose_peers_discovers_the_relay_from_its_ingress(azure, dns_server, loomctl, monkeypatch):
@@ -72,10 +71,10 @@ def test_tcp_ingress_relay_is_expected_on_its_exposed_port(azure, dns_server, lo
     ing = azure.state["apps"]["gun-relay"]["properties"]["configuration"]["ingress"]
     ing.update({"transport": "tcp", "exposedPort": 8765})
     _set_gun_peers(azure, f"http://{RELAY_FQDN}/gun")
-    run = loomctl("doctor", "--category", "loommesh", "--category", "azure", "-o", "json")
-    c = _checks(run.json())[("LOOM401", None)]
+    run = loomctl("doctor", "--category", "configuration", "--category", "azure", "-o", "json")
+    c = _checks(run.json())[("LOOM207", None)]
     assert c["status"] == "fail"
-    assert c["details"]["suggestion"] == f"http://{RELAY_FQDN}:8765/gun"
+    assert c["details"]["expected"] == [f"http://{RELAY_FQDN}:8765/gun"]
 
 
 def test_node_exposed_by_an_additional_port_mapping_is_probed(azure, dns_server, loomctl, monkeypatch):

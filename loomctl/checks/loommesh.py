@@ -1,4 +1,4 @@
-"""Category "LoomMesh": the node's GUN_PEERS reaches the relay; every peer answers stage by stage.
+"""Category "LoomMesh": every peer answers stage by stage (GUN_PEERS itself is judged by LOOM207).
 
 The same code as `loomctl diagnose peers` (loomctl.loommesh). Doctor stays read-only: the write probe runs only
 from `loomctl diagnose peers --write-probe`.
@@ -8,36 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from loomctl.checks.base import AppRef, CheckSpec, Outcome, failed, passed, skipped, warned
+from loomctl.checks.base import AppRef, CheckSpec, Outcome, failed, passed, warned
 
 CATEGORY = "LoomMesh"
 PEER_TIMEOUT = 5.0
-
-
-def check_gun_peers(settings: Any, apps: dict[str, Any], environment: Any) -> Outcome:
-    from loomctl.loommesh.discovery import judge_gun_peers
-
-    if not settings.azure_enabled:
-        return skipped("no Azure deployment in this profile (azure = false)")
-    relay, node = apps["relay"], apps["node"]
-    verdict = judge_gun_peers(node, relay, environment.default_domain)
-    if verdict is None:
-        return warned(f"node app '{node.name}' sets no GUN_PEERS: its LoomMesh peer dials no relay",
-                      "set GUN_PEERS on the node to the relay's URL, e.g. "
-                      + (_first(relay, environment) or "http://<relay fqdn>/gun"))
-    if verdict.ok:
-        return passed(f"GUN_PEERS {verdict.value} reaches relay '{relay.name}'", value=verdict.value)
-    fix = f"set GUN_PEERS={verdict.suggestion}" if verdict.suggestion else "expose the relay with an ingress"
-    return failed(f"GUN_PEERS {verdict.value} does not reach relay '{relay.name}': " + "; ".join(verdict.problems),
-                  f"{fix} (the URL must match the relay's live ingress: HTTP ingress is reachable on 80/443 only, "
-                  "and the path must be /gun)", value=verdict.value, suggestion=verdict.suggestion)
-
-
-def _first(relay: Any, environment: Any) -> str | None:
-    from loomctl import relay_urls
-
-    urls = relay_urls.expected_urls(relay, environment.default_domain)
-    return urls[0] if urls else None
 
 
 def check_peers_answer(peer_results: list[Any]) -> Outcome:
@@ -60,11 +34,6 @@ def _spec(code: str, title: str, explanation: str, fix: str, run: Any, **kw: Any
 
 
 CHECKS = [
-    _spec("LOOM401", "node's GUN_PEERS reaches the relay",
-          "The node dials the URLs in GUN_PEERS; a host, port, scheme or path the relay's ingress does not serve "
-          "leaves the node's LoomMesh peer alone (the reference's http://...:8765 is such a value).",
-          "Set GUN_PEERS to the URL loomctl suggests (from the relay's live ingress), e.g. http://<relay fqdn>/gun.",
-          check_gun_peers, needs=("settings", "apps", "environment"), after=("LOOM105",), timeout=30),
     _spec("LOOM402", "LoomMesh peers answer (TCP, upgrade, hello, ping, read)",
           "A peer is unreachable at one stage: DNS, TCP connect, WebSocket upgrade on /gun, GUN hello, ping or read.",
           "`loomctl diagnose peers` names the stage and why; fix that stage first.",
