@@ -41,3 +41,21 @@ def aca_exec(azure: FakeAzure, fake_exec_server: FakeExec, monkeypatch: pytest.M
     monkeypatch.setenv("LOOMCTL_ACA_DATAPLANE_ENDPOINT", fake_exec_server.url)
     monkeypatch.setenv("LOOMCTL_EXEC_RETRY_DELAY", "0.1")
     return fake_exec_server
+
+
+@pytest.fixture(scope="session")
+def fake_logstream_server(fake_azure_server: FakeAzure) -> Any:
+    from tests.acafakes.logstream_server import FakeLogStream
+
+    server = FakeLogStream(fake_azure_server.ca).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def aca_logs(azure: FakeAzure, fake_logstream_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The log stream double, reset, with the token route and loomctl's data-plane endpoint pointed at it."""
+    fake_logstream_server.reset()
+    add_auth_token_route(azure, fake_logstream_server.token)
+    monkeypatch.setenv("LOOMCTL_ACA_DATAPLANE_ENDPOINT", fake_logstream_server.url)
+    return fake_logstream_server
