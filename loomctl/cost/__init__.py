@@ -1,0 +1,1 @@
+"""Cost estimate: model, price lists, Retail Prices API client."""
