@@ -127,5 +127,5 @@ def test_hostile_values_stay_data(aca_exec, relay, tmp_path):
 def test_shell_script_quotes_every_value():
     p = script.params(["a'b"], [("http://h$(x):80/gun", "peer")], [("10.0.0.1", 53)], 3)
     text = script.shell_script(p)
-    assert "probe_dns 0 'a'\"'\"'b' 10.0.0.1" in text
-    assert "probe_peer 0 'http://h$(x):80/gun' 'h$(x)' 80" in text
+    assert "probe_dns 0 'a'\"'\"'b' 10.0.0.1 &" in text
+    assert "probe_peer 0 'http://h$(x):80/gun' 'h$(x)' 80 ) &" in text

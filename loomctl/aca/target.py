@@ -183,3 +183,13 @@ def auth_token(session: "AzureSession", app: str) -> str:
         raise AzureError(f"Azure returned no Container Apps token for '{app}'", "try again; if it persists, run "
                          "`az containerapp exec` to see whether the service works for this app")
     return str(token)
+
+
+def resolve_with_token(session: "AzureSession", app: str, replica: str | None = None, container: str | None = None,
+                       revision: str | None = None) -> tuple[Target, str]:
+    """`resolve` and `auth_token` concurrently (independent ARM calls)."""
+    from loomctl.azure.deployment import parallel
+
+    found, token = parallel([lambda: resolve(session, app, replica=replica, container=container, revision=revision),
+                             lambda: auth_token(session, app)])
+    return found, token

@@ -44,8 +44,7 @@ def exec_(loom: LoomContext, app: str | None, replica: str | None, container: st
                          "run it from a terminal, or drop --interactive to run one command non-interactively")
     name = app or loom.settings.node_app
     cmd = shlex.join(command) if command else "sh"
-    target = tgt.resolve(loom.azure, name, replica=replica, container=container, revision=revision)
-    token = tgt.auth_token(loom.azure, name)
+    target, token = tgt.resolve_with_token(loom.azure, name, replica=replica, container=container, revision=revision)
     if interactive:
         from loomctl.aca.interactive import session
 

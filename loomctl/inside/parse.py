@@ -231,4 +231,5 @@ def parse_shell(stdout: str, where: str, peers: list[tuple[str, str]], hosts: li
     dnst = [t for t in ("getent", "nslookup") if t in run.tools]
     run.tool = "+".join(([dnst[0]] if dnst else []) + ([net[0]] if net and peers else [])) or None
     run.missing_tools = not (net or dnst)
+    _order(run, peers, hosts)
     return run

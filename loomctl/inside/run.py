@@ -26,8 +26,7 @@ def probe(loom: "LoomContext", app: str, *, hosts: list[str] | None = None,
     from loomctl.aca.exec_client import run as exec_run
 
     hosts, peers, dns_servers = list(hosts or []), list(peers or []), list(dns_servers or [])
-    t = tgt.resolve(loom.azure, app, replica=replica)
-    token = tgt.auth_token(loom.azure, app)
+    t, token = tgt.resolve_with_token(loom.azure, app, replica=replica)
     where = f"{t.app}/{t.replica}"
     p = script.params(hosts, peers, dns_servers, min(timeout, 15.0))
     limit = min(SESSION_LIMIT, timeout + 15.0)

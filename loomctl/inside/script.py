@@ -58,15 +58,16 @@ def shell_script(p: dict) -> str:
     q = shlex.quote
     dns = p["dns"][0].split(":")[0] if p["dns"] else ""
     lines = [f"T={int(max(1, min(20, p['timeout'])))}", _compact(_data("inside_probe.sh"), "#")]
+    # every probe in the background, then wait: a run takes as long as the slowest one (each line is one write)
     for i, host in enumerate(p["hosts"]):
-        lines.append(f"probe_dns {i} {q(host)} {q(dns)}")
+        lines.append(f"probe_dns {i} {q(host)} {q(dns)} &")
     for i, (url, _role) in enumerate(p["peers"]):
         try:
             href, host, port = http_url(url)
         except ValueError:
             continue  # reported as a bad URL by the parser
-        lines.append(f"probe_dns p{i} {q(host)} {q(dns)}")
-        lines.append(f"probe_peer {i} {q(href)} {q(host)} {port}")
+        lines.append(f"( probe_dns p{i} {q(host)} {q(dns)}; probe_peer {i} {q(href)} {q(host)} {port} ) &")
+    lines.append("wait")
     lines.append("echo LOOMPROBE done")
     return "\n".join(lines) + "\n"
 
