@@ -157,3 +157,60 @@ def test_exec_hostile_argument_stays_data(loomctl, aca_exec, tmp_path):
     assert r.exit_code == 0, r.stderr
     assert r.stdout == hostile + "\n"
     assert not marker.exists()
+
+
+def test_exec_error_frame_for_a_container_that_is_not_running(loomctl, aca_exec):
+    aca_exec.not_attachable = {NODE_REPLICA}
+    r = loomctl("exec", "--app", "loom-node", "--", "true")
+    assert r.exit_code == 3
+    assert f"container 'loom-node' in '{NODE_REPLICA}' is not running" in r.stderr
+    assert "--replica" in r.stderr
+
+
+def test_exec_killed_process_exit_137_is_explained(loomctl, aca_exec):
+    r = loomctl("exec", "--app", "loom-node", "--", "sh", "-c", "kill -9 $$")
+    assert r.exit_code == 137
+    assert "process was killed" in r.stderr
+
+
+def test_exec_no_replicas(loomctl, aca_exec, azure):
+    azure.state["replicas"]["loom-node--n1"] = []
+    r = loomctl("exec", "--app", "loom-node", "--", "true")
+    assert r.exit_code == 3 and "has no replicas" in r.stderr and "min-replicas" in r.stderr
+
+
+def test_exec_interactive_on_a_terminal(aca_exec, azure, tmp_path):
+    """--interactive needs a real terminal: run loomctl as a process on a pseudo-terminal."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+    import time
+
+    env = {k: v for k, v in os.environ.items()}
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "loomctl", "exec", "--app", "loom-node", "--interactive"],
+                            stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
+    os.close(slave)
+    out = b""
+    try:
+        end = time.monotonic() + 30
+        while b"Ctrl+D exits" not in out and time.monotonic() < end:
+            if select.select([master], [], [], 0.2)[0]:
+                out += os.read(master, 4096)
+        os.write(master, b"echo interactive-$((40+2))\n")
+        while b"interactive-42" not in out and time.monotonic() < end:
+            if select.select([master], [], [], 0.2)[0]:
+                out += os.read(master, 4096)
+        os.write(master, b"exit 5\n")
+        code = proc.wait(timeout=max(1, end - time.monotonic()))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    assert b"interactive-42" in out, out
+    assert code == 5
+    s = aca_exec.sessions[-1]
+    assert s.command == "sh" and s.resized and '"Width": ' in s.resized[0]
+    assert b"echo interactive" in s.stdin

@@ -20,6 +20,8 @@ def session(target: Target, token: str, command: str, timeout: float) -> int:
     from websockets.exceptions import ConnectionClosed
 
     conn, _ = connect(target, token, command, timeout)
+    sys.stderr.write(f"Connected to {target.where} ({target.container}); Ctrl+D exits.\n")
+    sys.stderr.flush()
     cols, rows = shutil.get_terminal_size()
     conn.send(framing.resize(cols, rows))
     exit_code = [0]
@@ -49,7 +51,7 @@ def session(target: Target, token: str, command: str, timeout: float) -> int:
     fd = sys.stdin.fileno()
     saved = termios.tcgetattr(fd)
     try:
-        tty.setcbreak(fd)
+        tty.setcbreak(fd, termios.TCSANOW)  # keep what was typed while connecting
         while not done.is_set():
             ready, _, _ = select.select([fd], [], [], 0.2)
             if ready:

@@ -48,7 +48,6 @@ def exec_(loom: LoomContext, app: str | None, replica: str | None, container: st
     if interactive:
         from loomctl.aca.interactive import session
 
-        click.echo(f"Connected to {target.where} ({target.container}); Ctrl+D exits.", err=True)
         code = session(target, token, cmd, timeout)
         click.get_current_context().exit(code)
 
@@ -63,4 +62,9 @@ def exec_(loom: LoomContext, app: str | None, replica: str | None, container: st
             click.echo(text, nl=False, err=kind == "stderr")
 
         result = run(target, token, cmd, timeout=timeout, on_output=echo)
+    if result.exit_code == 137:
+        from loomctl import ui
+
+        ui.warn("exit code 137: the process was killed (out of memory, or the replica is being replaced: "
+                "`loomctl status` shows whether a new revision is rolling out)")
     click.get_current_context().exit(result.exit_code)

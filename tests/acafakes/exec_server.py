@@ -56,7 +56,8 @@ class FakeExec:
         self.cut_after: int | None = None  # drop the connection after this many output bytes
         self.chunk = 3  # bytes per output frame (splits UTF-8 characters on purpose)
         self.path_env: str | None = None  # PATH the "image" has
-        self.not_running: set[str] = set()  # replica names whose container is not running
+        self.not_running: set[str] = set()  # replica names whose container is not running (handshake 500)
+        self.not_attachable: set[str] = set()  # 101, then an ERROR frame "not running" (the other way it shows)
         self.env: dict[str, str] = {}
         self.sessions: list[Session] = []
 
@@ -128,6 +129,11 @@ class FakeExec:
         await ws.send(framing.info(f"Connecting to the container '{container}'..."))
         await ws.send(framing.info(f"Successfully connected to container: '{container}'. "
                                    f"[ Revision: '{revision}', Replica: '{replica}']"))
+        if replica in self.not_attachable:
+            await ws.send(framing.error(framing.cluster_exec_failure(
+                "Cannot attach to a container that is not running")))
+            await ws.close()
+            return
         argv = shlex.split(session.command or "sh")
         path = self.path_env if self.path_env is not None else os.environ.get("PATH", "")
         exe = shutil.which(argv[0], path=path) if "/" not in argv[0] else argv[0]
