@@ -17,7 +17,7 @@ import click
 from loomctl.errors import AzureError, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from loomctl.aca.logstream import LogLine, Source
+    from loomctl.aca.logstream import LogLine, Source  # noqa: F401
     from loomctl.context import LoomContext
 
 HOLD = 0.4  # seconds a line waits so that lines from several replicas come out in time order
@@ -56,13 +56,13 @@ def _sources(loom: "LoomContext", app: str, replica: str | None, container: str 
         model = get_app(loom.azure, app)
         endpoint = (model.raw.get("properties") or {}).get("eventStreamEndpoint")
         if endpoint and not os.environ.get(tgt.DATAPLANE_ENV):
-            return [Source(endpoint.split("?")[0], True)]
+            return [Source(endpoint.split("?")[0], True, app=app)]
         base = tgt.dataplane_from(endpoint, model.location)
         return [Source(f"{base}/subscriptions/{s.subscription}/resourceGroups/{s.resource_group}/containerApps/"
-                       f"{app}/eventstream", True)]
+                       f"{app}/eventstream", True, app=app)]
     if replica:
         t = tgt.resolve(loom.azure, app, replica=replica, container=container, revision=revision)
-        return [Source(f"{t.dataplane}{t.path}/logstream", False, t.replica, t.container)]
+        return [Source(f"{t.dataplane}{t.path}/logstream", False, t.replica, t.container, app)]
     state = tgt.app_replicas(loom.azure, app, revision)
     running = [r for r in state.replicas if r.running]
     if not running:
@@ -76,8 +76,18 @@ def _sources(loom: "LoomContext", app: str, replica: str | None, container: str 
                              "containers: " + ", ".join(r.containers))
         base = tgt.dataplane_from(r.log_stream_endpoints.get(name), state.location)
         t = tgt.Target(str(s.subscription), str(s.resource_group), app, state.revision, r.name, name, base)
-        out.append(Source(f"{t.dataplane}{t.path}/logstream", False, t.replica, t.container))
+        out.append(Source(f"{t.dataplane}{t.path}/logstream", False, t.replica, t.container, app))
     return out
+
+
+def _app_names(loom: "LoomContext", app: str | None, replica: str | None, revision: str | None) -> list[str]:
+    """`relay`, `node`, an app name, or both apps when none is given."""
+    s = loom.settings
+    if not app:
+        if replica or revision:
+            raise UsageError("--replica and --revision belong to one app", "add --app relay|node|NAME")
+        return list(dict.fromkeys([s.relay_app, s.node_app]))
+    return [{"relay": s.relay_app, "node": s.node_app}.get(app, app)]
 
 
 def _fmt_time(line: "LogLine") -> str:
@@ -113,22 +123,28 @@ def run_live(loom: "LoomContext", app: str | None = None, replica: str | None = 
         raise UsageError(f"--tail {tail} is out of range for live logs", "the log stream serves 0 to 300 lines")
     if duration is None and os.environ.get("LOOMCTL_LIVE_DURATION"):
         duration = float(os.environ["LOOMCTL_LIVE_DURATION"])
-    name = app or loom.settings.node_app
-    sources = _sources(loom, name, replica, container, system, revision)
+    names = _app_names(loom, app, replica, revision)
+    sources: list[Source] = []
+    from loomctl.azure.deployment import parallel
+
+    for found in parallel([lambda n=n: _sources(loom, n, replica, container, system, revision) for n in names]):
+        sources.extend(found)
     is_error_line, matches_grep = _matchers()
     fmt = loom.output_format.value if loom.output_format is not None else "table"
     as_json = fmt in ("json", "yaml", "tsv")
 
     lock = threading.Lock()
-    cached: dict[str, Any] = {}
+    cached: dict[str, tuple[str, float]] = {}
 
-    def token() -> str:
-        with lock:
-            if "value" not in cached or time.monotonic() - cached["at"] > TOKEN_TTL:
-                cached["value"], cached["at"] = tgt.auth_token(loom.azure, name), time.monotonic()
-            return str(cached["value"])
+    def token_for(name: str) -> Any:
+        def token() -> str:
+            with lock:
+                if name not in cached or time.monotonic() - cached[name][1] > TOKEN_TTL:
+                    cached[name] = (tgt.auth_token(loom.azure, name), time.monotonic())
+                return cached[name][0]
+        return token
 
-    token()  # fail fast (and once) on a token problem
+    parallel([token_for(n) for n in names])  # fail fast (and once per app) on a token problem
     stop = threading.Event()
     lines: "queue.Queue[Any]" = queue.Queue()
     stats = [StreamStats() for _ in sources]
@@ -137,7 +153,7 @@ def run_live(loom: "LoomContext", app: str | None = None, replica: str | None = 
 
     def pump(i: int, src: "Source") -> None:
         try:
-            for line in follow(src, token, tail_n, stop, stats[i]):
+            for line in follow(src, token_for(src.app or names[0]), tail_n, stop, stats[i]):
                 lines.put(line)
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             failures.append(exc)

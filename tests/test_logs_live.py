@@ -180,3 +180,20 @@ def test_parse_time_formats():
     assert parse_time("2025-12-09T14:04:24.125429697Z").microsecond == 125429
     assert parse_time("2026-01-01T02:00:00+02:00").hour == 0
     assert parse_time("garbage") is None
+
+
+def test_both_apps_when_no_app_is_given_and_aliases(aca_logs, capsys):
+    _prime(aca_logs)
+    relay_reps = [f"gun-relay--r1-5d9774cff-{i:05d}" for i in range(2)]
+    for i, r in enumerate(relay_reps):
+        aca_logs.streams[(r, "gun-relay")] = []
+        aca_logs.write(r, "gun-relay", f"relay {i}", T0 + dt.timedelta(seconds=10 + i))
+    aca_logs.write(REPS[1], "loom-node", "node 1", T0 + dt.timedelta(seconds=10.5))
+    run_live(_loom(), app=None, duration=1.0)
+    out = capsys.readouterr().out.splitlines()
+    assert [o.split(" ", 2)[2] for o in out] == ["relay 0", "node 1", "relay 1"]
+    assert len(aca_logs.requests) == 5  # 2 relay + 3 node replicas
+    run_live(_loom(), app="relay", duration=0.6)
+    assert [o.split(" ", 2)[2] for o in capsys.readouterr().out.splitlines()] == ["relay 0", "relay 1"]
+    with pytest.raises(UsageError, match="belong to one app"):
+        run_live(_loom(), replica=REPS[0], duration=0.5)

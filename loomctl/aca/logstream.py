@@ -150,6 +150,7 @@ class Source:
     system: bool
     replica: str | None = None
     container: str | None = None
+    app: str | None = None
 
     def with_query(self, tail: int) -> str:
         q = {"follow": "true", "tailLines": str(max(0, min(MAX_TAIL, tail)))}

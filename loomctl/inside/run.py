@@ -76,3 +76,11 @@ def shared(loom: "LoomContext", app: str, peers: list[tuple[str, str]], dns_serv
     if found.missing_tools:
         raise no_tools_error(found)
     return found
+
+
+def probe_checked(loom: "LoomContext", app: str, **kw: object) -> InsideRun:
+    """`probe`, with a replica that has no usable tool reported as its own finding (exit 1)."""
+    run = probe(loom, app, **kw)  # type: ignore[arg-type]
+    if run.missing_tools:
+        raise no_tools_error(run)
+    return run
