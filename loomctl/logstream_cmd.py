@@ -137,9 +137,9 @@ def run_live(loom: "LoomContext", app: str | None = None, replica: str | None = 
     cached: dict[str, tuple[str, float]] = {}
 
     def token_for(name: str) -> Any:
-        def token() -> str:
+        def token(refresh: bool = False) -> str:
             with lock:
-                if name not in cached or time.monotonic() - cached[name][1] > TOKEN_TTL:
+                if refresh or name not in cached or time.monotonic() - cached[name][1] > TOKEN_TTL:
                     cached[name] = (tgt.auth_token(loom.azure, name), time.monotonic())
                 return cached[name][0]
         return token
@@ -148,7 +148,7 @@ def run_live(loom: "LoomContext", app: str | None = None, replica: str | None = 
     stop = threading.Event()
     lines: "queue.Queue[Any]" = queue.Queue()
     stats = [StreamStats() for _ in sources]
-    failures: list[BaseException] = []
+    failures: dict[int, BaseException] = {}
     tail_n = 20 if tail is None else tail
 
     def pump(i: int, src: "Source") -> None:
@@ -156,7 +156,7 @@ def run_live(loom: "LoomContext", app: str | None = None, replica: str | None = 
             for line in follow(src, token_for(src.app or names[0]), tail_n, stop, stats[i]):
                 lines.put(line)
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-            failures.append(exc)
+            failures[i] = exc
         finally:
             lines.put(("done", i))
 
@@ -192,6 +192,12 @@ def run_live(loom: "LoomContext", app: str | None = None, replica: str | None = 
                 item = None
             if isinstance(item, tuple):
                 done += 1
+                failed = failures.get(item[1])
+                if failed is not None and done < len(sources):
+                    from loomctl.cli import report_text
+
+                    ui.warn(f"the stream of {sources[item[1]].replica or sources[item[1]].app} stopped: "
+                            f"{report_text(failed)[0]}")
             elif item is not None:
                 key = item.time.timestamp() if item.time is not None else 0.0
                 heapq.heappush(heap, (now + HOLD if merged else now, key, next(seq), item))
@@ -216,10 +222,5 @@ def run_live(loom: "LoomContext", app: str | None = None, replica: str | None = 
         first = next(s.first_malformed for s in stats if s.first_malformed)
         ui.warn(f"ignored {malformed} line(s) from the log stream that were not log records (first: {first!r})")
     if failures and len(failures) == len(sources):
-        raise failures[0]
-    for exc in failures:
-        from loomctl.cli import report_text
-
-        msg, _ = report_text(exc)
-        ui.warn(f"one stream stopped: {msg}")
+        raise next(iter(failures.values()))
     return 0

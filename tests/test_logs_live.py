@@ -197,3 +197,30 @@ def test_both_apps_when_no_app_is_given_and_aliases(aca_logs, capsys):
     assert [o.split(" ", 2)[2] for o in capsys.readouterr().out.splitlines()] == ["relay 0", "relay 1"]
     with pytest.raises(UsageError, match="belong to one app"):
         run_live(_loom(), replica=REPS[0], duration=0.5)
+
+
+def test_expired_token_on_reconnect_is_refreshed(aca_logs, azure, capsys):
+    _prime(aca_logs)
+    aca_logs.idle_close = 0.3
+
+    def rotate():
+        aca_logs.token = "rotated-token"  # the first token expires; ARM now hands out the new one
+        from tests.acafakes.fixtures import add_auth_token_route
+
+        add_auth_token_route(azure, "rotated-token")
+
+    _after(aca_logs, 1, 0.05, rotate)
+    _after(aca_logs, 1, 1.5, lambda: aca_logs.write(REPS[0], "loom-node", "after rotation"))
+    run_live(_loom(), app="loom-node", replica=REPS[0], duration=2.5)
+    assert [line.split(" ", 1)[1] for line in capsys.readouterr().out.splitlines()] == ["after rotation"]
+    assert [r["auth_ok"] for r in aca_logs.requests][:2] == [True, False]
+    assert aca_logs.requests[-1]["auth_ok"]
+
+
+def test_one_replica_gone_is_warned_while_others_stream(aca_logs, capsys):
+    _prime(aca_logs, 1)
+    del aca_logs.streams[(REPS[2], "loom-node")]  # the log endpoint no longer knows this replica (404)
+    run_live(_loom(), app="loom-node", duration=1.0)
+    cap = capsys.readouterr()
+    assert [o.split(" ", 2)[2] for o in cap.out.splitlines()] == ["0 backlog 0", "1 backlog 0"]
+    assert f"the stream of {REPS[2]} stopped" in cap.err and "(404)" in cap.err

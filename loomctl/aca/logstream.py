@@ -169,7 +169,7 @@ class StreamStats:
     first_malformed: str | None = None
 
 
-def follow(source: Source, token: Callable[[], str], tail: int, stop: threading.Event,
+def follow(source: Source, token: Callable[..., str], tail: int, stop: threading.Event,
            stats: StreamStats | None = None, reconnect_delay: float = 0.5,
            read_timeout: float = READ_TIMEOUT) -> Iterator[LogLine]:
     """Yield the stream's lines until `stop` is set, reconnecting whenever the service ends the response."""
@@ -178,12 +178,16 @@ def follow(source: Source, token: Callable[[], str], tail: int, stop: threading.
     recent: dict[tuple[str, str, int], None] = {}  # keys yielded at last_time's neighbourhood
     failures = 0
     first = True
+    refresh = False
     while not stop.is_set():
         try:
-            resp = _open(source.with_query(tail if first else MAX_TAIL), token(), read_timeout)
+            resp = _open(source.with_query(tail if first else MAX_TAIL), token(refresh) if refresh else token(),
+                         read_timeout)
+            refresh = False
         except AzureError as exc:
             if first or getattr(exc, "status", None) not in (401, 429, 500, 502, 503, 504) or failures >= 5:
                 raise
+            refresh = getattr(exc, "status", None) == 401  # the token expired (about an hour): get a new one
             failures += 1
             stop.wait(min(10.0, reconnect_delay * 2 ** failures))
             continue
