@@ -79,3 +79,32 @@ def invoke(*args: str, input: str | None = None) -> Run:
 def loomctl() -> Any:
     """Run loomctl in-process through click's CliRunner; stdout and stderr are kept apart."""
     return invoke
+
+
+@pytest.fixture
+def relays(tmp_path: Any) -> Any:
+    """Start real GUN relays (npm gun pinned in tests/node); every one is killed after the test."""
+    from tests.gunrelay import Relays
+
+    r = Relays(tmp_path / "relays")
+    yield r
+    r.stop_all()
+
+
+@pytest.fixture
+def dns_server() -> Any:
+    """A real DNS server on 127.0.0.1 (dnslib); fill `.zone` in the test."""
+    from tests.dnsserver import DnsServer
+
+    server = DnsServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def bad_peers() -> Any:
+    from tests.badpeers import BadPeersProcess
+
+    peers = BadPeersProcess().start()
+    yield peers
+    peers.stop()

@@ -44,8 +44,9 @@ class TableRenderer:
     """linkerd-style lines, printed in catalogue order as soon as every earlier check has finished."""
 
     def __init__(self, order: list[tuple[str, str | None]], short: bool = False, fail_on_warn: bool = False,
-                 where: str | None = None):
+                 where: str | None = None, quiet_skips: bool = False):
         self.order = order
+        self.quiet_skips = quiet_skips  # hide "skipped: prerequisite ..." lines (a profile with azure = false)
         self.short = short
         self.fail_on_warn = fail_on_warn
         self.where = where
@@ -67,6 +68,8 @@ class TableRenderer:
     def _print(self, r: CheckResult) -> None:
         self.results.append(r)
         if self.short and r.status not in (Status.WARN, Status.FAIL):
+            return
+        if self.quiet_skips and r.status is Status.SKIP and r.message.startswith("skipped: prerequisite"):
             return
         if r.category != self._category:
             if self._category is not None:

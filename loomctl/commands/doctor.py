@@ -37,7 +37,8 @@ def doctor(loom: LoomContext, categories: tuple[str, ...], ignore: tuple[str, ..
     out = loom.output
     if out.is_table and not out.query:
         renderer: TableRenderer | CollectingRenderer = TableRenderer([i.key for i in instances], short=short,
-                                                                     fail_on_warn=fail_on_warn)
+                                                                     fail_on_warn=fail_on_warn,
+                                                                     quiet_skips=not loom.settings.azure_enabled)
         results = doc.run(loom, instances, sel, renderer)
         renderer.finish()
     else:

@@ -1,0 +1,48 @@
+"""Options shared by `diagnose dns` and `diagnose peers`: which peers, which DNS servers, how long to wait."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import click
+
+from loomctl.options import _store_flag
+
+F = Callable[..., Any]
+
+
+def peer_options(func: F) -> F:
+    func = click.option("--peer", "peers", multiple=True, metavar="URL",
+                        help="Probe this peer URL (repeatable), e.g. ws://127.0.0.1:8765/gun; "
+                             "overrides discovery (profile key peers, env LOOMCTL_PEERS).")(func)
+    func = click.option("--relay-host", metavar="HOST[:PORT]", default=None, expose_value=False,
+                        callback=_store_flag("relay_host"),
+                        help="Relay host instead of the live deployment's (env GUN_RELAY_HOST).")(func)
+    func = click.option("--node-host", metavar="HOST[:PORT]", default=None, expose_value=False,
+                        callback=_store_flag("node_host"),
+                        help="Node LoomMesh host (default port 8765) (env LOOM_NODE_HOST).")(func)
+    func = click.option("--dns-server", metavar="HOST[:PORT]", multiple=True, expose_value=False,
+                        callback=_store_flag("dns_servers"),
+                        help="Query this DNS server instead of the system resolver (repeatable; "
+                             "env LOOMCTL_DNS_SERVERS, comma-separated).")(func)
+    func = click.option("--timeout", type=click.FloatRange(0.1, 300), default=5.0, show_default=True,
+                        help="Deadline per peer, in seconds (peers are probed concurrently).")(func)
+    return func
+
+
+def targets(loom: Any, peers: tuple[str, ...]) -> Any:
+    """The peer list for this run (flags > env > profile > live deployment)."""
+    from loomctl.loommesh.discovery import discover, live_from_session
+
+    settings = loom.settings
+    live = None
+    if settings.azure_enabled:
+        def live() -> Any:
+            return live_from_session(loom.azure)()
+    return discover(settings, live, peers)
+
+
+def dns_servers(loom: Any) -> list[tuple[str, int]]:
+    from loomctl.loommesh.dns_probe import parse_servers
+
+    return parse_servers(loom.settings.get("dns_servers") or [])

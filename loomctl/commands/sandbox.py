@@ -1,0 +1,134 @@
+"""loomctl sandbox up | status | down"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from loomctl.context import LoomContext, pass_loom
+from loomctl.errors import ProblemsFound
+from loomctl.options import local_options
+
+
+@click.group()
+def sandbox() -> None:
+    """Run a local LoomMesh (relay and two nodes) to try loomctl on.
+
+    A real GUN relay and two node peers dialling it, on 127.0.0.1, each with its own data folder, multicast
+    off; the npm package gun (pinned) is installed into a cache folder on first use. `up` writes the profile
+    `sandbox`, so that `loomctl doctor --profile sandbox` and
+    `loomctl diagnose peers --profile sandbox --write-probe` run against it. No Azure account needed.
+    """
+
+
+@sandbox.command()
+@click.option("--port", type=click.IntRange(1024, 65533), default=None,
+              help="Relay port; the nodes take the next two. Default: free ports.")
+@local_options
+@pass_loom
+def up(loom: LoomContext, port: int | None) -> None:
+    """Start the sandbox (does nothing if it already runs).
+
+    \b
+    Examples:
+      loomctl sandbox up && loomctl doctor --profile sandbox
+    """
+    from loomctl import ui
+    from loomctl.sandbox import gun, processes
+
+    state = processes.load_state()
+    if state and all(p.alive for p in state.procs):
+        ui.info(f"the sandbox already runs (state {state.path})")
+    else:
+        if state:  # a partial or dead sandbox: stop what is left of it first
+            processes.stop(state)
+        node = gun.node_binary()
+        modules = gun.ensure_gun()
+        state = processes.start(modules, node, port)
+    path = processes.write_profile(state)
+    loom.output.emit(_doc(state, path), table=_table)
+    ui.info("next: loomctl doctor --profile sandbox")
+    ui.info("      loomctl diagnose peers --profile sandbox --write-probe")
+
+
+@sandbox.command()
+@local_options
+@pass_loom
+def status(loom: LoomContext) -> None:
+    """Show the sandbox's processes and whether each answers a GUN ping (exit 1 when one is down)."""
+    import asyncio
+
+    from loomctl.loommesh.peer_probe import probe_peers
+    from loomctl.sandbox import processes
+
+    state = processes.load_state()
+    if state is None:
+        loom.output.emit({"running": False, "peers": []}, table=lambda d: "no sandbox is running "
+                         "(start one with `loomctl sandbox up`)")
+        raise ProblemsFound("no sandbox is running", "start one with `loomctl sandbox up`")
+    probes = asyncio.run(probe_peers([(p.url, p.role) for p in state.procs], timeout=2.0))
+    doc = _doc(state, None)
+    for row, r in zip(doc["peers"], probes):
+        row["answers"] = r.ok
+        row["relay_pid"] = r.pid
+        row["problem"] = None if r.ok else f"{r.failed_stage}: {r.error}"
+    doc["running"] = all(p.alive for p in state.procs) and all(r.ok for r in probes)
+    loom.output.emit(doc, table=_table)
+    if not doc["running"]:
+        raise ProblemsFound("the sandbox is not healthy", "restart it: `loomctl sandbox down && loomctl sandbox up`")
+
+
+@sandbox.command()
+@local_options
+@pass_loom
+def down(loom: LoomContext) -> None:
+    """Stop exactly the processes `up` started (verified by PID and start time) and forget them."""
+    from loomctl.sandbox import processes
+
+    state = processes.load_state()
+    if state is None:
+        loom.output.emit({"stopped": []}, table=lambda d: "no sandbox was running")
+        return
+    report = processes.stop(state)
+    loom.output.emit({"stopped": report}, table=lambda d: _stopped(d))
+
+
+def _doc(state: Any, profile_path: Any) -> dict[str, Any]:
+    return {
+        "running": all(p.alive for p in state.procs),
+        "profile": "sandbox",
+        "config": str(profile_path) if profile_path else None,
+        "folder": state.folder,
+        "peers": [{"name": p.name, "role": p.role, "url": p.url, "pid": p.pid, "alive": p.alive, "data": p.data,
+                   "log": p.log} for p in state.procs],
+    }
+
+
+def _table(doc: dict[str, Any]) -> Any:
+    from rich import box
+    from rich.table import Table
+
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold",
+              title=f"LoomMesh sandbox ({doc['folder']})", title_justify="left")
+    cols = ["Name", "Role", "URL", "PID", "Alive"] + (["Answers", "Relay pid"] if "peers" in doc and doc["peers"]
+                                                       and "answers" in doc["peers"][0] else [])
+    for c in cols:
+        t.add_column(c)
+    for p in doc["peers"]:
+        row = [p["name"], p["role"], p["url"], str(p["pid"]), "yes" if p["alive"] else "no"]
+        if "answers" in p:
+            row += ["yes" if p["answers"] else f"no ({p['problem']})", p["relay_pid"] or "-"]
+        t.add_row(*row)
+    return t
+
+
+def _stopped(doc: dict[str, Any]) -> Any:
+    from rich.table import Table
+
+    t = Table(box=None, pad_edge=False, header_style="bold")
+    for c in ("Name", "PID", "Result"):
+        t.add_column(c)
+    for r in doc["stopped"]:
+        t.add_row(r["name"], str(r["pid"]), r["result"])
+    return t

@@ -1,0 +1,1 @@
+"""LoomMesh (GUN) diagnostics: the wire client, peer discovery, DNS, peer and write probes."""

@@ -1,0 +1,237 @@
+"""Start, inspect and stop the sandbox's GUN processes. Only PIDs recorded in the state file, and only when
+/proc confirms they are still the processes we started (same start time, our relay script), are ever signalled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from loomctl.errors import ConfigError, LoomError, UsageError
+
+RELAY_SCRIPT = Path(__file__).resolve().parent.parent / "data" / "gun_relay.js"
+PROFILE = "sandbox"
+TOPOLOGY = [("relay", "relay"), ("node-1", "node"), ("node-2", "node")]
+
+
+def sandbox_dir() -> Path:
+    if os.environ.get("LOOMCTL_SANDBOX_DIR"):
+        return Path(os.environ["LOOMCTL_SANDBOX_DIR"]).expanduser()
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "loomctl" / "sandbox"
+
+
+@dataclass
+class Proc:
+    name: str
+    role: str
+    pid: int
+    port: int
+    url: str
+    data: str
+    log: str
+    start_ticks: int | None = None
+    alive: bool = False
+
+
+@dataclass
+class State:
+    folder: str
+    started_at: float
+    procs: list[Proc] = field(default_factory=list)
+
+    @property
+    def path(self) -> Path:
+        return Path(self.folder) / "state.json"
+
+
+def _start_ticks(pid: int) -> int | None:
+    """Process start time in clock ticks since boot (Linux /proc), to tell our process from a reused PID."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+        return int(text.rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def is_ours(p: Proc) -> bool:
+    """Alive, and still the process we started (not a PID the system has given to something else)."""
+    try:
+        os.kill(p.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False
+    if Path("/proc").is_dir():
+        try:
+            cmd = Path(f"/proc/{p.pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            return False
+        if str(RELAY_SCRIPT) not in cmd:
+            return False
+        if p.start_ticks is not None and _start_ticks(p.pid) != p.start_ticks:
+            return False
+        stat = Path(f"/proc/{p.pid}/stat").read_text()
+        if stat.rsplit(")", 1)[1].split()[0] == "Z":  # a zombie is not alive
+            return False
+    return True
+
+
+def load_state(folder: Path | None = None) -> State | None:
+    folder = folder or sandbox_dir()
+    path = folder / "state.json"
+    if not path.exists():
+        return None
+    try:
+        raw = json.loads(path.read_text())
+        state = State(raw["folder"], raw["started_at"], [Proc(**p) for p in raw["procs"]])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"the sandbox state file {path} is unreadable: {exc}",
+                          "stop any leftover `node .../gun_relay.js` processes yourself, then delete the file")
+    for p in state.procs:
+        p.alive = is_ours(p)
+    return state
+
+
+def _save(state: State) -> None:
+    tmp = state.path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"folder": state.folder, "started_at": state.started_at,
+                               "procs": [asdict(p) for p in state.procs]}, indent=2))
+    os.replace(tmp, state.path)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def start(node_modules: Path, node: str, base_port: int | None = None, ready_timeout: float = 20.0) -> State:
+    folder = sandbox_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    if base_port:
+        ports = [base_port + i for i in range(len(TOPOLOGY))]
+        busy = [p for p in ports if not _port_free(p)]
+        if busy:
+            raise UsageError(f"port {busy[0]} on 127.0.0.1 is in use",
+                             "choose another --port, or leave it out to pick free ports")
+    else:
+        ports = [free_port() for _ in TOPOLOGY]
+    state = State(str(folder), time.time())
+    relay_url = f"http://127.0.0.1:{ports[0]}/gun"
+    try:
+        for (name, role), port in zip(TOPOLOGY, ports):
+            data = folder / name / "radata"
+            data.parent.mkdir(parents=True, exist_ok=True)
+            log = folder / f"{name}.log"
+            env = dict(os.environ, PORT=str(port), HOST="127.0.0.1", DATA=str(data), NODE_PATH=str(node_modules),
+                       MULTICAST="false")
+            env.pop("PEERS", None)
+            if role == "node":
+                env["PEERS"] = relay_url
+            with open(log, "ab") as out:
+                proc = subprocess.Popen([node, str(RELAY_SCRIPT)], cwd=str(data.parent), env=env,
+                                        stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+            state.procs.append(Proc(name, role, proc.pid, port, f"http://127.0.0.1:{port}/gun", str(data), str(log),
+                                    _start_ticks(proc.pid), True))
+            _save(state)  # recorded at once: `down` can always stop what was started
+            if role == "relay":  # the nodes dial it 50 ms after they start: it must listen by then
+                _wait_ready(state, ready_timeout)
+        _wait_ready(state, ready_timeout)
+        time.sleep(0.2)  # let the nodes' links to the relay open
+    except BaseException:
+        stop(state)
+        raise
+    return state
+
+
+def _wait_ready(state: State, timeout: float) -> None:
+    import asyncio
+
+    from loomctl.loommesh.peer_probe import probe_peer
+
+    deadline = time.monotonic() + timeout
+    pending = [p for p in state.procs if not getattr(p, "_ready", False)]
+    while pending:
+        for p in list(pending):
+            if not is_ours(p):
+                tail = Path(p.log).read_text(errors="replace").strip().splitlines()[-3:] if Path(p.log).exists() else []
+                raise LoomError(f"sandbox {p.name} (pid {p.pid}) exited while starting: {' | '.join(tail) or 'no output'}",
+                                f"see {p.log}; check that Node.js can run gun (node --version >= 18)")
+            r = asyncio.run(probe_peer(p.url, timeout=1.0))
+            if r.pid:
+                pending.remove(p)
+                setattr(p, "_ready", True)
+        if pending:
+            if time.monotonic() > deadline:
+                raise LoomError(f"sandbox {pending[0].name} did not answer a GUN hello within {timeout:g} s",
+                                f"see {pending[0].log}")
+            time.sleep(0.1)
+
+
+def stop(state: State, grace: float = 3.0) -> list[dict[str, Any]]:
+    """Stop exactly the recorded processes that are still ours; then forget the state."""
+    report = []
+    ours = [p for p in state.procs if is_ours(p)]
+    for p in ours:
+        try:
+            os.kill(p.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + grace
+    for p in ours:
+        while is_ours(p) and time.monotonic() < deadline:
+            _reap(p.pid)
+            time.sleep(0.05)
+        how = "stopped"
+        if is_ours(p):
+            try:
+                os.kill(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            how = "killed"
+        _reap(p.pid)
+        report.append({"name": p.name, "pid": p.pid, "result": how})
+    for p in state.procs:
+        if p not in ours:
+            report.append({"name": p.name, "pid": p.pid, "result": "was not running"})
+    state.path.unlink(missing_ok=True)
+    return report
+
+
+def _reap(pid: int) -> None:
+    """Collect the exit status when the process is our own child (in-process `up` then `down`)."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def write_profile(state: State) -> Path:
+    from loomctl import config
+
+    cfg = config.load()
+    prof = dict(cfg.profiles.get(PROFILE, {}))
+    prof.update({"azure": False, "peers": [p.url for p in state.procs]})
+    for k in ("relay_host", "node_host"):
+        prof.pop(k, None)
+    cfg.profiles[PROFILE] = prof
+    config.save(cfg)
+    return cfg.path
