@@ -12,7 +12,7 @@ F = Callable[..., Any]
 def inside_options(func: F) -> F:
     func = click.option("--replica", "inside_replica", metavar="NAME", default=None,
                         help="With --from-inside: the replica to probe from (default: the first running one).")(func)
-    func = click.option("--app", "inside_app", metavar="NAME", default=None,
+    func = click.option("--app", "inside_app_name", metavar="NAME", default=None,
                         help="With --from-inside: the app whose replica runs the probe (default: the node app).")(func)
     func = click.option("--from-inside", is_flag=True, default=False,
                         help="Run the probes inside a replica (through exec), so environment-internal names "
