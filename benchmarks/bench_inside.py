@@ -33,7 +33,7 @@ def main() -> None:
 
     from tests.acafakes.exec_server import FakeExec
     from tests.acafakes.fixtures import add_auth_token_route
-    from tests.acafakes.relay import start_relay
+    from tests.gunrelay import Relays
     from tests.fakeazure import topology
     from tests.fakeazure.server import CLIENT_ID, CLIENT_SECRET, TENANT, FakeAzure
 
@@ -41,7 +41,8 @@ def main() -> None:
     server.reset(topology.healthy())
     fake = FakeExec(server.ca).start()
     add_auth_token_route(server, fake.token)
-    relay, port = start_relay(tmp)
+    relays = Relays(tmp / "relays")
+    port = relays.start().port
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "LOOMCTL_"))}
     env.update(LOOMCTL_CONFIG=str(tmp / "config.toml"), AZURE_TENANT_ID=TENANT, AZURE_CLIENT_ID=CLIENT_ID,
                AZURE_CLIENT_SECRET=CLIENT_SECRET, AZURE_AUTHORITY_HOST=server.url, LOOMCTL_ARM_ENDPOINT=server.url,
@@ -83,7 +84,7 @@ def main() -> None:
         print(f"{'node probe command, URL-encoded':44} {len(quote_plus(script.node_command(p))):9d} B")
         print(f"{'shell probe command, URL-encoded':44} {len(quote_plus(script.shell_command(p))):9d} B")
     finally:
-        relay.kill()
+        relays.stop_all()
         fake.stop()
         server.stop()
 

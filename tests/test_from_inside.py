@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from tests.acafakes.fixtures import aca_exec, fake_exec_server  # noqa: F401 - fixtures
-from tests.acafakes.relay import start_dns, start_relay
+from tests.dnsserver import DnsServer
+from tests.gunrelay import Relays
 from tests.fakeazure import topology
 from tests.test_inside_probe import SHELL_BASE, _image
 
@@ -20,16 +21,23 @@ REPLICA = f"{topology.NODE}--n1-5d9774cff-00000"
 
 @pytest.fixture(scope="module")
 def relay(tmp_path_factory):
-    proc, port = start_relay(tmp_path_factory.mktemp("relay"))
-    yield port
-    proc.kill()
-    proc.wait(5)
+    """One real GUN relay for the module (tests.gunrelay: npm gun pinned in tests/node)."""
+    relays = Relays(tmp_path_factory.mktemp("relays"))
+    yield relays.start().port
+    relays.stop_all()
+
+
+SLOW = f"slow.internal.{topology.DOMAIN}"
+BROKEN = f"broken.internal.{topology.DOMAIN}"
+ALIAS = f"alias.internal.{topology.DOMAIN}"
 
 
 @pytest.fixture(scope="module")
 def dns_addr():
-    server, port = start_dns({INTERNAL: "127.0.0.1"})
-    yield f"127.0.0.1:{port}"
+    """The environment's DNS as a real server on loopback (tests.dnsserver, dnslib)."""
+    server = DnsServer({INTERNAL: ("A", "127.0.0.1", 30), ALIAS: ("CNAME", INTERNAL, 30), BROKEN: "SERVFAIL",
+                        SLOW: "DROP"}).start()
+    yield server.address
     server.stop()
 
 
@@ -63,13 +71,15 @@ def test_peers_from_inside_table_says_where(loomctl, aca_exec, relay, dns_addr):
 
 
 def test_dns_from_inside_matches_outside(loomctl, aca_exec, relay, dns_addr):
-    args = ["diagnose", "dns", "--peer", f"http://{INTERNAL}:{relay}/gun", "--peer", f"http://{TYPO}/gun",
-            "--dns-server", dns_addr, "-o", "json"]
+    args = ["diagnose", "dns", "--dns-server", dns_addr, "--timeout", "2", "-o", "json"]
+    for host in (INTERNAL, TYPO, ALIAS, BROKEN, SLOW):
+        args += ["--peer", f"http://{host}:{relay}/gun"]
     inside, outside = loomctl(*args, "--from-inside"), loomctl(*args)
     assert inside.exit_code == outside.exit_code == 1
     pick = lambda d: [(h["host"], h["ok"], h["status"], h["addresses"]) for h in d["hosts"]]  # noqa: E731
-    assert pick(inside.json()) == pick(outside.json()) == [(INTERNAL, True, "ok", ["127.0.0.1"]),
-                                                           (TYPO, False, "nxdomain", [])]
+    assert pick(inside.json()) == pick(outside.json()) == [
+        (INTERNAL, True, "ok", ["127.0.0.1"]), (TYPO, False, "nxdomain", []), (ALIAS, True, "ok", ["127.0.0.1"]),
+        (BROKEN, False, "servfail", []), (SLOW, False, "timeout", [])]
     typo_inside = inside.json()["hosts"][1]
     assert typo_inside["where"] == f"loom-node/{REPLICA}" and not typo_inside["expected"]
     assert "even inside the environment" in typo_inside["hint"]

@@ -14,7 +14,8 @@ from loomctl.inside import run as inside
 from loomctl.inside import script
 from loomctl.inside.results import DnsResult, PeerResult
 from tests.acafakes.fixtures import aca_exec, fake_exec_server  # noqa: F401 - fixtures
-from tests.acafakes.relay import start_dns, start_relay
+from tests.dnsserver import DnsServer
+from tests.gunrelay import Relays
 from tests.fakeazure import topology
 
 pytestmark = pytest.mark.timeout(90)
@@ -25,16 +26,16 @@ MISSING = f"gun-rlay.internal.{topology.DOMAIN}"
 
 @pytest.fixture(scope="module")
 def relay(tmp_path_factory):
-    proc, port = start_relay(tmp_path_factory.mktemp("relay"))
-    yield port
-    proc.kill()
-    proc.wait(5)
+    """One real GUN relay for the module (tests.gunrelay: npm gun pinned in tests/node)."""
+    relays = Relays(tmp_path_factory.mktemp("relays"))
+    yield relays.start().port
+    relays.stop_all()
 
 
 @pytest.fixture(scope="module")
-def dns_server():
-    server, port = start_dns({INTERNAL: "127.0.0.1", f"broken.internal.{topology.DOMAIN}": "SERVFAIL"})
-    yield [("127.0.0.1", port)]
+def dns_servers():
+    server = DnsServer({INTERNAL: ("A", "127.0.0.1", 30)}).start()
+    yield [("127.0.0.1", server.port)]
     server.stop()
 
 
@@ -52,11 +53,11 @@ def _image(tmp_path: Path, tools: list[str]) -> str:
 SHELL_BASE = ["sh", "base64", "awk", "sort", "tr", "sed", "grep", "head", "tail"]
 
 
-def test_node_probe_inside_resolves_internal_names_and_speaks_gun(aca_exec, relay, dns_server):
+def test_node_probe_inside_resolves_internal_names_and_speaks_gun(aca_exec, relay, dns_servers):
     peers = [(f"http://{INTERNAL}:{relay}/gun", "relay"), (f"http://{INTERNAL}:1/gun", "peer"),
              (f"http://{MISSING}:{relay}/gun", "peer"), (f"http://127.0.0.1:{relay}/nope", "peer")]
     run = inside.probe(LoomContext(), "loom-node", hosts=[INTERNAL, MISSING], peers=peers,
-                       dns_servers=dns_server, timeout=4)
+                       dns_servers=dns_servers, timeout=4)
     assert run.tool == "node" and run.where == "loom-node/loom-node--n1-5d9774cff-00000"
     assert [type(d) for d in run.dns] == [DnsResult, DnsResult]
     ok, missing = run.dns
