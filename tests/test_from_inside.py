@@ -56,9 +56,9 @@ def test_peers_from_inside_match_the_outside_probe(loomctl, aca_exec, relay, dns
     assert [_comparable(p) for p in a] == [_comparable(p) for p in b]
     assert a[0]["ok"] and a[0]["stages"][-1]["name"] == "read"
     assert a[1]["failed_stage"] == "tcp" and a[2]["failed_stage"] == "websocket"
-    assert {p["where"] for p in a} == {f"loom-node/{REPLICA}"}
+    assert {p["where"] for p in a} == {REPLICA}
     assert {p["where"] for p in b} == {"local"}
-    assert any(f"probed inside loom-node/{REPLICA} with node" in n for n in inside.json()["notes"])
+    assert any(f"probed inside replica {REPLICA} with node" in n for n in inside.json()["notes"])
     assert aca_exec.sessions[-1].command.startswith("node -e ")
 
 
@@ -81,8 +81,10 @@ def test_dns_from_inside_matches_outside(loomctl, aca_exec, relay, dns_addr):
         (INTERNAL, True, "ok", ["127.0.0.1"]), (TYPO, False, "nxdomain", []), (ALIAS, True, "ok", ["127.0.0.1"]),
         (BROKEN, False, "servfail", []), (SLOW, False, "timeout", [])]
     typo_inside = inside.json()["hosts"][1]
-    assert typo_inside["where"] == f"loom-node/{REPLICA}" and not typo_inside["expected"]
+    assert typo_inside["where"] == REPLICA and not typo_inside["expected"]
     assert "even inside the environment" in typo_inside["hint"]
+    typo_outside = outside.json()["hosts"][1]
+    assert typo_inside["error"] == typo_outside["error"]  # the same words, wherever it ran
 
 
 def test_shell_only_image_says_which_tool(loomctl, aca_exec, relay, tmp_path):

@@ -58,7 +58,7 @@ def test_node_probe_inside_resolves_internal_names_and_speaks_gun(aca_exec, rela
              (f"http://{MISSING}:{relay}/gun", "peer"), (f"http://127.0.0.1:{relay}/nope", "peer")]
     run = inside.probe(LoomContext(), "loom-node", hosts=[INTERNAL, MISSING], peers=peers,
                        dns_servers=dns_servers, timeout=4)
-    assert run.tool == "node" and run.where == "loom-node/loom-node--n1-5d9774cff-00000"
+    assert run.tool == "node" and run.where == "loom-node--n1-5d9774cff-00000"
     assert [type(d) for d in run.dns] == [DnsResult, DnsResult]
     ok, missing = run.dns
     assert (ok.ok, ok.status, ok.addresses, ok.where) == (True, "ok", ["127.0.0.1"], run.where)

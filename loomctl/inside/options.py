@@ -36,5 +36,5 @@ def inside_app(loom: Any, from_inside: bool, app: str | None, replica: str | Non
 
 
 def notes(run: Any) -> list[str]:
-    out = [f"probed inside {run.where} with {run.tool}" + (f" ({run.note})" if run.note else "")]
+    out = [f"probed inside replica {run.where} with {run.tool}" + (f" ({run.note})" if run.note else "")]
     return out

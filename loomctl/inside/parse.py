@@ -36,6 +36,19 @@ STAGE_HINTS = {
 }
 
 
+def dns_error(host: str, status: str, server: str, timeout: float | None = None) -> str:
+    """The outside probe's wording for each outcome, so inside and outside read alike."""
+    if status == "nxdomain":
+        return f"{host} does not exist (NXDOMAIN from {server})"
+    if status == "no-answer":
+        return f"{host} exists but has no A or AAAA record"
+    if status == "servfail":
+        return f"{host}: SERVFAIL from {server}"
+    if status == "timeout":
+        return f"no DNS answer{f' within {timeout:g} s' if timeout else ''} from {server}"
+    return f"{host}: resolution failed ({server})"
+
+
 def _stage_hint(stage: str, error: str | None, details: dict[str, Any], host: str, port: int) -> str:
     status = details.get("http_status")
     if stage == "dns":
@@ -76,6 +89,8 @@ def parse_node(stdout: str, where: str, peers: list[tuple[str, str]], hosts: lis
                             duration_ms=float(doc.get("duration_ms") or 0), server=doc.get("server") or "system",
                             error=doc.get("error"), where=where)
             if not res.ok:
+                if res.status != "error":
+                    res.error = dns_error(res.host, res.status, res.server)
                 res.hint = DNS_HINTS.get(res.status, DNS_HINTS["error"])
             run.dns.append(res)
         elif kind == "peer":
@@ -117,14 +132,14 @@ def _shell_dns(fields: list[str], host: str, where: str, dns_server: str | None)
             return DnsResult(host, True, "ok", addrs, server=server, where=where)
         status = "nxdomain" if rc == 2 else "error"
         return DnsResult(host, False, status, server=server,
-                         error=f"{host}: {'not found' if rc == 2 else f'getent exit status {rc}'} (getent)",
+                         error=dns_error(host, status, server) if rc == 2 else f"{host}: getent exit status {rc}",
                          hint=DNS_HINTS[status], where=where)
     kind = fields[2] if len(fields) > 2 else "other"
     addrs = fields[3:]
     if addrs and kind != "nxdomain":
         return DnsResult(host, True, "ok", addrs, server=server, where=where)
     status = kind if kind in ("nxdomain", "servfail", "timeout") else ("no-answer" if rc == 0 else "error")
-    return DnsResult(host, False, status, server=server, error=f"{host}: {status} (nslookup)",
+    return DnsResult(host, False, status, server=server, error=dns_error(host, status, server),
                      hint=DNS_HINTS[status], where=where)
 
 

@@ -27,7 +27,7 @@ def probe(loom: "LoomContext", app: str, *, hosts: list[str] | None = None,
 
     hosts, peers, dns_servers = list(hosts or []), list(peers or []), list(dns_servers or [])
     t, token = tgt.resolve_with_token(loom.azure, app, replica=replica)
-    where = f"{t.app}/{t.replica}"
+    where = t.replica  # replica names start with the app's name
     p = script.params(hosts, peers, dns_servers, min(timeout, 15.0))
     limit = min(SESSION_LIMIT, timeout + 15.0)
     res = exec_run(t, token, script.node_command(p), timeout=limit)
@@ -48,8 +48,8 @@ def probe(loom: "LoomContext", app: str, *, hosts: list[str] | None = None,
 
 def no_tools_error(run: InsideRun) -> ProblemsFound:
     return ProblemsFound(
-        f"cannot probe from inside {run.where}: the replica has none of node, getent, nslookup, curl, wget, nc "
-        f"({run.note})",
+        f"cannot probe from inside replica {run.where}: it has none of node, getent, nslookup, curl, wget, nc"
+        + (f" ({run.note})" if run.note else ""),
         "add one of them to the image (busybox gives getent, nslookup, wget, nc), or use the debug console "
         "(`az containerapp debug`), which brings its own tools")
 
