@@ -11,6 +11,7 @@ from click.testing import CliRunner, Result
 
 from tests.fakeazure import topology
 from tests.fakeazure.server import CLIENT_ID, CLIENT_SECRET, TENANT, FakeAzure
+from tests.kusto import kusto  # noqa: F401 - session fixture: Microsoft's Kusto parser in one node process
 
 # Variables from the developer's own shell that would change what loomctl does under test.
 _SCRUB = [k for k in os.environ if k.startswith(("AZURE_", "LOOMCTL_", "GUN_", "LOOM_"))] + [

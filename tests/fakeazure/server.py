@@ -237,6 +237,9 @@ class FakeAzure:
         r("GET", app + r"/containerApps/([^/]+)/revisions/([^/]+)", self._get_revision)
         r("GET", app + r"/containerApps/([^/]+)/revisions/([^/]+)/replicas", self._list_replicas)
         r("GET", app + r"/containerApps/([^/]+)/revisions/([^/]+)/replicas/([^/]+)", self._get_replica)
+        # Log Analytics query API: a healthy, quiet workspace (no rows). tests/loganalytics.py serves real rows.
+        r("POST", r"/v1/workspaces/([^/]+)/query",
+          lambda req, m: {"tables": [{"name": "PrimaryResult", "columns": [], "rows": []}]})
 
     def _openid(self, req: Request, m: re.Match[str]) -> Any:
         tenant = m.group(1)
