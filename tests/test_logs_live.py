@@ -224,3 +224,36 @@ def test_one_replica_gone_is_warned_while_others_stream(aca_logs, capsys):
     cap = capsys.readouterr()
     assert [o.split(" ", 2)[2] for o in cap.out.splitlines()] == ["0 backlog 0", "1 backlog 0"]
     assert f"the stream of {REPS[2]} stopped" in cap.err and "(404)" in cap.err
+
+
+def test_cli_logs_live_one_replica(loomctl, aca_logs, monkeypatch):
+    _prime(aca_logs, 3)
+    monkeypatch.setenv("LOOMCTL_LIVE_DURATION", "0.8")  # end the stream (a user presses Ctrl+C)
+    r = loomctl("logs", "--live", "--app", "node", "--replica", REPS[1], "--tail", "2", "-o", "table")
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout.splitlines() == ["2026-11-28T03:00:04.000Z 1 backlog 1", "2026-11-28T03:00:07.000Z 1 backlog 2"]
+    assert aca_logs.requests[0]["query"]["tailLines"] == "2"
+
+
+def test_cli_logs_live_system_errors_as_json_lines(loomctl, aca_logs, monkeypatch):
+    aca_logs.event("gun-relay", {"TimeStamp": "2026-11-28T03:00:05Z", "Type": "Warning",
+                                 "ContainerAppName": "gun-relay", "RevisionName": "gun-relay--r1",
+                                 "ReplicaName": "gun-relay--r1-5d9774cff-00001", "Msg": "Volume mount failed",
+                                 "Reason": "VolumeMountFailure", "EventSource": "ContainerAppController",
+                                 "Count": 2})
+    monkeypatch.setenv("LOOMCTL_LIVE_DURATION", "0.8")
+    r = loomctl("logs", "--live", "--system", "--app", "relay", "--errors", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert [json.loads(line) for line in r.stdout.splitlines()] == [
+        {"time": "2026-11-28T03:00:05.000Z", "replica": "gun-relay--r1-5d9774cff-00001", "container": "gun-relay",
+         "type": "Warning", "reason": "VolumeMountFailure", "text": "Volume mount failed"}]
+
+
+def test_cli_logs_live_refused_token(loomctl, aca_logs, monkeypatch):
+    _prime(aca_logs)
+    aca_logs.token = "not-the-one"
+    monkeypatch.setenv("LOOMCTL_LIVE_DURATION", "2")
+    r = loomctl("logs", "--live", "--app", "node", "--replica", REPS[0])
+    assert r.exit_code == 3
+    assert "refused the Container Apps token (401)" in r.stderr and "hint:" in r.stderr
+    assert aca_logs.token not in r.stderr and "aca-test-token" not in r.stderr
