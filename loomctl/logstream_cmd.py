@@ -90,15 +90,18 @@ def _app_names(loom: "LoomContext", app: str | None, replica: str | None, revisi
     return [{"relay": s.relay_app, "node": s.node_app}.get(app, app)]
 
 
-def _fmt_time(line: "LogLine") -> str:
+def _fmt_time(line: "LogLine", utc: bool = False) -> str:
+    """JSON: UTC (`...Z`); text: local time with its offset, as `loomctl logs` shows Log Analytics rows."""
     if line.time is None:
         return line.raw_time or "-"
-    return line.time.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    if utc:
+        return line.time.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return line.time.astimezone().isoformat(sep=" ", timespec="milliseconds")
 
 
 def _render(line: "LogLine", merged: bool, system: bool, as_json: bool) -> str:
     if as_json:
-        return json.dumps({"time": _fmt_time(line), "replica": line.replica, "container": line.container,
+        return json.dumps({"time": _fmt_time(line, utc=True), "replica": line.replica, "container": line.container,
                            "type": line.type, "reason": line.reason, "text": line.text}, ensure_ascii=False)
     parts = [_fmt_time(line)]
     if system:

@@ -22,6 +22,16 @@ from tests.fakeazure import topology
 
 pytestmark = pytest.mark.timeout(60)
 
+
+@pytest.fixture(autouse=True)
+def _utc(monkeypatch):
+    """Text output is in local time: make local time UTC so the expected strings hold anywhere."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
 REV = "loom-node--n1"
 REPS = [f"{REV}-5d9774cff-{i:05d}" for i in range(3)]
 T0 = dt.datetime(2026, 11, 28, 3, 0, 0, tzinfo=dt.timezone.utc)
@@ -61,9 +71,9 @@ def test_one_replica_reconnects_after_idle_close_without_gaps_or_duplicates(aca_
     _after(aca_logs, 2, 0.1, lambda: aca_logs.write(REPS[0], "loom-node", "after reconnect"))
     run_live(_loom(), app="loom-node", replica=REPS[0], tail=2, duration=3.0)
     out = capsys.readouterr().out.splitlines()
-    texts = [line.split(" ", 1)[1] for line in out]
+    texts = [line.split(" ", 2)[2] for line in out]
     assert texts == ["0 backlog 1", "0 backlog 2", "live one", "after close", "after reconnect"]
-    assert out[0].startswith("2026-11-28T03:00:03.000Z ")
+    assert out[0].startswith("2026-11-28 03:00:03.000+00:00 ")
     assert not any("No logs since" in o or "Connect" in o for o in out)
     queries = [r["query"] for r in aca_logs.requests]
     assert len(queries) >= 2, "the stream was not reconnected"
@@ -83,7 +93,7 @@ def test_close_while_lines_flow_loses_nothing(aca_logs, capsys):
 
     _after(aca_logs, 1, 0.2, burst)
     run_live(_loom(), app="loom-node", replica=REPS[1], tail=0, duration=2.5)
-    texts = [line.split(" ", 1)[1] for line in capsys.readouterr().out.splitlines()]
+    texts = [line.split(" ", 2)[2] for line in capsys.readouterr().out.splitlines()]
     assert texts == [f"line {i}" for i in range(6)]
     assert len(aca_logs.requests) >= 3
 
@@ -93,7 +103,7 @@ def test_all_replicas_merged_in_time_order(aca_logs, capsys):
     run_live(_loom(), app="loom-node", tail=5, duration=1.0)
     out = capsys.readouterr().out.splitlines()
     # backlog i of replica r was written at T0 + 3*i + r seconds
-    assert [o.split(" ", 2)[1:] for o in out] == [
+    assert [o.split(" ", 3)[2:] for o in out] == [
         [f"[{REPS[r]}]", f"{r} backlog {i}"] for i in range(2) for r in range(3)]
     paths = sorted(r["path"].rsplit("/replicas/", 1)[1] for r in aca_logs.requests[:3])
     assert paths == sorted(f"{r}/containers/loom-node/logstream" for r in REPS)
@@ -104,7 +114,7 @@ def test_errors_and_grep_apply_as_lines_arrive(aca_logs, capsys):
     for text in ("GET /health 200", "ERROR relay unreachable", "peer connected relay-1", "error: relay timeout"):
         aca_logs.write(REPS[0], "loom-node", text)
     run_live(_loom(), app="loom-node", replica=REPS[0], errors=True, grep="RELAY", duration=0.8)
-    texts = [line.split(" ", 1)[1] for line in capsys.readouterr().out.splitlines()]
+    texts = [line.split(" ", 2)[2] for line in capsys.readouterr().out.splitlines()]
     assert texts == ["ERROR relay unreachable", "error: relay timeout"]
 
 
@@ -122,7 +132,7 @@ def test_garbage_lines_are_skipped_and_counted(aca_logs, capsys):
     aca_logs.idle_close = 5
     run_live(_loom(), app="loom-node", replica=REPS[0], duration=0.8)
     cap = capsys.readouterr()
-    assert [line.split(" ", 1)[1] for line in cap.out.splitlines()] == ["0 backlog 0"]
+    assert [line.split(" ", 2)[2] for line in cap.out.splitlines()] == ["0 backlog 0"]
     assert "ignored 3 line(s)" in cap.err and "<html>proxy error</html>" in cap.err
 
 
@@ -136,7 +146,7 @@ def test_system_event_stream(aca_logs, capsys):
                                  "Reason": "PullingImage", "EventSource": "ContainerAppController", "Count": 1})
     run_live(_loom(), app="loom-node", system=True, errors=True, duration=0.8)
     out = capsys.readouterr().out.splitlines()
-    assert out == [f"2026-11-28T03:00:01.414Z Warning ProbeFailed [{REPS[0]}] "
+    assert out == [f"2026-11-28 03:00:01.414+00:00 Warning ProbeFailed [{REPS[0]}] "
                    "Probe of StartUp failed with timeout in 1 seconds."]
     assert aca_logs.requests[0]["path"].endswith("/containerApps/loom-node/eventstream")
     assert "output" not in aca_logs.requests[0]["query"]
@@ -191,10 +201,10 @@ def test_both_apps_when_no_app_is_given_and_aliases(aca_logs, capsys):
     aca_logs.write(REPS[1], "loom-node", "node 1", T0 + dt.timedelta(seconds=10.5))
     run_live(_loom(), app=None, duration=1.0)
     out = capsys.readouterr().out.splitlines()
-    assert [o.split(" ", 2)[2] for o in out] == ["relay 0", "node 1", "relay 1"]
+    assert [o.split(" ", 3)[3] for o in out] == ["relay 0", "node 1", "relay 1"]
     assert len(aca_logs.requests) == 5  # 2 relay + 3 node replicas
     run_live(_loom(), app="relay", duration=0.6)
-    assert [o.split(" ", 2)[2] for o in capsys.readouterr().out.splitlines()] == ["relay 0", "relay 1"]
+    assert [o.split(" ", 3)[3] for o in capsys.readouterr().out.splitlines()] == ["relay 0", "relay 1"]
     with pytest.raises(UsageError, match="belong to one app"):
         run_live(_loom(), replica=REPS[0], duration=0.5)
 
@@ -212,7 +222,7 @@ def test_expired_token_on_reconnect_is_refreshed(aca_logs, azure, capsys):
     _after(aca_logs, 1, 0.05, rotate)
     _after(aca_logs, 1, 1.5, lambda: aca_logs.write(REPS[0], "loom-node", "after rotation"))
     run_live(_loom(), app="loom-node", replica=REPS[0], duration=2.5)
-    assert [line.split(" ", 1)[1] for line in capsys.readouterr().out.splitlines()] == ["after rotation"]
+    assert [line.split(" ", 2)[2] for line in capsys.readouterr().out.splitlines()] == ["after rotation"]
     assert [r["auth_ok"] for r in aca_logs.requests][:2] == [True, False]
     assert aca_logs.requests[-1]["auth_ok"]
 
@@ -222,7 +232,7 @@ def test_one_replica_gone_is_warned_while_others_stream(aca_logs, capsys):
     del aca_logs.streams[(REPS[2], "loom-node")]  # the log endpoint no longer knows this replica (404)
     run_live(_loom(), app="loom-node", duration=1.0)
     cap = capsys.readouterr()
-    assert [o.split(" ", 2)[2] for o in cap.out.splitlines()] == ["0 backlog 0", "1 backlog 0"]
+    assert [o.split(" ", 3)[3] for o in cap.out.splitlines()] == ["0 backlog 0", "1 backlog 0"]
     assert f"the stream of {REPS[2]} stopped" in cap.err and "(404)" in cap.err
 
 
@@ -231,7 +241,8 @@ def test_cli_logs_live_one_replica(loomctl, aca_logs, monkeypatch):
     monkeypatch.setenv("LOOMCTL_LIVE_DURATION", "0.8")  # end the stream (a user presses Ctrl+C)
     r = loomctl("logs", "--live", "--app", "node", "--replica", REPS[1], "--tail", "2", "-o", "table")
     assert r.exit_code == 0, r.stderr
-    assert r.stdout.splitlines() == ["2026-11-28T03:00:04.000Z 1 backlog 1", "2026-11-28T03:00:07.000Z 1 backlog 2"]
+    assert r.stdout.splitlines() == ["2026-11-28 03:00:04.000+00:00 1 backlog 1",
+                                     "2026-11-28 03:00:07.000+00:00 1 backlog 2"]
     assert aca_logs.requests[0]["query"]["tailLines"] == "2"
 
 
