@@ -11,6 +11,7 @@ from loomctl.checks.runner import Instance, expand, run_checks
 from loomctl.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from loomctl.checks.inputs import Inputs
     from loomctl.context import LoomContext
 
 
@@ -53,11 +54,12 @@ def plan(loom: "LoomContext", categories: tuple[str, ...], ignore: tuple[str, ..
 
 
 def run(loom: "LoomContext", instances: list[Instance], sel: Selection,
-        on_result: Callable[[CheckResult], None]) -> list[CheckResult]:
+        on_result: Callable[[CheckResult], None], inputs: "Inputs | None" = None) -> list[CheckResult]:
+    """Run the planned checks; `inputs` (from `build_inputs`) lets a caller share fetched data with them."""
     from loomctl.checks.providers import build_inputs
 
     modules = [m for n, m in CATEGORIES if n in sel.categories]
-    inputs = build_inputs(loom, modules)
+    inputs = inputs or build_inputs(loom, modules)
 
     def observe(result: CheckResult) -> None:
         if suppressed(result, sel.suppress) and result.status in (Status.WARN, Status.FAIL):

@@ -231,6 +231,10 @@ class FakeAzure:
         r("GET", app + r"/managedEnvironments/([^/]+)", self._get_environment)
         r("GET", app + r"/managedEnvironments/([^/]+)/storages", self._list_storages)
         r("GET", app + r"/managedEnvironments/([^/]+)/storages/([^/]+)", self._get_storage)
+        st = r"/providers/Microsoft\.Storage/storageAccounts"
+        r("GET", sub + st, self._list_storage_accounts)
+        r("GET", rg + st + r"/([^/]+)", self._get_storage_account)
+        r("GET", rg + st + r"/([^/]+)/fileServices/default/shares/([^/]+)", self._get_share)
         r("GET", app + r"/containerApps", self._list_apps)
         r("GET", app + r"/containerApps/([^/]+)", self._get_app)
         r("GET", app + r"/containerApps/([^/]+)/revisions", self._list_revisions)
@@ -318,6 +322,36 @@ class FakeAzure:
         if st is None:
             return Response(404, arm_error("ResourceNotFound", f"storage '{m.group(4)}' was not found."))
         return st
+
+    def _storage_account(self, m: re.Match[str]) -> dict[str, Any] | Response:
+        if (bad := self._rg_ok(m.group(1), m.group(2))) is not None:
+            return bad
+        acct = self.state.get("storage_accounts", {}).get(m.group(3))
+        if acct is None or f"/resourceGroups/{m.group(2)}/".lower() not in acct["id"].lower():
+            return Response(404, arm_error("ResourceNotFound",
+                                           f"The Resource 'Microsoft.Storage/storageAccounts/{m.group(3)}' under "
+                                           f"resource group '{m.group(2)}' was not found."))
+        return acct
+
+    def _list_storage_accounts(self, req: Request, m: re.Match[str]) -> Any:
+        if (bad := self._sub_ok(m.group(1))) is not None:
+            return bad
+        return {"value": list(self.state.get("storage_accounts", {}).values())}
+
+    def _get_storage_account(self, req: Request, m: re.Match[str]) -> Any:
+        return self._storage_account(m)
+
+    def _get_share(self, req: Request, m: re.Match[str]) -> Any:
+        acct = self._storage_account(m)
+        if isinstance(acct, Response):
+            return acct
+        share = self.state.get("shares", {}).get(f"{m.group(3)}/{m.group(4)}")
+        if share is None:
+            return Response(404, arm_error("ShareNotFound", "The specified share does not exist."))
+        share = copy.deepcopy(share)
+        if "stats" not in (req.query.get("$expand") or [""])[0]:
+            share["properties"].pop("shareUsageBytes", None)
+        return share
 
     def _app(self, m: re.Match[str]) -> dict[str, Any] | Response:
         if (bad := self._rg_ok(m.group(1), m.group(2))) is not None:

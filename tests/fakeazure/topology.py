@@ -59,6 +59,44 @@ def storage() -> dict[str, Any]:
     }
 
 
+def storage_account() -> dict[str, Any]:
+    """The storage account behind the environment storage (shape: StorageAccountGetProperties, 2026-09-01)."""
+    return {
+        "name": STORAGE_ACCOUNT,
+        "type": "Microsoft.Storage/storageAccounts",
+        "id": _arm("Microsoft.Storage/storageAccounts", STORAGE_ACCOUNT),
+        "kind": "StorageV2",
+        "location": "eastus",
+        "sku": {"name": "Standard_ZRS", "tier": "Standard"},
+        "properties": {
+            "provisioningState": "Succeeded",
+            "creationTime": "2026-11-01T09:00:00.0000000Z",
+            "supportsHttpsTrafficOnly": True,
+            "minimumTlsVersion": "TLS1_2",
+            "publicNetworkAccess": "Disabled",
+            "allowBlobPublicAccess": False,
+            "networkAcls": {"bypass": "AzureServices", "defaultAction": "Deny", "ipRules": [],
+                            "virtualNetworkRules": []},
+            "primaryEndpoints": {"file": f"https://{STORAGE_ACCOUNT}.file.core.windows.net/"},
+            "statusOfPrimary": "available",
+        },
+        "tags": {},
+    }
+
+
+def file_share(quota_gib: int = 100, usage_bytes: int = 12 * 1024**3) -> dict[str, Any]:
+    """The Azure Files share (shape: FileSharesGet_Stats); `shareUsageBytes` is served only with $expand=stats."""
+    return {
+        "name": SHARE,
+        "type": "Microsoft.Storage/storageAccounts/fileServices/shares",
+        "etag": "\"0x8D592D74CC20EBA\"",
+        "id": _arm("Microsoft.Storage/storageAccounts", STORAGE_ACCOUNT, "fileServices/default/shares", SHARE),
+        "properties": {"lastModifiedTime": "2026-11-20T10:00:00Z", "shareQuota": quota_gib,
+                       "enabledProtocols": "SMB", "accessTier": "TransactionOptimized",
+                       "shareUsageBytes": usage_bytes},
+    }
+
+
 def _app(name: str, ingress: dict[str, Any], container: dict[str, Any], scale: dict[str, Any],
          secrets: list[dict[str, Any]], revision: str) -> dict[str, Any]:
     return {
@@ -195,6 +233,8 @@ def healthy() -> dict[str, Any]:
         "resource_group": RG,
         "environment": environment(),
         "storages": {SHARE: storage()},
+        "storage_accounts": {STORAGE_ACCOUNT: storage_account()},
+        "shares": {f"{STORAGE_ACCOUNT}/{SHARE}": file_share()},
         "apps": {RELAY: relay, NODE: node},
         "revisions": {RELAY: [revision(relay, rrev, replicas=2)], NODE: [revision(node, nrev, replicas=3)]},
         "replicas": {rrev: [replica(relay, rrev, i) for i in range(2)],

@@ -1,0 +1,191 @@
+"""Azure Files behind the deployment: environment storages (Microsoft.App), storage accounts and file shares
+(Microsoft.Storage, with `$expand=stats` for the share's usage). Returns loomctl's own dataclasses.
+
+The environment storage names only the account, not its resource group: the account is looked up in the
+deployment's resource group first, then anywhere in the subscription.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+from loomctl.azure.deployment import _not_found, _rest, parallel
+from loomctl.errors import AzureError, LoomError, as_loom_error
+
+if TYPE_CHECKING:  # pragma: no cover
+    from loomctl.azure.session import AzureSession
+
+
+@dataclass
+class EnvStorage:
+    name: str
+    kind: str  # "AzureFile" or "NfsAzureFile"
+    account: str | None
+    share: str | None
+    access_mode: str | None
+    key_vault: bool  # the account key comes from Key Vault
+
+    @classmethod
+    def parse(cls, d: dict[str, Any]) -> "EnvStorage":
+        p = d.get("properties") or {}
+        kind, f = ("NfsAzureFile", p["nfsAzureFile"]) if p.get("nfsAzureFile") else ("AzureFile", p.get("azureFile") or {})
+        account = f.get("accountName")
+        if not account and f.get("server"):  # NFS: "<account>.file.core.windows.net"
+            account = str(f["server"]).split(".")[0]
+        share = f.get("shareName")
+        if share and share.startswith("/") and account:  # NFS: "/<account>/<share>"
+            share = share.rstrip("/").rsplit("/", 1)[-1]
+        return cls(name=d.get("name", ""), kind=kind, account=account, share=share,
+                   access_mode=f.get("accessMode"), key_vault=bool(f.get("accountKeyVaultProperties")))
+
+
+@dataclass
+class StorageAccount:
+    name: str
+    id: str
+    resource_group: str
+    kind: str | None
+    sku: str | None
+    provisioning_state: str | None
+    https_only: bool | None
+    minimum_tls: str | None
+    public_network_access: str | None
+    default_action: str | None  # network ACL default action: Allow or Deny
+
+    @classmethod
+    def parse(cls, d: dict[str, Any]) -> "StorageAccount":
+        p = d.get("properties") or {}
+        rid = d.get("id", "")
+        parts = rid.split("/")
+        rg = next((parts[i + 1] for i, x in enumerate(parts[:-1]) if x.lower() == "resourcegroups"), "")
+        return cls(name=d.get("name", ""), id=rid, resource_group=rg, kind=d.get("kind"),
+                   sku=(d.get("sku") or {}).get("name"), provisioning_state=p.get("provisioningState"),
+                   https_only=p.get("supportsHttpsTrafficOnly"), minimum_tls=p.get("minimumTlsVersion"),
+                   public_network_access=p.get("publicNetworkAccess"),
+                   default_action=(p.get("networkAcls") or {}).get("defaultAction"))
+
+    @property
+    def publicly_reachable(self) -> bool:
+        """Reachable from any network: public access not disabled and the firewall admits everyone."""
+        if (self.public_network_access or "").lower() == "disabled":
+            return False
+        return (self.default_action or "Allow").lower() == "allow"
+
+
+@dataclass
+class FileShare:
+    account: str
+    name: str
+    quota_gib: int | None
+    usage_bytes: int | None
+    protocols: str | None
+
+    @property
+    def usage_ratio(self) -> float | None:
+        if not self.quota_gib or self.usage_bytes is None:
+            return None
+        return self.usage_bytes / (self.quota_gib * 1024**3)
+
+    @classmethod
+    def parse(cls, account: str, d: dict[str, Any]) -> "FileShare":
+        p = d.get("properties") or {}
+        return cls(account=account, name=d.get("name", ""), quota_gib=p.get("shareQuota"),
+                   usage_bytes=p.get("shareUsageBytes"), protocols=p.get("enabledProtocols"))
+
+
+@dataclass
+class StorageInventory:
+    """Every environment storage, and for those the apps use, the account and share behind it."""
+
+    storages: dict[str, EnvStorage]
+    accounts: dict[str, StorageAccount | None] = field(default_factory=dict)  # None: not found
+    shares: dict[tuple[str, str], FileShare | None] = field(default_factory=dict)
+    errors: dict[str, LoomError] = field(default_factory=dict)  # account or account/share -> why not read
+
+
+def client(session: "AzureSession") -> Any:
+    """A StorageManagementClient on the session's credential and transport settings (built once)."""
+    from loomctl.azure.session import client_kwargs
+
+    with session._lock:
+        existing = session._clients.get("storage")
+    if existing is not None:
+        return existing
+    session.containerapps()  # starts the sign-in and checks the subscription is set
+    from azure.mgmt.storage import StorageManagementClient
+
+    made = StorageManagementClient(credential=session.credential, subscription_id=str(session.settings.subscription),
+                                   base_url=session.settings.arm_endpoint,
+                                   credential_scopes=[session.settings.arm_scope], **client_kwargs())
+    with session._lock:
+        return session._clients.setdefault("storage", made)
+
+
+def list_env_storages(session: "AzureSession") -> dict[str, EnvStorage]:
+    s = session.settings
+    s.require("subscription", "resource_group", "environment")
+    try:
+        result = session.containerapps().managed_environments_storages.list(s.resource_group, s.environment)
+    except Exception as exc:
+        if _not_found(exc):
+            raise AzureError(f"Container Apps environment '{s.environment}' not found in resource group "
+                             f"'{s.resource_group}'", "check --environment (env LOOMCTL_ENVIRONMENT)",
+                             status=404) from exc
+        raise
+    items = [EnvStorage.parse(_rest(m)) for m in (result.value or [])]
+    return {i.name: i for i in items}
+
+
+def get_account(session: "AzureSession", name: str) -> StorageAccount | None:
+    """The storage account by name: in the deployment's resource group, else anywhere in the subscription."""
+    c = client(session)
+    try:
+        return StorageAccount.parse(_rest(c.storage_accounts.get_properties(session.settings.resource_group, name)))
+    except Exception as exc:
+        if not _not_found(exc):
+            raise
+    for model in c.storage_accounts.list():
+        d = _rest(model)
+        if str(d.get("name", "")).lower() == name.lower():
+            return StorageAccount.parse(d)
+    return None
+
+
+def get_share(session: "AzureSession", account: StorageAccount, share: str) -> FileShare | None:
+    try:
+        model = client(session).file_shares.get(account.resource_group, account.name, share, expand="stats")
+    except Exception as exc:
+        if _not_found(exc):
+            return None
+        raise
+    return FileShare.parse(account.name, _rest(model))
+
+
+def inventory(session: "AzureSession", used: Callable[[], set[str]] | None = None) -> StorageInventory:
+    """Environment storages, then (concurrently) the account and share behind each one that `used()` names
+    (default: all). `used` runs while the environment storages are fetched and the storage SDK imports."""
+    storages, used_names, _ = parallel([lambda: list_env_storages(session), used or (lambda: None),
+                                        lambda: client(session)])
+    inv = StorageInventory(storages)
+    wanted = [st for n, st in storages.items() if (used_names is None or n in used_names) and st.account]
+    accounts = sorted({st.account for st in wanted if st.account})
+
+    def account_and_shares(name: str) -> None:
+        try:
+            acct = get_account(session, name)
+        except Exception as exc:  # noqa: BLE001 - recorded per account; other accounts still read
+            inv.errors[name] = as_loom_error(exc)
+            return
+        inv.accounts[name] = acct
+        if acct is None:
+            return
+        for st in wanted:
+            if st.account == name and st.share and (name, st.share) not in inv.shares:
+                try:
+                    inv.shares[(name, st.share)] = get_share(session, acct, st.share)
+                except Exception as exc:  # noqa: BLE001
+                    inv.errors[f"{name}/{st.share}"] = as_loom_error(exc)
+
+    parallel([lambda n=n: account_and_shares(n) for n in accounts])
+    return inv

@@ -1,0 +1,184 @@
+"""Writes to Container Apps through azure-mgmt-appcontainers, and the raw reads a rollout polls.
+
+Every write is logged to stderr (`write: <OPERATION> <resource> (<what>)`). A 409 (another operation is in
+progress on the resource) is waited out and retried until the deadline. Long-running operations are polled
+every LOOMCTL_POLL_INTERVAL seconds (default 5; the SDK's own default is 30).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
+
+from loomctl.errors import AzureError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from loomctl.azure.session import AzureSession
+
+T = TypeVar("T")
+
+
+def poll_interval() -> float:
+    try:
+        return max(0.0, float(os.environ.get("LOOMCTL_POLL_INTERVAL", "5")))
+    except ValueError:
+        return 5.0
+
+
+class Deadline:
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def left(self) -> float:
+        return self.end - time.monotonic()
+
+    def expired(self) -> bool:
+        return self.left() <= 0
+
+
+class OperationTimeout(Exception):
+    """A wait ran out of time (the caller decides what that means)."""
+
+
+def _status(exc: BaseException) -> int | None:
+    return getattr(exc, "status_code", None)
+
+
+def _as_dict(model: Any) -> dict[str, Any]:
+    if model is None:
+        return {}
+    if hasattr(model, "as_dict"):
+        return model.as_dict()
+    return dict(model)
+
+
+class Writer:
+    """Container Apps reads and writes for one resource group, with logging, 409 waits and LRO polling."""
+
+    def __init__(self, session: "AzureSession", log: Callable[[str], None]):
+        self.session = session
+        self.rg = str(session.settings.resource_group)
+        self.log = log
+
+    @property
+    def client(self) -> Any:
+        return self.session.containerapps()
+
+    # -- reads (REST-shaped dicts) -----------------------------------------------------------------------
+    def get_app(self, name: str) -> dict[str, Any]:
+        from loomctl.azure.deployment import get_app
+
+        return get_app(self.session, name).raw
+
+    def find_app(self, name: str) -> dict[str, Any] | None:
+        try:
+            return _as_dict(self.client.container_apps.get(self.rg, name))
+        except Exception as exc:
+            if _status(exc) == 404 and getattr(getattr(exc, "error", None), "code", "") not in (
+                    "ResourceGroupNotFound", "SubscriptionNotFound"):
+                return None
+            raise
+
+    def revisions(self, app: str) -> list[dict[str, Any]]:
+        return [_as_dict(r) for r in self.client.container_apps_revisions.list_revisions(self.rg, app)]
+
+    def revision(self, app: str, name: str) -> dict[str, Any] | None:
+        try:
+            return _as_dict(self.client.container_apps_revisions.get_revision(self.rg, app, name))
+        except Exception as exc:
+            if _status(exc) == 404:
+                return None
+            raise
+
+    def replicas(self, app: str, revision: str) -> list[dict[str, Any]]:
+        try:
+            result = self.client.container_apps_revision_replicas.list_replicas(self.rg, app, revision)
+        except Exception as exc:
+            if _status(exc) == 404:
+                return []
+            raise
+        return [_as_dict(r) for r in (_as_dict(result).get("value") or [])]
+
+    def storages(self, env: str) -> list[dict[str, Any]]:
+        result = self.client.managed_environments_storages.list(self.rg, env)
+        return [_as_dict(s) for s in (_as_dict(result).get("value") or [])]
+
+    # -- writes ------------------------------------------------------------------------------------------
+    def _retry_conflicts(self, call: Callable[[], T], what: str, deadline: Deadline) -> T:
+        """Run `call`; on 409 (an operation in progress) wait and retry until the deadline."""
+        tries = 0
+        while True:
+            try:
+                return call()
+            except Exception as exc:
+                if _status(exc) != 409:
+                    raise
+                tries += 1
+                wait = min(max(poll_interval(), 0.05), max(0.0, deadline.left()))
+                if deadline.expired():
+                    raise AzureError(f"{what}: another operation on the resource was still in progress (409) "
+                                     f"after {deadline.seconds:g} s and {tries} tries",
+                                     "wait for it to finish (`loomctl deploy status`), or raise --timeout",
+                                     status=409) from None
+                self.log(f"wait: {what}: another operation is in progress (409); retrying in {wait:g} s")
+                time.sleep(wait)
+
+    def _wait_lro(self, poller: Any, what: str, deadline: Deadline) -> dict[str, Any]:
+        step = min(0.2, max(poll_interval(), 0.02))
+        while not poller.done():
+            if deadline.expired():
+                raise OperationTimeout(f"{what} did not finish within {deadline.seconds:g} s")
+            time.sleep(step)
+        return _as_dict(poller.result())
+
+    def patch_app(self, name: str, body: dict[str, Any], what: str, deadline: Deadline,
+                  wait: bool = True) -> dict[str, Any] | None:
+        self.log(f"write: PATCH container app '{name}' ({what})")
+        poller = self._retry_conflicts(
+            lambda: self.client.container_apps.begin_update(self.rg, name, body, polling_interval=poll_interval(),
+                                                            polling=wait),
+            f"PATCH container app '{name}'", deadline)
+        return self._wait_lro(poller, f"PATCH container app '{name}'", deadline) if wait else None
+
+    def put_app(self, name: str, body: dict[str, Any], what: str, deadline: Deadline) -> dict[str, Any]:
+        self.log(f"write: PUT container app '{name}' ({what})")
+        poller = self._retry_conflicts(
+            lambda: self.client.container_apps.begin_create_or_update(self.rg, name, body,
+                                                                      polling_interval=poll_interval()),
+            f"PUT container app '{name}'", deadline)
+        return self._wait_lro(poller, f"PUT container app '{name}'", deadline)
+
+    def put_storage(self, env: str, name: str, body: dict[str, Any], what: str, deadline: Deadline) -> dict[str, Any]:
+        self.log(f"write: PUT environment storage '{env}/{name}' ({what})")
+        return _as_dict(self._retry_conflicts(
+            lambda: self.client.managed_environments_storages.create_or_update(self.rg, env, name, body),
+            f"PUT environment storage '{name}'", deadline))
+
+    def activate(self, app: str, revision: str, deadline: Deadline) -> None:
+        self.log(f"write: POST activate revision '{revision}' of '{app}'")
+        self._retry_conflicts(lambda: self.client.container_apps_revisions.activate_revision(self.rg, app, revision),
+                              f"activate revision '{revision}'", deadline)
+
+    def deactivate(self, app: str, revision: str, deadline: Deadline) -> None:
+        self.log(f"write: POST deactivate revision '{revision}' of '{app}'")
+        self._retry_conflicts(
+            lambda: self.client.container_apps_revisions.deactivate_revision(self.rg, app, revision),
+            f"deactivate revision '{revision}'", deadline)
+
+
+def lro_failure(exc: BaseException) -> str | None:
+    """The message of a failed long-running operation, else None.
+
+    azure-core raises HttpResponseError carrying the last poll's response (status 200) and the operation's
+    error when the operation ends Failed or Canceled; an error answer to the request itself has status >= 400.
+    """
+    from azure.core.exceptions import HttpResponseError
+
+    if isinstance(exc, HttpResponseError) and (getattr(exc, "status_code", None) or 0) < 400:
+        return str(exc).strip().splitlines()[0][:300]
+    return None
+
+
+__all__ = ["Writer", "Deadline", "OperationTimeout", "poll_interval", "lro_failure"]

@@ -1,0 +1,57 @@
+"""loomctl diagnose storage"""
+
+from __future__ import annotations
+
+import click
+
+from loomctl.context import LoomContext, pass_loom
+from loomctl.errors import LoomError, ProblemsFound
+from loomctl.options import common_options
+
+
+@click.command()
+@click.option("--fail-on-warn", is_flag=True, help="Exit 1 on warnings too.")
+@common_options
+@pass_loom
+def storage(loom: LoomContext, fail_on_warn: bool) -> None:
+    """Check the Azure Files share, mounts and quotas.
+
+    Shows each app's mounts and data folder, the environment storages with their shares' usage,
+    then runs the Storage checks (LOOM5xx). Exit 1 when a check failed.
+
+    \b
+    Examples:
+      loomctl diagnose storage
+      loomctl diagnose storage -o json --query 'shares[0].percent'
+    """
+    from loomctl import ui
+    from loomctl.checks import doctor as doc
+    from loomctl.checks.providers import build_inputs
+    from loomctl.checks.render import CollectingRenderer, TableRenderer, as_document, is_success
+    from loomctl.storage_view import storage_view, tables
+
+    if loom.settings.azure_enabled:
+        loom.settings.require("subscription", "resource_group", "environment")
+    instances, sel = doc.plan(loom, ("Storage",), ())
+    inputs = build_inputs(loom, ["loomctl.checks.storage"])
+    view = None
+    if loom.settings.azure_enabled:
+        try:
+            view = storage_view(inputs.get("apps"), inputs.get("storage"))
+        except LoomError as exc:  # the checks below say the same, with a hint each
+            ui.warn(f"warning: storage overview unavailable: {exc.message}")
+    out = loom.output
+    if out.is_table and not out.query:
+        if view is not None:
+            out.emit(view, table=tables)
+            click.echo("")
+        renderer = TableRenderer([i.key for i in instances], fail_on_warn=fail_on_warn)
+        results = doc.run(loom, instances, sel, renderer, inputs=inputs)
+        renderer.finish()
+    else:
+        collector = CollectingRenderer()
+        results = doc.run(loom, instances, sel, collector, inputs=inputs)
+        document = {**(view or {}), "checks": as_document(results, fail_on_warn)}
+        out.emit(document)
+    if not is_success(results, fail_on_warn):
+        raise ProblemsFound("storage problems found", None)

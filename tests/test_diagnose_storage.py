@@ -1,0 +1,87 @@
+"""`loomctl diagnose storage` against the local Azure: overview tables/JSON plus the Storage checks."""
+
+from __future__ import annotations
+
+from tests import faults
+from tests.fakeazure import topology as t
+
+
+def test_healthy_json_overview_and_checks(azure, loomctl):
+    run = loomctl("diagnose", "storage", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    doc = run.json()
+    assert doc["storages"] == [{"name": "gun-storage", "kind": "AzureFile", "account": t.STORAGE_ACCOUNT,
+                                "share": t.SHARE, "access_mode": "ReadWrite", "account_key_from_key_vault": False}]
+    assert doc["shares"][0]["quota_gib"] == 100 and doc["shares"][0]["percent"] == 12.0
+    node = next(m for m in doc["mounts"] if m["app"] == t.NODE)
+    assert node["mount_path"] == "/mnt/gun-data" and node["per_replica"] is True
+    assert doc["checks"]["success"] is True
+    assert {c["status"] for c in doc["checks"]["categories"][0]["checks"]} == {"pass"}
+    # the share was read with its statistics
+    share_reqs = [r for r in azure.arm_requests() if "/shares/" in r.path]
+    assert share_reqs and all(r.query.get("$expand") == ["stats"] for r in share_reqs)
+
+
+def test_table_shows_mounts_shares_and_findings(azure, loomctl):
+    faults.share_usage(azure.state, 97)
+    faults.shared_radisk_folder(azure.state)
+    run = loomctl("diagnose", "storage", "-o", "table")
+    assert run.exit_code == 1
+    out = run.stdout
+    assert "97.0 GiB (97 %)" in out
+    assert "/opt/data/$(CONTAINER_APP_REPLICA_NAME)" in out and "(per replica)" in out
+    assert "× LOOM505 share usage below quota" in out
+    assert "‼ LOOM507 each replica writes its own data folder" in out
+    assert out.rstrip().splitlines()[-1].startswith("× Status check results: problems found")
+
+
+def test_query_reshapes_output(azure, loomctl):
+    run = loomctl("diagnose", "storage", "-o", "json", "--query", "shares[0].percent")
+    assert run.exit_code == 0
+    assert run.stdout.strip() == "12.0"
+
+
+def test_missing_app_reports_without_traceback(azure, loomctl):
+    run = loomctl("diagnose", "storage", "-o", "table", "--node-app", "no-such-app")
+    assert run.exit_code == 1
+    assert "storage overview unavailable: container app 'no-such-app' not found" in run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    assert "× LOOM501 volumes name an existing environment storage [no-such-app]" in run.stdout
+
+
+def test_sandbox_profile_skips(azure, loomctl):
+    assert loomctl("config", "set", "azure", "false").exit_code == 0
+    run = loomctl("diagnose", "storage", "-o", "json")
+    assert run.exit_code == 0
+    doc = run.json()
+    assert "storages" not in doc
+    assert {c["status"] for c in doc["checks"]["categories"][0]["checks"]} == {"skip"}
+    assert azure.arm_requests() == []
+
+
+def test_missing_environment_storage_names_the_fix(azure, loomctl):
+    faults.missing_env_storage(azure.state)
+    run = loomctl("diagnose", "storage", "-o", "json")
+    assert run.exit_code == 1
+    fails = [c for c in run.json()["checks"]["categories"][0]["checks"] if c["status"] == "fail"]
+    assert {c["code"] for c in fails} == {"LOOM501"}
+    assert "az containerapp env storage set" in fails[0]["hint"]
+
+
+def test_missing_configuration_is_a_usage_error(loomctl):
+    run = loomctl("diagnose", "storage")
+    assert run.exit_code == 2
+    assert "error: no Azure subscription id is set" in run.stderr and run.stdout == ""
+
+
+def test_share_stats_garbage_is_reported_by_the_share_check(azure, loomctl):
+    from tests.fakeazure.server import Response
+
+    azure.route("GET", r".*/fileServices/default/shares/[^/]+", lambda req, m: Response(200, b"{not json"))
+    run = loomctl("diagnose", "storage", "-o", "json")
+    assert run.exit_code == 1
+    fails = {c["code"]: c for c in run.json()["checks"]["categories"][0]["checks"] if c["status"] == "fail"}
+    assert set(fails) == {"LOOM503"}
+    assert fails["LOOM503"]["message"] == ("file share 'gun-storage' could not be read: Azure returned a response for "
+                                           "file share 'gun-storage' that is not valid JSON")
+    assert "Traceback" not in run.stderr
