@@ -64,6 +64,11 @@ def providers(loom: Any, apps: list[AppRef]) -> dict[str, Any]:
 
         plist = i.get("loommesh_peers")
         servers = parse_servers(i.get("settings").get("dns_servers") or [])
+        inside_app = getattr(loom, "from_inside", None)
+        if inside_app:  # `doctor --from-inside`: one in-replica run shared with the DNS check
+            from loomctl.inside.run import shared
+
+            return shared(loom, inside_app, [(p.url, p.role) for p in plist.peers], servers, PEER_TIMEOUT).peers
         return asyncio.run(probe_peers([(p.url, p.role) for p in plist.peers], timeout=PEER_TIMEOUT,
                                        dns_servers=servers))
 

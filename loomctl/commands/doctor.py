@@ -15,10 +15,14 @@ from loomctl.options import common_options
 @click.option("--ignore", "ignore", multiple=True, metavar="CODE", help="Skip the check with this code (repeatable).")
 @click.option("--fail-on-warn", is_flag=True, help="Exit 1 on warnings too.")
 @click.option("--short", is_flag=True, help="Show only warnings and failures.")
+@click.option("--from-inside", is_flag=True,
+              help="Run the DNS and LoomMesh checks inside a replica (through exec), as the app sees them.")
+@click.option("--app", "inside_app_name", metavar="NAME", default=None,
+              help="With --from-inside: the app whose replica runs the probes (default: the node app).")
 @common_options
 @pass_loom
 def doctor(loom: LoomContext, categories: tuple[str, ...], ignore: tuple[str, ...], fail_on_warn: bool,
-           short: bool) -> None:
+           short: bool, from_inside: bool, inside_app_name: str | None) -> None:
     """Run every check and say what is wrong and how to fix it.
 
     Results stream as they finish. Exit 0 when nothing failed, 1 when a check failed
@@ -29,10 +33,15 @@ def doctor(loom: LoomContext, categories: tuple[str, ...], ignore: tuple[str, ..
       loomctl doctor
       loomctl doctor --category azure --short
       loomctl doctor -o json --ignore LOOM108
+      loomctl doctor --from-inside --category dns --category loommesh
     """
     from loomctl.checks import doctor as doc
     from loomctl.checks.render import CollectingRenderer, TableRenderer, as_document, is_success
 
+    if from_inside or inside_app_name:
+        from loomctl.inside.options import inside_app
+
+        loom.__dict__["from_inside"] = inside_app(loom, from_inside, inside_app_name, None)
     instances, sel = doc.plan(loom, categories, ignore)
     out = loom.output
     if out.is_table and not out.query:

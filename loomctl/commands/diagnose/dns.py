@@ -9,14 +9,17 @@ import click
 from loomctl.commands.diagnose._peer_options import dns_servers, peer_options, targets
 from loomctl.context import LoomContext, pass_loom
 from loomctl.errors import ProblemsFound
+from loomctl.inside.options import inside_app, inside_options, notes
 from loomctl.options import common_options
 
 
 @click.command()
 @peer_options
+@inside_options
 @common_options
 @pass_loom
-def dns(loom: LoomContext, peers: tuple[str, ...], timeout: float) -> None:
+def dns(loom: LoomContext, peers: tuple[str, ...], timeout: float, from_inside: bool, inside_app_name: str | None,
+        inside_replica: str | None) -> None:
     """Resolve every LoomMesh peer host and explain failures.
 
     Hosts are resolved concurrently with dnspython, through the system resolver or --dns-server. NXDOMAIN,
@@ -28,6 +31,7 @@ def dns(loom: LoomContext, peers: tuple[str, ...], timeout: float) -> None:
       loomctl diagnose dns
       loomctl diagnose dns --dns-server 10.0.0.10 --relay-host gun-relay.internal.example.io
       loomctl diagnose dns --profile sandbox -o json
+      loomctl diagnose dns --from-inside          (resolve inside a loom-node replica, via exec)
     """
     import asyncio
     from urllib.parse import urlsplit
@@ -35,10 +39,18 @@ def dns(loom: LoomContext, peers: tuple[str, ...], timeout: float) -> None:
     from loomctl.loommesh.dns_probe import resolve_all
 
     servers = dns_servers(loom)
+    where_app = inside_app(loom, from_inside, inside_app_name, inside_replica)
     plist = targets(loom, peers)
     hosts = [urlsplit(p.url if "://" in p.url else "http://" + p.url).hostname or p.url for p in plist.peers]
-    results = asyncio.run(resolve_all(hosts, servers, timeout))
-    doc = {"hosts": results, "notes": plist.notes}
+    if where_app:
+        from loomctl.inside.run import probe_checked
+
+        run = probe_checked(loom, where_app, hosts=list(dict.fromkeys(hosts)), dns_servers=servers, timeout=timeout,
+                            replica=inside_replica)
+        results, extra = run.dns, notes(run)
+    else:
+        results, extra = asyncio.run(resolve_all(hosts, servers, timeout)), []
+    doc = {"hosts": results, "notes": plist.notes + extra}
     loom.output.emit(doc, table=render)
     if not all(r.ok for r in results):
         raise ProblemsFound("a peer host did not resolve")

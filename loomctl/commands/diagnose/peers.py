@@ -9,7 +9,8 @@ import click
 
 from loomctl.commands.diagnose._peer_options import dns_servers, peer_options, targets
 from loomctl.context import LoomContext, pass_loom
-from loomctl.errors import ProblemsFound
+from loomctl.errors import ProblemsFound, UsageError
+from loomctl.inside.options import inside_app, inside_options, notes
 from loomctl.options import common_options
 
 STAGE_TITLES = {"dns": "DNS", "tcp": "TCP", "websocket": "Upgrade", "hello": "Hello", "ping": "Ping", "read": "Read"}
@@ -22,9 +23,11 @@ STAGE_TITLES = {"dns": "DNS", "tcp": "TCP", "websocket": "Upgrade", "hello": "He
                    "it reaches every other peer. Opt-in: it writes.")
 @click.option("--samples", type=click.IntRange(1, 200), default=3, show_default=True,
               help="Writes per peer for --write-probe (median and p95 of the propagation latency).")
+@inside_options
 @common_options
 @pass_loom
-def peers(loom: LoomContext, peers: tuple[str, ...], timeout: float, write_probe: bool, samples: int) -> None:
+def peers(loom: LoomContext, peers: tuple[str, ...], timeout: float, write_probe: bool, samples: int,
+          from_inside: bool, inside_app_name: str | None, inside_replica: str | None) -> None:
     """Probe each LoomMesh peer stage by stage; optional write probe.
 
     For every peer, concurrently: DNS, TCP connect, WebSocket upgrade on /gun, GUN hello (the relay's pid),
@@ -36,6 +39,7 @@ def peers(loom: LoomContext, peers: tuple[str, ...], timeout: float, write_probe
       loomctl diagnose peers
       loomctl diagnose peers --profile sandbox --write-probe --samples 20
       loomctl diagnose peers --peer ws://127.0.0.1:8765/gun --timeout 2 -o json
+      loomctl diagnose peers --from-inside        (probe from inside a loom-node replica, via exec)
     """
     started = time.perf_counter()  # the deadline counts from here: imports below are part of it
     import asyncio
@@ -44,11 +48,22 @@ def peers(loom: LoomContext, peers: tuple[str, ...], timeout: float, write_probe
     from loomctl.loommesh.write_probe import write_probe as run_write_probe
 
     servers = dns_servers(loom)
+    where_app = inside_app(loom, from_inside, inside_app_name, inside_replica)
+    if where_app and write_probe:
+        raise UsageError("--write-probe runs from this machine only", "drop --from-inside or --write-probe")
     plist = targets(loom, peers)
     if any(p.source == "live deployment" for p in plist.peers):
         started = time.perf_counter()  # reading Azure is not part of any peer's deadline
-    results = asyncio.run(probe_peers([(p.url, p.role) for p in plist.peers], timeout=timeout, dns_servers=servers,
-                                      started=started))
+    extra: list[str] = []
+    if where_app:
+        from loomctl.inside.run import probe_checked
+
+        run = probe_checked(loom, where_app, peers=[(p.url, p.role) for p in plist.peers], dns_servers=servers,
+                            timeout=timeout, replica=inside_replica)
+        results, extra = run.peers, notes(run)
+    else:
+        results = asyncio.run(probe_peers([(p.url, p.role) for p in plist.peers], timeout=timeout,
+                                          dns_servers=servers, started=started))
     probe = None
     if write_probe:
         reachable = [r.url for r in results if r.ok]
@@ -58,7 +73,7 @@ def peers(loom: LoomContext, peers: tuple[str, ...], timeout: float, write_probe
             from loomctl import ui
 
             ui.warn("write probe skipped: it needs at least two reachable peers")
-    doc = {"peers": results, "write_probe": probe, "notes": plist.notes,
+    doc = {"peers": results, "write_probe": probe, "notes": plist.notes + extra,
            "gun_peers": plist.gun_peers, "duration_ms": round((time.perf_counter() - started) * 1000, 1)}
     loom.output.emit(doc, table=render)
     if not all(r.ok for r in results) or (probe is not None and not probe.ok) or \

@@ -1,0 +1,1 @@
+"""Container Apps data plane: the app token, replica targets, exec sessions and live log streams."""

@@ -1,0 +1,193 @@
+"""A local Container Apps exec endpoint: WebSocket over TLS speaking the proxy/channel framing.
+
+It runs the requested command for real on this machine (split like a shell, as the service does), streams
+stdout/stderr as binary `00 01`/`00 02` frames split at awkward byte boundaries, reports a non-zero exit as
+a `02` ClusterExecFailure ERROR frame, and can refuse handshakes (401 for a wrong token, 500 while "starting",
+429 with Retry-After) or cut a session mid-output. Everything it saw is in `sessions`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import shlex
+import shutil
+import ssl
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from loomctl.aca import framing
+
+_QUIET = logging.getLogger("tests.fake-exec")
+_QUIET.setLevel(logging.WARNING)
+_QUIET.propagate = False
+
+EXEC_PATH = re.compile(r"/subscriptions/([^/]+)/resourceGroups/([^/]+)/containerApps/([^/]+)/revisions/([^/]+)"
+                       r"/replicas/([^/]+)/containers/([^/]+)/exec")
+
+
+@dataclass
+class Session:
+    path: str
+    command: str | None
+    auth_ok: bool
+    status: int
+    stdin: bytes = b""
+    resized: list[str] = field(default_factory=list)
+
+
+class FakeExec:
+    def __init__(self, ca: Any):
+        cert = ca.issue_cert("127.0.0.1", "localhost")
+        self._ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        cert.configure_cert(self._ctx)
+        self.loop = asyncio.new_event_loop()
+        self._server: Any = None
+        self.reset()
+
+    def reset(self) -> None:
+        self.token = "aca-test-token-3f9c"
+        self.statuses: list[int] = []  # answer the next handshakes with these statuses, one each
+        self.retry_after = "1"
+        self.cut_after: int | None = None  # drop the connection after this many output bytes
+        self.chunk = 3  # bytes per output frame (splits UTF-8 characters on purpose)
+        self.path_env: str | None = None  # PATH the "image" has
+        self.not_running: set[str] = set()  # replica names whose container is not running (handshake 500)
+        self.not_attachable: set[str] = set()  # 101, then an ERROR frame "not running" (the other way it shows)
+        self.env: dict[str, str] = {}
+        self.sessions: list[Session] = []
+
+    # -- lifecycle ------------------------------------------------------------------------------------------
+    def start(self) -> "FakeExec":
+        from websockets.asyncio.server import serve
+
+        ready = threading.Event()
+
+        async def main() -> None:
+            self._server = await serve(self._handler, "127.0.0.1", 0, ssl=self._ctx,
+                                       process_request=self._process_request, compression=None,
+                                       logger=_QUIET)
+            ready.set()
+            await self._server.serve_forever()
+
+        def run() -> None:
+            asyncio.set_event_loop(self.loop)
+            try:
+                self.loop.run_until_complete(main())
+            except asyncio.CancelledError:
+                pass
+
+        threading.Thread(target=run, daemon=True, name="fake-exec").start()
+        ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self.loop.call_soon_threadsafe(self._server.close)
+
+    @property
+    def url(self) -> str:
+        port = next(iter(self._server.sockets)).getsockname()[1]
+        return f"https://127.0.0.1:{port}"
+
+    # -- handshake ------------------------------------------------------------------------------------------
+    def _process_request(self, connection: Any, request: Any) -> Any:
+        parsed = urlparse(request.path)
+        command = (parse_qs(parsed.query).get("command") or [None])[0]
+        auth = request.headers.get("Authorization", "")
+        ok = auth == f"Bearer {self.token}"
+        m = EXEC_PATH.fullmatch(parsed.path)
+        status = 101
+        if not ok:
+            status = 401
+        elif m is None:
+            status = 404
+        elif self.statuses:
+            status = self.statuses.pop(0)
+        elif m.group(5) in self.not_running:
+            status = 500
+        self.sessions.append(Session(parsed.path, command, ok, status))
+        if status == 101:
+            return None
+        from http import HTTPStatus
+
+        resp = connection.respond(HTTPStatus(status), f"{HTTPStatus(status).phrase}\n")
+        if status == 429:
+            resp.headers["Retry-After"] = self.retry_after
+        return resp
+
+    # -- session --------------------------------------------------------------------------------------------
+    async def _handler(self, ws: Any) -> None:
+        session = self.sessions[-1]
+        m = EXEC_PATH.fullmatch(urlparse(ws.request.path).path)
+        assert m is not None
+        container, revision, replica = m.group(6), m.group(4), m.group(5)
+        await ws.send(framing.info(f"Connecting to the container '{container}'..."))
+        await ws.send(framing.info(f"Successfully connected to container: '{container}'. "
+                                   f"[ Revision: '{revision}', Replica: '{replica}']"))
+        if replica in self.not_attachable:
+            await ws.send(framing.error(framing.cluster_exec_failure(
+                "Cannot attach to a container that is not running")))
+            await ws.close()
+            return
+        argv = shlex.split(session.command or "sh")
+        path = self.path_env if self.path_env is not None else os.environ.get("PATH", "")
+        exe = shutil.which(argv[0], path=path) if "/" not in argv[0] else argv[0]
+        if exe is None:
+            await ws.send(framing.error(framing.cluster_exec_failure(
+                "Internal error occurred: error executing command in container: failed to exec in container: "
+                f"OCI runtime exec failed: exec failed: unable to start container process: exec: \"{argv[0]}\": "
+                "executable file not found in $PATH: unknown")))
+            await ws.close()
+            return
+        env = {**os.environ, "PATH": path, **self.env}
+        proc = await asyncio.create_subprocess_exec(exe, *argv[1:], stdin=asyncio.subprocess.PIPE,
+                                                    stdout=asyncio.subprocess.PIPE,
+                                                    stderr=asyncio.subprocess.PIPE, env=env)
+        sent = 0
+
+        async def pump(stream: Any, channel: int) -> None:
+            nonlocal sent
+            while True:
+                data = await stream.read(4096)
+                if not data:
+                    return
+                for i in range(0, len(data), self.chunk):
+                    piece = data[i:i + self.chunk]
+                    if self.cut_after is not None and sent + len(piece) > self.cut_after:
+                        ws.transport.abort()  # the session is cut: no close frame, no error frame
+                        raise ConnectionAbortedError
+                    await ws.send(framing.output(channel, piece))
+                    sent += len(piece)
+
+        async def read_input() -> None:
+            async for message in ws:
+                raw = message.encode() if isinstance(message, str) else message
+                if raw[:2] == bytes([0, 0]):
+                    session.stdin += raw[2:]
+                    if proc.stdin is not None:
+                        proc.stdin.write(raw[2:])
+                elif raw[:2] == bytes([0, 4]):
+                    session.resized.append(raw[2:].decode())
+
+        reader = asyncio.ensure_future(read_input())
+        try:
+            await asyncio.gather(pump(proc.stdout, framing.STDOUT), pump(proc.stderr, framing.STDERR))
+        except ConnectionAbortedError:
+            proc.kill()
+            await proc.wait()
+            reader.cancel()
+            return
+        code = await proc.wait()
+        reader.cancel()
+        if code < 0:  # killed by a signal: Kubernetes reports 128 + signal
+            code = 128 - code
+        if code != 0:
+            await ws.send(framing.error(framing.cluster_exec_failure(
+                "Cluster exec API returns error: command terminated with non-zero exit code: error executing "
+                f"command [{' '.join(argv)[:60]}], exit code {code}, code: 0.")))
+        await ws.close()
