@@ -9,7 +9,7 @@ import importlib
 
 from loomctl.checks.base import CheckSpec
 
-# (category name, module). Later issues add categories here.
+# (category name, module), in the order doctor shows them.
 # Codes: LOOM1xx Azure access, 2xx Configuration, 3xx DNS, 4xx LoomMesh, 5xx Storage, 6xx Runtime, 7xx Logs.
 CATEGORIES: list[tuple[str, str]] = [
     ("Azure access and apps", "loomctl.checks.azure_access"),
@@ -22,22 +22,15 @@ CATEGORIES: list[tuple[str, str]] = [
 ]
 
 
-def _present(module: str) -> bool:
-    """Categories whose module is not written yet are left out (all are present in a release)."""
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None
-
-
 def category_names() -> list[str]:
-    return [name for name, module in CATEGORIES if _present(module)]
+    return [name for name, _ in CATEGORIES]
 
 
 def all_checks(categories: list[str] | None = None) -> list[CheckSpec]:
     wanted = {c.lower() for c in categories} if categories else None
     specs: list[CheckSpec] = []
     for name, module in CATEGORIES:
-        if wanted is not None and name.lower() not in wanted or not _present(module):
+        if wanted is not None and name.lower() not in wanted:
             continue
         specs.extend(importlib.import_module(module).CHECKS)
     return specs
