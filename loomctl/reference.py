@@ -15,14 +15,14 @@ def walk(cmd: click.Command, ctx: click.Context, path: list[str]) -> Iterator[tu
             sub = cmd.get_command(ctx, name)
             if sub is None or sub.hidden:
                 continue
-            sub_ctx = click.Context(sub, info_name=name, parent=ctx)
+            sub_ctx = sub.make_context(name, [], parent=ctx, resilient_parsing=True)
             yield from walk(sub, sub_ctx, path + [name])
 
 
 def render() -> str:
     from loomctl.cli import cli
 
-    root = click.Context(cli, info_name="loomctl", terminal_width=100, max_content_width=100)
+    root = cli.make_context("loomctl", [], resilient_parsing=True, terminal_width=100, max_content_width=100)
     out = ["# loomctl command reference", "",
            "Generated from the CLI by `python -m loomctl.reference`; a test fails when it is stale.", ""]
     for path, cmd, ctx in walk(cli, root, []):

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def all_commands():
-    root = click.Context(cli, info_name="loomctl")
+    root = cli.make_context("loomctl", [], resilient_parsing=True)
     return [(" ".join(["loomctl", *p]), c) for p, c, _ in walk(cli, root, [])]
 
 
