@@ -133,7 +133,7 @@ def test_dead_endpoint(azure, loomctl, monkeypatch):
     monkeypatch.setenv("LOOMCTL_ARM_ENDPOINT", f"https://127.0.0.1:{port}")
     monkeypatch.setenv("LOOMCTL_RETRIES", "0")
     run = loomctl("status")
-    assert_one_error(run, 3, f"cannot connect to 127.0.0.1", "network")
+    assert_one_error(run, 3, "cannot connect to 127.0.0.1", "network")
 
 
 def test_debug_shows_traceback(azure, loomctl):

@@ -3,7 +3,6 @@ real GUN relay and a real DNS server on loopback; the parsed results are the Loo
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 

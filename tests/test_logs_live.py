@@ -18,7 +18,6 @@ from loomctl.errors import AzureError, UsageError
 from loomctl.logstream_cmd import run_live
 from loomctl.output import Format
 from tests.acafakes.fixtures import aca_logs, fake_logstream_server  # noqa: F401 - fixtures
-from tests.fakeazure import topology
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -14,7 +14,6 @@ import json
 import logging
 import re
 import threading
-import time
 from dataclasses import dataclass
 from typing import Callable, Iterator
 from urllib.parse import urlencode

@@ -55,8 +55,8 @@ def check_account_exists(apps: dict[str, Any], storage: Any) -> Outcome:
         acct = storage.accounts.get(st.account)
         if acct is None:
             return failed(f"storage account '{st.account}' (named by environment storage '{st.name}') does not exist "
-                          "in this subscription", f"create it, or point the environment storage at an existing "
-                          f"account: `az storage account list --query \"[].name\"`", account=st.account)
+                          "in this subscription", "create it, or point the environment storage at an existing "
+                          "account: `az storage account list --query \"[].name\"`", account=st.account)
         if (acct.provisioning_state or "Succeeded") != "Succeeded":
             return failed(f"storage account '{acct.name}' is {acct.provisioning_state}",
                           "wait for the account's operation to finish; see its activity log")

@@ -107,7 +107,7 @@ def show(loom: LoomContext, name: str, since: str | None, start: str | None, end
     Offline: the destination comes from --destination or the profile (default log-analytics).
     """
     from loomctl.kql import catalogue as cat
-    from loomctl.logtarget import app_names, check_destination, check_metrics_source
+    from loomctl.logtarget import check_destination, check_metrics_source
     from loomctl.timerange import resolve_range
 
     q = cat.get(name)
@@ -144,7 +144,7 @@ def run(loom: LoomContext, name: str, since: str | None, start: str | None, end:
     """
     from loomctl.azure.logs import run_query
     from loomctl.kql import catalogue as cat
-    from loomctl.logtarget import app_names, resolve_target
+    from loomctl.logtarget import resolve_target
     from loomctl.resultview import emit_result
     from loomctl.timerange import resolve_range
 

@@ -43,16 +43,16 @@ def compare(est: Estimate, inputs: Inputs, rates: Rates, sym: str = "$", usd: bo
     diff = total - ref_total
     notes: list[str] = []
     if not usd:
-        notes.append(f"the reference's table is in US dollars; this estimate is in another currency, so compare "
-                     f"the shape of the figures, not the amounts")
+        notes.append("the reference's table is in US dollars; this estimate is in another currency, so compare "
+                     "the shape of the figures, not the amounts")
     label = "the dev environment (1 relay + 1 node)" if shape == "dev" else "the base deployment"
     pct = (diff / ref_total * 100) if ref_total else Decimal(0)
     notes.append(f"the reference architecture's cost table puts {label} at about ${num(ref_total)} a month; "
                  f"this estimate is {money(cents(total), sym)} ({'+' if diff >= 0 else '−'}"
                  f"{num(cents(abs(diff)))}, {'+' if pct >= 0 else '−'}{num(abs(pct).quantize(Decimal(1)))}%)")
     if shape == "other":
-        notes.append(f"your shape differs from the reference's (relay 2 × 0.5 vCPU / 1 GiB, node 3 × 1.0 vCPU / "
-                     f"2 GiB), so part of the difference is the shape itself")
+        notes.append("your shape differs from the reference's (relay 2 × 0.5 vCPU / 1 GiB, node 3 × 1.0 vCPU / "
+                     "2 GiB), so part of the difference is the shape itself")
     per_relay = _replica_month(relay.cpu, relay.memory, rates)
     per_node = _replica_month(node.cpu, node.memory, rates)
     notes.append(f"an always-busy replica bills (vCPU × {money(rates.vcpu_active, sym)} + GiB × "

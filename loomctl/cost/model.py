@@ -270,7 +270,7 @@ def _storage_lines(st: StorageShape, rates: Rates, sym: str) -> list[Line]:
     if st.tier == "premium":
         rate = tier["provisioned"]
         amount = st.gib * rate
-        return [Line(comp, f"premium provisioned capacity", st.gib, "GiB", rate, "per GiB-month", amount,
+        return [Line(comp, "premium provisioned capacity", st.gib, "GiB", rate, "per GiB-month", amount,
                      f"{num(st.gib)} GiB provisioned × {money(rate, sym)} = {money(amount, sym)}"
                      " (transactions are included in premium)")]
     rate = tier["stored"]

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from loomctl.loommesh import dns_probe
-from loomctl.loommesh.wire import MAX_FRAME, GunClient, ProtocolError, fresh_id
+from loomctl.loommesh.wire import MAX_FRAME, GunClient, ProtocolError
 
 STAGES = ("dns", "tcp", "websocket", "hello", "ping", "read")
 READ_SOUL = "loomctl/probe/read"
