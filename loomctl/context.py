@@ -40,7 +40,13 @@ class LoomContext:
     def azure(self) -> "AzureSession":
         """The Azure session (credential and clients), built on first use."""
         if self._azure is None:
+            import logging
+
             from loomctl.azure.session import AzureSession
+
+            if not self.debug:  # the SDKs log failures as warnings; loomctl reports them itself, once
+                for name in ("azure", "msal", "urllib3"):
+                    logging.getLogger(name).setLevel(logging.CRITICAL)
 
             self._azure = AzureSession(self.settings)
         return self._azure

@@ -146,3 +146,16 @@ def test_checks_list(loomctl):
     assert rows["LOOM104"]["after"] == ["LOOM103"]
     assert all(r["fix"] and r["failure_means"] for r in rows.values())
     assert rows["LOOM101"]["docs"].endswith("docs/checks.md#loom101")
+
+
+def test_category_brings_its_prerequisites(azure, loomctl, monkeypatch):
+    """`--category storage` when not signed in: one LOOM101 failure, the storage checks skipped with the reason."""
+    monkeypatch.delenv("AZURE_CLIENT_SECRET")
+    run = loomctl("doctor", "--category", "storage", "-o", "json")
+    assert run.exit_code == 1
+    doc = run.json()
+    assert [c["name"] for c in doc["categories"]] == ["Azure access and apps", "Storage"]
+    checks = checks_by_key(doc)
+    assert [k for k, c in checks.items() if c["status"] == "fail"] == [("LOOM101", None)]
+    assert checks[("LOOM501", "gun-relay")]["message"] == "skipped: prerequisite LOOM105 (gun-relay) skip"
+    assert "DefaultAzureCredential" not in run.stderr  # the SDK's own warnings stay quiet

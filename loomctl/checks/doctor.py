@@ -39,6 +39,21 @@ def select(specs: list[CheckSpec], ignore: set[str]) -> list[CheckSpec]:
     return [s for s in specs if s.code not in ignore]
 
 
+def with_prerequisites(specs: list[CheckSpec]) -> list[CheckSpec]:
+    """Add the checks that selected ones name in `after` (transitively), in catalogue order, so that
+    `--category storage` first says "not signed in" once instead of failing every storage check with it."""
+    catalogue = all_checks()
+    by_code = {s.code: s for s in catalogue}
+    wanted = {s.code for s in specs}
+    todo = [c for s in specs for c in s.after]
+    while todo:
+        code = todo.pop()
+        if code in by_code and code not in wanted:
+            wanted.add(code)
+            todo.extend(by_code[code].after)
+    return [s for s in catalogue if s.code in wanted]
+
+
 def suppressed(result: CheckResult, rules: list[tuple[str, str | None]]) -> bool:
     return any(result.code == code and (res is None or res == result.resource) for code, res in rules)
 
@@ -47,9 +62,11 @@ def plan(loom: "LoomContext", categories: tuple[str, ...], ignore: tuple[str, ..
     from loomctl.checks.providers import app_refs
 
     cats = [resolve_category(c) for c in categories] if categories else category_names()
-    sel = Selection(cats, {c.strip().upper() for c in ignore},
+    ignored = {c.strip().upper() for c in ignore}
+    specs = select(with_prerequisites(all_checks(cats)), ignored)
+    used = {s.category for s in specs}
+    sel = Selection([c for c in category_names() if c in used or c in cats], ignored,
                     parse_suppressions(loom.settings.get("suppress") or []))
-    specs = select(all_checks(cats), sel.ignore)
     return expand(specs, app_refs(loom)), sel
 
 
