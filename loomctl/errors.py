@@ -89,3 +89,11 @@ def as_loom_error(exc: BaseException) -> LoomError:
             return mapped
     return LoomError(f"unexpected error: {type(exc).__name__}: {exc}",
                      "run again with --debug for the traceback, and report it", exit_code=ExitCode.AZURE)
+
+
+def did_you_mean(name: str, known: list[str]) -> str:
+    """"did you mean 'x'? " for the closest known name, or "" (for hints on a mistyped name)."""
+    import difflib
+
+    close = difflib.get_close_matches(name, known, n=1)
+    return f"did you mean '{close[0]}'? " if close else ""

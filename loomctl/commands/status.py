@@ -48,7 +48,7 @@ def render_status(doc: dict[str, Any]) -> list[Any]:
     out: list[Any] = []
     from rich.table import Table as Grid
 
-    head = Grid.grid(padding=(0, 2))
+    head = RichTable.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column()
     head.add_row("Environment", f"{env['name']} ({env['location']}, {env['provisioning_state']})")

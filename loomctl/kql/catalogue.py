@@ -15,13 +15,12 @@ revision filters, every declared parameter (user values only as escaped literals
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from loomctl.errors import UsageError
+from loomctl.errors import UsageError, did_you_mean
 from loomctl.kql import literals as lit
 from loomctl.kql import views
 
@@ -93,9 +92,8 @@ def get(name: str) -> CannedQuery:
     queries = load_all()
     if name in queries:
         return queries[name]
-    close = difflib.get_close_matches(name, list(queries), n=1)
-    hint = f"did you mean '{close[0]}'? " if close else ""
-    raise UsageError(f"no canned query named '{name}'", f"{hint}`loomctl query list` shows them all")
+    raise UsageError(f"no canned query named '{name}'",
+                     f"{did_you_mean(name, list(queries))}`loomctl query list` shows them all")
 
 
 # -- parameters ------------------------------------------------------------------------------------------------

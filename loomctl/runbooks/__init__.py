@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from loomctl.errors import UsageError
+from loomctl.errors import UsageError, did_you_mean
 
 
 @dataclass(frozen=True)
@@ -109,11 +109,8 @@ def get(name: str) -> Runbook:
     books = load_all()
     if name in books:
         return books[name]
-    import difflib
-
-    close = difflib.get_close_matches(name, list(books), n=1)
-    hint = f"did you mean '{close[0]}'? " if close else ""
-    raise UsageError(f"no runbook named '{name}'", f"{hint}`loomctl runbook list` shows them: {', '.join(books)}")
+    raise UsageError(f"no runbook named '{name}'",
+                     f"{did_you_mean(name, list(books))}`loomctl runbook list` shows them: {', '.join(books)}")
 
 
 def fill(text: str, values: dict[str, Any]) -> str:
