@@ -35,19 +35,15 @@ def status(loom: LoomContext, with_replicas: bool) -> None:
 
 
 def render_status(doc: dict[str, Any]) -> list[Any]:
+    from functools import partial
+
     from rich import box
-    from rich.table import Table
+    from rich.table import Table as RichTable
     from rich.text import Text
 
-    def Table(*a: Any, **kw: Any) -> Any:  # noqa: N802 - one look for every table here
-        from rich.table import Table as T
-
-        return T(*a, box=box.SIMPLE_HEAD, pad_edge=False, **kw)
-
+    Table = partial(RichTable, box=box.SIMPLE_HEAD, pad_edge=False)  # one look for every table here
     env = doc["environment"]
     out: list[Any] = []
-    from rich.table import Table as Grid
-
     head = RichTable.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column()
