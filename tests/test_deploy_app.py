@@ -8,7 +8,7 @@ import pytest
 
 from tests.fakeazure import topology
 from tests.fakeazure.server import Fault, arm_error
-from tests.fakeazure.writes import install, multiple_mode
+from tests.fakeazure.writes import install, multiple_mode, write_requests as writes
 
 NODE = topology.NODE
 IMAGE = "myacr.azurecr.io/loom:1234"
@@ -18,11 +18,6 @@ IMAGE = "myacr.azurecr.io/loom:1234"
 def fake(azure, monkeypatch):
     monkeypatch.setenv("LOOMCTL_POLL_INTERVAL", "0.02")
     return install(azure)
-
-
-def writes(azure):
-    return [(r.method, r.path.split("/providers/Microsoft.App/")[-1]) for r in azure.arm_requests()
-            if r.method in ("PUT", "PATCH", "POST", "DELETE")]
 
 
 def revision(azure, name):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.fakeazure import topology
-from tests.fakeazure.writes import install
+from tests.fakeazure.writes import install, write_requests as writes
 
 ENV_PATH = "managedEnvironments/loom-env"
 
@@ -15,11 +15,6 @@ def fake(azure, monkeypatch, tmp_path):
     monkeypatch.setenv("LOOMCTL_POLL_INTERVAL", "0.02")
     monkeypatch.chdir(tmp_path)  # no ./loom.toml: the built-in reference spec
     return install(azure)
-
-
-def writes(azure):
-    return [(r.method, r.path.split("/providers/Microsoft.App/")[-1]) for r in azure.arm_requests()
-            if r.method in ("PUT", "PATCH", "POST", "DELETE")]
 
 
 def test_reference_spec_matches_the_corrected_reference_deployment(fake, azure, loomctl):

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from tests.fakeazure import topology
-from tests.fakeazure.writes import install, multiple_mode
+from tests.fakeazure.writes import install, multiple_mode, write_requests as writes
 
 NODE = topology.NODE
 
@@ -17,11 +17,6 @@ NODE = topology.NODE
 def fake(azure, monkeypatch):
     monkeypatch.setenv("LOOMCTL_POLL_INTERVAL", "0.02")
     return install(azure)
-
-
-def writes(azure):
-    return [(r.method, r.path.split("/providers/Microsoft.App/")[-1]) for r in azure.arm_requests()
-            if r.method in ("PUT", "PATCH", "POST", "DELETE")]
 
 
 def deployed(loomctl, tag):

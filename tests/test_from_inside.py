@@ -111,6 +111,7 @@ def test_hostile_peer_value_stays_data(loomctl, aca_exec, tmp_path):
     r = loomctl("diagnose", "peers", "--from-inside", "--peer", hostile, "--timeout", "2", "-o", "json")
     assert not marker.exists()
     assert "touch" not in aca_exec.sessions[-1].command
+    assert "Traceback" not in r.stderr
 
 
 def test_from_inside_exec_failure_is_named(loomctl, aca_exec):

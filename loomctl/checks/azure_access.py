@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from loomctl.checks.base import AppRef, CheckSpec, Outcome, failed, passed, skipped, warned
+from loomctl.checks.base import (
+    AppRef,
+    Outcome,
+    failed,
+    passed,
+    skipped,
+    spec_maker,
+    warned,
+)
 
 CATEGORY = "Azure access and apps"
 
@@ -97,8 +105,7 @@ def check_restarts(app: AppRef, app_state: Any) -> Outcome:
     return passed("no replica restarting repeatedly", restarts=counts)
 
 
-def _spec(code: str, title: str, explanation: str, fix: str, run: Any, **kw: Any) -> CheckSpec:
-    return CheckSpec(code=code, category=CATEGORY, title=title, explanation=explanation, fix=fix, run=run, **kw)
+_spec = spec_maker(CATEGORY)
 
 
 CHECKS = [

@@ -70,6 +70,15 @@ class CheckSpec:
         return f"{DOCS_URL}#{self.code.lower()}"
 
 
+def spec_maker(category: str) -> Callable[..., CheckSpec]:
+    """`_spec = spec_maker(CATEGORY)` then `_spec(code, title, explanation, fix, run, needs=..., ...)`."""
+
+    def make(code: str, title: str, explanation: str, fix: str, run: Callable[..., Outcome], **kw: Any) -> CheckSpec:
+        return CheckSpec(code=code, category=category, title=title, explanation=explanation, fix=fix, run=run, **kw)
+
+    return make
+
+
 @dataclass(frozen=True)
 class AppRef:
     role: str  # "relay" or "node"

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from loomctl.checks.base import AppRef, CheckSpec, Outcome, failed, passed, warned
+from loomctl.checks.base import (
+    AppRef,
+    Outcome,
+    failed,
+    passed,
+    spec_maker,
+    warned,
+)
 
 CATEGORY = "DNS"
 DNS_TIMEOUT = 3.0
@@ -25,8 +32,7 @@ def check_peer_hosts_resolve(dns_results: list[Any]) -> Outcome:
     return failed(message, first.hint, hosts=details)
 
 
-def _spec(code: str, title: str, explanation: str, fix: str, run: Any, **kw: Any) -> CheckSpec:
-    return CheckSpec(code=code, category=CATEGORY, title=title, explanation=explanation, fix=fix, run=run, **kw)
+_spec = spec_maker(CATEGORY)
 
 
 CHECKS = [

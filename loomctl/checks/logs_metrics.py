@@ -8,7 +8,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from loomctl.checks.base import CheckSpec, Outcome, failed, passed, skipped, warned
+from loomctl.checks.base import (
+    Outcome,
+    failed,
+    passed,
+    skipped,
+    spec_maker,
+    warned,
+)
 
 CATEGORY = "Logs and metrics"
 WINDOW = dt.timedelta(hours=1)
@@ -93,8 +100,7 @@ def check_peers(settings: Any, log_peers_connected: Any) -> Outcome:
     return passed(f"every replica saw at least {low['MinPeers']:g} peers (minimum {minimum})")
 
 
-def _spec(code: str, title: str, explanation: str, fix: str, run: Any, **kw: Any) -> CheckSpec:
-    return CheckSpec(code=code, category=CATEGORY, title=title, explanation=explanation, fix=fix, run=run, **kw)
+_spec = spec_maker(CATEGORY)
 
 
 CHECKS = [

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from loomctl.checks.base import AppRef, CheckSpec, Outcome, failed, passed, warned
+from loomctl.checks.base import (
+    AppRef,
+    Outcome,
+    failed,
+    passed,
+    spec_maker,
+    warned,
+)
 
 CATEGORY = "LoomMesh"
 PEER_TIMEOUT = 5.0
@@ -29,8 +36,7 @@ def check_peers_answer(peer_results: list[Any]) -> Outcome:
     return failed(message, bad[0].hint, peers=details)
 
 
-def _spec(code: str, title: str, explanation: str, fix: str, run: Any, **kw: Any) -> CheckSpec:
-    return CheckSpec(code=code, category=CATEGORY, title=title, explanation=explanation, fix=fix, run=run, **kw)
+_spec = spec_maker(CATEGORY)
 
 
 CHECKS = [

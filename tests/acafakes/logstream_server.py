@@ -18,6 +18,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+from tests.fakeazure.server import serve_https
 
 LOG_PATH = re.compile(r"/subscriptions/[^/]+/resourceGroups/[^/]+/containerApps/([^/]+)/revisions/([^/]+)"
                       r"/replicas/([^/]+)/containers/([^/]+)/logstream")
@@ -79,10 +80,7 @@ class FakeLogStream:
             def do_GET(self) -> None:  # noqa: N802
                 outer._serve(self)
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self._httpd.daemon_threads = True
-        self._httpd.socket = self._ctx.wrap_socket(self._httpd.socket, server_side=True)
-        threading.Thread(target=self._httpd.serve_forever, daemon=True, name="fake-logstream").start()
+        self._httpd = serve_https(self._ctx, H, "fake-logstream")
         return self
 
     def stop(self) -> None:

@@ -75,6 +75,15 @@ class Fault:
         return re.search(self.path, req.path) is not None
 
 
+def serve_https(ctx: ssl.SSLContext, handler: type[BaseHTTPRequestHandler], name: str) -> ThreadingHTTPServer:
+    """A threaded HTTPS server on 127.0.0.1 (a free port), serving in a daemon thread."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.daemon_threads = True
+    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True, name=name).start()
+    return httpd
+
+
 def arm_error(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
 
@@ -117,10 +126,7 @@ class FakeAzure:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self._httpd.daemon_threads = True
-        self._httpd.socket = self._ctx.wrap_socket(self._httpd.socket, server_side=True)
-        threading.Thread(target=self._httpd.serve_forever, daemon=True, name="fake-azure").start()
+        self._httpd = serve_https(self._ctx, H, "fake-azure")
         return self
 
     def stop(self) -> None:

@@ -341,3 +341,9 @@ def multiple_mode(server: FakeAzure, app: str = topology.NODE) -> None:
     a["properties"]["configuration"]["activeRevisionsMode"] = "Multiple"
     current = a["properties"]["latestRevisionName"]
     a["properties"]["configuration"]["ingress"]["traffic"] = [{"revisionName": current, "weight": 100}]
+
+
+def write_requests(server: FakeAzure) -> list[tuple[str, str]]:
+    """The writes loomctl sent, as (method, path below Microsoft.App), in order."""
+    return [(r.method, r.path.split("/providers/Microsoft.App/")[-1]) for r in server.arm_requests()
+            if r.method in ("PUT", "PATCH", "POST", "DELETE")]
