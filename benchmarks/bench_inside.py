@@ -58,7 +58,7 @@ def main() -> None:
                            stdout=subprocess.DEVNULL)
             walls.append(time.perf_counter() - t)
         os.environ.update(env)
-        from loomctl.context import LoomContext
+        from loomctl.core.context import LoomContext
         from loomctl.inside import run as inside
         from loomctl.inside import script
 

@@ -8,8 +8,8 @@ from typing import Any
 import click
 
 from loomctl import __version__
-from loomctl.errors import ExitCode, as_loom_error
-from loomctl.lazy import LazyGroup
+from loomctl.core.errors import ExitCode, as_loom_error
+from loomctl.core.lazy import LazyGroup
 
 # name -> ("module:attr", short help). Each command module is imported only when it runs.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -37,7 +37,7 @@ def _debug_requested(ctx: click.Context) -> bool:
 
 def report(exc: BaseException) -> int:
     """Print one line and a hint for an error; return the exit code."""
-    from loomctl import ui
+    from loomctl.output import ui
 
     err = as_loom_error(exc)
     ui.error(err.message, err.hint)
@@ -56,7 +56,7 @@ class RootGroup(LazyGroup):
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except KeyboardInterrupt:
-            from loomctl import ui
+            from loomctl.output import ui
 
             ui.error("interrupted", None)
             ctx.exit(int(ExitCode.INTERRUPTED))

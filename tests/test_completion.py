@@ -19,7 +19,7 @@ def test_committed_scripts_are_current(loomctl, shell):
     assert run.exit_code == 0
     committed = (ROOT / "completions" / FILES[shell]).read_text()
     assert run.stdout == committed, (f"completions/{FILES[shell]} is stale: "
-                                     "run `python -m loomctl.commands.completion`")
+                                     "run `python tools/regen.py`")
 
 
 def complete(words: str) -> list[str]:

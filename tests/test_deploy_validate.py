@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loomctl.deploy.validate import check_suffix, default_suffix, parse_image
-from loomctl.errors import UsageError
+from loomctl.core.errors import UsageError
 
 
 @pytest.mark.parametrize("ref,registry,repo,tag,digest", [

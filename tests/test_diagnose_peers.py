@@ -154,7 +154,7 @@ def test_diagnose_modules_import_no_heavy_library():
     from tests.test_imports import HEAVY, loaded_by
 
     for module in ("loomctl.commands.diagnose.dns", "loomctl.commands.diagnose.peers", "loomctl.commands.sandbox",
-                   "loomctl.checks.dns", "loomctl.checks.loommesh"):
+                   "loomctl.checks.categories.dns", "loomctl.checks.categories.loommesh"):
         heavy = loaded_by(module) & set(HEAVY)
         assert heavy == set(), f"importing {module} loads {heavy}"
 

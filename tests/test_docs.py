@@ -8,7 +8,7 @@ import click
 import pytest
 
 from loomctl.cli import COMMANDS, cli
-from loomctl.reference import render, walk
+from tools.regen import commands_md, walk
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,8 +19,8 @@ def all_commands():
 
 
 def test_command_reference_is_current():
-    assert (ROOT / "docs" / "commands.md").read_text() == render(), \
-        "docs/commands.md is stale: run `python -m loomctl.reference`"
+    assert (ROOT / "docs" / "commands.md").read_text() == commands_md(), \
+        "docs/commands.md is stale: run `python tools/regen.py`"
 
 
 @pytest.mark.parametrize("name,cmd", all_commands(), ids=lambda v: v if isinstance(v, str) else "")
@@ -39,7 +39,7 @@ def test_readme_tours_every_top_level_command():
 
 def test_readme_documents_exit_codes():
     readme = (ROOT / "README.md").read_text()
-    from loomctl.errors import ExitCode
+    from loomctl.core.errors import ExitCode
 
     for code in (ExitCode.OK, ExitCode.PROBLEMS, ExitCode.USAGE, ExitCode.AZURE):
         assert f"| {int(code)} |" in readme

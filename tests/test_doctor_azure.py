@@ -123,7 +123,7 @@ def test_not_signed_in_fails_first_check_only(azure, loomctl, monkeypatch):
 
 def test_slow_check_hits_its_deadline(azure, loomctl, monkeypatch):
     """A check that does not finish is failed at its deadline; the others still run."""
-    from loomctl.checks import azure_access
+    from loomctl.checks.categories import azure_access
 
     spec = next(s for s in azure_access.CHECKS if s.code == "LOOM103")
     patched = [s if s.code != "LOOM103" else type(spec)(**{**spec.__dict__, "timeout": 0.5})

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from loomctl.context import LoomContext
+from loomctl.core.context import LoomContext
 from loomctl.inside import run as inside
 from loomctl.inside import script
 from loomctl.inside.results import DnsResult, PeerResult

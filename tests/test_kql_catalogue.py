@@ -8,8 +8,8 @@ import itertools
 
 import pytest
 
-from loomctl.kql import catalogue as cat
-from loomctl.logs import LogQuery, build_query
+from loomctl.logs.kql import catalogue as cat
+from loomctl.logs.query import LogQuery, build_query
 
 AWKWARD = ['"', "\\", "'; drop", 'a"\n| take 1 //', "\\\"", "\u2028", "ünï\tcode", "", "x" * 300, "//", "`"]
 NOW = dt.datetime(2026, 11, 28, 4, 0, tzinfo=dt.timezone.utc)
@@ -77,7 +77,7 @@ def test_schema_catches_the_reference_architecture_query(kusto):
 
 
 def test_unknown_param_and_bad_values_are_usage_errors():
-    from loomctl.errors import UsageError
+    from loomctl.core.errors import UsageError
 
     q = cat.get("peer-errors")
     with pytest.raises(UsageError, match="has no parameter 'nope'"):

@@ -8,9 +8,10 @@ import datetime as dt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from loomctl.kql import catalogue as cat
-from loomctl.kql import literals as lit
-from loomctl.logs import LogQuery, build_query, is_error_line, matches_grep
+from loomctl.logs.kql import catalogue as cat
+from loomctl.logs.kql import literals as lit
+from loomctl.logs.matching import is_error_line, matches_grep
+from loomctl.logs.query import LogQuery, build_query
 
 NOW = dt.datetime(2026, 11, 28, 4, 0, tzinfo=dt.timezone.utc)
 NASTY = st.one_of(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from loomctl.azure.storage import EnvStorage, FileShare, StorageAccount
-from loomctl.checks import configuration as conf
+from loomctl.checks.categories import configuration as conf
 from loomctl.checks.base import AppRef, Status
-from loomctl.checks.live import data_location
-from loomctl.model import App, Environment
+from loomctl.checks.categories.live import data_location
+from loomctl.azure.model import App, Environment
 from tests.fakeazure import topology as t
 
 ENV_WP = Environment.parse(t.environment())  # with workload profiles: up to 4 vCPU

@@ -1,4 +1,4 @@
-"""`logs --live` (loomctl.logstream_cmd.run_live) against the local chunked log stream double.
+"""`logs --live` (loomctl.logs.live.run_live) against the local chunked log stream double.
 
 The `logs` command itself belongs to another module; these tests call `run_live` with a real LoomContext
 (settings from the environment, the real Azure SDK against the local ARM) and read what it printed.
@@ -13,10 +13,10 @@ import time
 
 import pytest
 
-from loomctl.context import LoomContext
-from loomctl.errors import AzureError, UsageError
-from loomctl.logstream_cmd import run_live
-from loomctl.output import Format
+from loomctl.core.context import LoomContext
+from loomctl.core.errors import AzureError, UsageError
+from loomctl.logs.live import run_live
+from loomctl.output.formats import Format
 from tests.acafakes.fixtures import aca_logs, fake_logstream_server  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.timeout(60)

@@ -178,7 +178,7 @@ def test_doctor_logs_healthy_and_forbidden(azure, la, loomctl):
 
 
 def test_fit_widths_keeps_times_and_gives_text_the_rest():
-    from loomctl.resultview import fit_widths
+    from loomctl.output.views.results import fit_widths
 
     cols = ["TimeGenerated", "App", "Replica", "Log"]
     texts = [["2026-11-28 05:11:09+01:00", "loom-node", "loom-node--n1-7d9f4-xk2lp", "x" * 300]]

@@ -147,7 +147,7 @@ def test_sandbox_instruction_steps_still_print(loomctl):
 
 def test_query_steps_run_against_log_analytics(azure, loomctl):
     """With the canned-query support (issue 4) present, query steps run against the local Log Analytics route."""
-    pytest.importorskip("loomctl.kql.catalogue", reason="canned query support not merged in this build")
+    pytest.importorskip("loomctl.logs.kql.catalogue", reason="canned query support not merged in this build")
     la_mod = pytest.importorskip("tests.loganalytics")
     la = la_mod.FakeLogAnalytics(azure)
     cols = [("App", "string"), ("Replica", "string"), ("Errors", "long"), ("Sample", "string")]
@@ -167,7 +167,7 @@ def test_query_steps_run_against_log_analytics(azure, loomctl):
 
 def test_query_error_is_reported_but_does_not_stop(azure, loomctl):
     """A refused Log Analytics query (403) is shown with its hint; later steps still run; exit 1."""
-    pytest.importorskip("loomctl.kql.catalogue", reason="canned query support not merged in this build")
+    pytest.importorskip("loomctl.logs.kql.catalogue", reason="canned query support not merged in this build")
     from tests.fakeazure.server import Response
 
     azure.route("POST", r"/v1/workspaces/([^/]+)/query", lambda req, m: Response(403, {"error": {
@@ -232,7 +232,7 @@ def test_dead_azure_endpoint_fails_steps_with_a_network_hint(azure, loomctl, mon
 
 def test_peer_count_outside_the_expected_range_explains_latency(azure, loomctl):
     """high-sync-latency: the reference's 'peer count should be 2-5' judged on the peers-connected query rows."""
-    pytest.importorskip("loomctl.kql.catalogue", reason="canned query support not merged in this build")
+    pytest.importorskip("loomctl.logs.kql.catalogue", reason="canned query support not merged in this build")
     la_mod = pytest.importorskip("tests.loganalytics")
     la = la_mod.FakeLogAnalytics(azure)
     cols = [("TimeGenerated", "datetime"), ("App", "string"), ("MinPeers", "real"), ("AvgPeers", "real"),

@@ -21,7 +21,7 @@ from urllib.parse import quote_plus
 
 from loomctl.aca import framing
 from loomctl.aca.target import Target
-from loomctl.errors import AzureError, NetworkError
+from loomctl.core.errors import AzureError, NetworkError
 
 # websockets logs handshake headers at DEBUG; this logger never does, so the token cannot leak into logs.
 _QUIET = logging.getLogger("loomctl.aca.exec.ws")

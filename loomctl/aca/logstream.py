@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 from urllib.parse import urlencode
 
-from loomctl.errors import AzureError, NetworkError
+from loomctl.core.errors import AzureError, NetworkError
 
 MAX_TAIL = 300
 READ_TIMEOUT = 150.0  # the service sends a heartbeat line every 60 s

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from loomctl.errors import AzureError, ConfigError, UsageError
+from loomctl.core.errors import AzureError, ConfigError, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     from loomctl.azure.session import AzureSession

@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
-from loomctl.errors import AzureError
-from loomctl.model import App, Environment, Replica, Revision
+from loomctl.core.errors import AzureError
+from loomctl.azure.model import App, Environment, Replica, Revision
 
 if TYPE_CHECKING:  # pragma: no cover
     from loomctl.azure.session import AzureSession

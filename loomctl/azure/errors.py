@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlparse
 
-from loomctl.errors import AuthError, AzureError, ExitCode, LoomError, NetworkError
+from loomctl.core.errors import AuthError, AzureError, ExitCode, LoomError, NetworkError
 
 _RESOURCE_NAMES = {
     "resourcegroups": "resource group",

@@ -9,11 +9,11 @@ import os
 import threading
 from typing import TYPE_CHECKING, Any
 
-from loomctl.clouds import is_public_authority
-from loomctl.errors import ConfigError
+from loomctl.core.clouds import is_public_authority
+from loomctl.core.errors import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from loomctl.settings import Settings
+    from loomctl.core.settings import Settings
 
 
 def http_timeout() -> float:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from loomctl.azure.deployment import _not_found, _rest, parallel
-from loomctl.errors import AzureError, LoomError, as_loom_error
+from loomctl.core.errors import AzureError, LoomError, as_loom_error
 
 if TYPE_CHECKING:  # pragma: no cover
     from loomctl.azure.session import AzureSession

@@ -11,7 +11,7 @@ import os
 import time
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
-from loomctl.errors import AzureError
+from loomctl.core.errors import AzureError
 
 if TYPE_CHECKING:  # pragma: no cover
     from loomctl.azure.session import AzureSession

@@ -102,7 +102,7 @@ class CheckResult:
         return (self.code, self.resource)
 
     def to_json(self) -> dict[str, Any]:
-        from loomctl.output import to_jsonable
+        from loomctl.output.formats import to_jsonable
 
         return {
             "code": self.code,

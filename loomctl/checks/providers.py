@@ -13,7 +13,7 @@ from loomctl.checks.base import AppRef
 from loomctl.checks.inputs import Inputs, Provider
 
 if TYPE_CHECKING:  # pragma: no cover
-    from loomctl.context import LoomContext
+    from loomctl.core.context import LoomContext
 
 
 def app_refs(loom: "LoomContext") -> list[AppRef]:

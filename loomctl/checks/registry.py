@@ -12,13 +12,13 @@ from loomctl.checks.base import CheckSpec
 # (category name, module), in the order doctor shows them.
 # Codes: LOOM1xx Azure access, 2xx Configuration, 3xx DNS, 4xx LoomMesh, 5xx Storage, 6xx Runtime, 7xx Logs.
 CATEGORIES: list[tuple[str, str]] = [
-    ("Azure access and apps", "loomctl.checks.azure_access"),
-    ("Configuration", "loomctl.checks.configuration"),
-    ("DNS", "loomctl.checks.dns"),
-    ("LoomMesh", "loomctl.checks.loommesh"),
-    ("Storage", "loomctl.checks.storage"),
-    ("Runtime", "loomctl.checks.runtime"),
-    ("Logs and metrics", "loomctl.checks.logs_metrics"),
+    ("Azure access and apps", "loomctl.checks.categories.azure_access"),
+    ("Configuration", "loomctl.checks.categories.configuration"),
+    ("DNS", "loomctl.checks.categories.dns"),
+    ("LoomMesh", "loomctl.checks.categories.loommesh"),
+    ("Storage", "loomctl.checks.categories.storage"),
+    ("Runtime", "loomctl.checks.categories.runtime"),
+    ("Logs and metrics", "loomctl.checks.categories.logs_metrics"),
 ]
 
 
@@ -38,7 +38,7 @@ def all_checks(categories: list[str] | None = None) -> list[CheckSpec]:
 
 def resolve_category(value: str) -> str:
     """Accept a category by name, case-insensitively, or by a unique prefix/slug ("azure", "dns")."""
-    from loomctl.errors import UsageError
+    from loomctl.core.errors import UsageError
 
     v = value.strip().lower()
     names = category_names()

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from loomctl.checks.base import CheckResult, Status
-from loomctl.ui import color_enabled
+from loomctl.output.ui import color_enabled
 
 SYMBOLS = {Status.PASS: "✓", Status.WARN: "‼", Status.FAIL: "×", Status.SKIP: "-"}
 COLORS = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "red", Status.SKIP: "bright_black"}

@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterable
 
 from loomctl.checks.base import AppRef, CheckResult, CheckSpec, Outcome, Status
 from loomctl.checks.inputs import Inputs
-from loomctl.errors import LoomError
+from loomctl.core.errors import LoomError
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from typing import Any
 
 import click
 
-from loomctl.context import LoomContext, pass_loom
-from loomctl.options import local_options
+from loomctl.core.context import LoomContext, pass_loom
+from loomctl.core.options import local_options
 
 
 @click.group()

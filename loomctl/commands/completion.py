@@ -30,16 +30,3 @@ def completion(shell: str) -> None:
     The same scripts are in the repository's completions/ folder.
     """
     click.echo(completion_script(shell), nl=False)
-
-
-def write_all(folder: str = "completions") -> None:
-    """Regenerate completions/ (python -m loomctl.commands.completion)."""
-    from pathlib import Path
-
-    names = {"bash": "loomctl.bash", "zsh": "_loomctl", "fish": "loomctl.fish"}
-    for shell, fname in names.items():
-        Path(folder, fname).write_text(completion_script(shell), encoding="utf-8")
-
-
-if __name__ == "__main__":
-    write_all()

@@ -6,8 +6,8 @@ from typing import Any
 
 import click
 
-from loomctl.context import LoomContext, pass_loom
-from loomctl.options import local_options
+from loomctl.core.context import LoomContext, pass_loom
+from loomctl.core.options import local_options
 
 
 @click.group()
@@ -19,7 +19,7 @@ def config() -> None:
 
 
 def _keys_help() -> str:
-    from loomctl.config import KEYS
+    from loomctl.core.profiles import KEYS
 
     return ", ".join(KEYS)
 
@@ -34,9 +34,9 @@ def _keys_help() -> str:
 def init(name: str, subscription: str | None, resource_group: str | None, environment: str | None, force: bool,
          debug: bool) -> None:
     """Create a profile and make it the current one."""
-    from loomctl import config as cfgmod
-    from loomctl import ui
-    from loomctl.errors import ConfigError
+    from loomctl.core import profiles as cfgmod
+    from loomctl.output import ui
+    from loomctl.core.errors import ConfigError
 
     cfgmod.validate_profile_name(name)
     cfg = cfgmod.load()
@@ -79,8 +79,8 @@ def show(loom: LoomContext) -> None:
 @click.option("--debug", is_flag=True, hidden=True)
 def use(name: str, debug: bool) -> None:
     """Make profile NAME the current one."""
-    from loomctl import config as cfgmod
-    from loomctl import ui
+    from loomctl.core import profiles as cfgmod
+    from loomctl.output import ui
 
     cfg = cfgmod.load()
     cfg.profile(name)
@@ -100,16 +100,16 @@ def set_(key: str, value: str, name: str | None, debug: bool) -> None:
     Keys: subscription, resource_group, environment, relay_app, node_app, cloud, arm_endpoint, logs_endpoint,
     authority_host, workspace_id, azure, peers, relay_host, node_host, dns_servers, suppress.
     """
-    from loomctl import config as cfgmod
-    from loomctl import ui
-    from loomctl.errors import ConfigError
+    from loomctl.core import profiles as cfgmod
+    from loomctl.output import ui
+    from loomctl.core.errors import ConfigError
 
     cfg = cfgmod.load()
     name = name or cfg.current or "default"
     cfgmod.validate_profile_name(name)
     coerced = cfgmod.coerce(key, value, "the command line")
     if key == "cloud":
-        from loomctl.clouds import CLOUDS
+        from loomctl.core.clouds import CLOUDS
 
         if coerced not in CLOUDS:
             raise ConfigError(f"unknown cloud '{coerced}'", f"use one of {', '.join(CLOUDS)}")

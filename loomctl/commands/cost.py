@@ -6,8 +6,8 @@ from typing import Any
 
 import click
 
-from loomctl.context import LoomContext, pass_loom
-from loomctl.options import common_options, local_options
+from loomctl.core.context import LoomContext, pass_loom
+from loomctl.core.options import common_options, local_options
 
 STALE_DAYS = 365  # warn when the prices in use are older than this
 
@@ -76,7 +76,7 @@ def estimate(loom: LoomContext, from_live: bool, region: str | None, currency: s
             region = prices.check_region(live_region)
     pl = prices.load(region or "eastus", currency)
     if pl.age_days() > STALE_DAYS:
-        from loomctl import ui
+        from loomctl.output import ui
 
         ui.warn(f"the {pl.origin} price list for {pl.region} is {pl.age_days()} days old; "
                 f"refresh it with `loomctl cost prices update --region {pl.region} --currency {pl.currency}`")
@@ -127,7 +127,7 @@ def prices_update(loom: LoomContext, region: str, currency: str) -> None:
     The endpoint is https://prices.azure.com/api/retail/prices (override: LOOMCTL_PRICES_ENDPOINT).
     The cache is $LOOMCTL_CACHE_DIR, else $XDG_CACHE_HOME/loomctl, else ~/.cache/loomctl.
     """
-    from loomctl import ui
+    from loomctl.output import ui
     from loomctl.cost import prices
     from loomctl.cost.report import price_doc, render_prices
     from loomctl.cost.retail_api import fetch_price_list

@@ -8,9 +8,9 @@ from typing import Any, Callable
 
 import click
 
-from loomctl.context import LoomContext, pass_loom
-from loomctl.errors import ExitCode, LoomError, ProblemsFound, UsageError
-from loomctl.options import common_options
+from loomctl.core.context import LoomContext, pass_loom
+from loomctl.core.errors import ExitCode, LoomError, ProblemsFound, UsageError
+from loomctl.core.options import common_options
 
 DEFAULT_TIMEOUT = 600.0
 
@@ -41,13 +41,13 @@ class Progress:
     """Progress lines on stderr: rich with a spinner on a terminal, plain timestamped lines otherwise."""
 
     def __init__(self) -> None:
-        from loomctl.ui import is_terminal
+        from loomctl.output.ui import is_terminal
 
         self.start = time.monotonic()
         self.tty = is_terminal(sys.stderr)
         self._status: Any = None
         if self.tty:
-            from loomctl.ui import console
+            from loomctl.output.ui import console
 
             self.console = console(stderr=True)
             self._status = self.console.status("starting", spinner="dots")
@@ -80,7 +80,7 @@ class Progress:
 
 
 def writer(loom: LoomContext, log: Callable[[str], None] | None = None) -> Any:
-    from loomctl import ui
+    from loomctl.output import ui
     from loomctl.azure.writes import Writer
 
     loom.settings.require("subscription", "resource_group")
@@ -99,7 +99,7 @@ def timeout_option(func: Any) -> Any:
 
 def _verifier(loom: LoomContext, categories: tuple[str, ...]) -> tuple[Callable[[str], tuple[bool, str]], list[str]]:
     """Gate on doctor's checks: LoomMesh and DNS when present, else Azure access/Runtime (or --verify-category)."""
-    from loomctl.checks import doctor as doc
+    from loomctl.checks import plan as doc
     from loomctl.checks.base import Status
     from loomctl.checks.registry import category_names, resolve_category
 
@@ -182,7 +182,7 @@ def app(loom: LoomContext, image: str, app_name: str | None, container: str | No
                "revision": plan.revision, "previous_traffic": plan.previous, "steps": plan.steps,
                "verify": verify_cats}
     if dry_run:
-        from loomctl import ui
+        from loomctl.output import ui
 
         ui.info(f"dry run: would PATCH container app '{name}' (image {plan.old_image} -> {plan.image}, "
                 f"new revision {plan.revision}); nothing was changed")
@@ -334,7 +334,7 @@ def rollback(loom: LoomContext, app_name: str | None, to: str | None, dry_run: b
     if target == current:
         raise UsageError(f"{target} already serves traffic", "name another revision with --to")
     if dry_run:
-        from loomctl import ui
+        from loomctl.output import ui
 
         ui.info(f"dry run: would move all traffic of '{name}' from {current} to {target}; nothing was changed")
         loom.output.emit({**doc, "result": "dry-run"})
@@ -394,7 +394,7 @@ def infra(loom: LoomContext, spec_path: str | None, dry_run: bool, export: bool,
             tmp = Path(f"{spec_path}.tmp")  # write whole or not at all
             tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, spec_path)
-            from loomctl import ui
+            from loomctl.output import ui
 
             ui.info(f"wrote the live deployment as a spec to {spec_path}")
         return
@@ -409,7 +409,7 @@ def infra(loom: LoomContext, spec_path: str | None, dry_run: bool, export: bool,
     if dry_run:
         doc["result"] = "dry-run"
         loom.output.emit(doc, table=inf.render_diff)
-        from loomctl import ui
+        from loomctl.output import ui
 
         ui.info(f"dry run: {len(changes)} change(s) not applied")
         return

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from loomctl.context import LoomContext, pass_loom
-from loomctl.errors import ProblemsFound
-from loomctl.options import common_options
+from loomctl.core.context import LoomContext, pass_loom
+from loomctl.core.errors import ProblemsFound
+from loomctl.core.options import common_options
 
 
 @click.command()
@@ -35,7 +35,7 @@ def doctor(loom: LoomContext, categories: tuple[str, ...], ignore: tuple[str, ..
       loomctl doctor -o json --ignore LOOM108
       loomctl doctor --from-inside --category dns --category loommesh
     """
-    from loomctl.checks import doctor as doc
+    from loomctl.checks import plan as doc
     from loomctl.checks.render import CollectingRenderer, TableRenderer, as_document, is_success
 
     if from_inside or inside_app_name:

@@ -6,9 +6,9 @@ import sys
 
 import click
 
-from loomctl.context import LoomContext, pass_loom
-from loomctl.errors import UsageError
-from loomctl.options import common_options
+from loomctl.core.context import LoomContext, pass_loom
+from loomctl.core.errors import UsageError
+from loomctl.core.options import common_options
 
 
 @click.command("exec", context_settings={"ignore_unknown_options": False})
@@ -63,7 +63,7 @@ def exec_(loom: LoomContext, app: str | None, replica: str | None, container: st
 
         result = run(target, token, cmd, timeout=timeout, on_output=echo)
     if result.exit_code == 137:
-        from loomctl import ui
+        from loomctl.output import ui
 
         ui.warn("exit code 137: the process was killed (out of memory, or the replica is being replaced: "
                 "`loomctl status` shows whether a new revision is rolling out)")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import click
 
-from loomctl.context import LoomContext, pass_loom
-from loomctl.options import common_options
+from loomctl.core.context import LoomContext, pass_loom
+from loomctl.core.options import common_options
 
 
 @click.command()
@@ -50,11 +50,11 @@ def logs(loom: LoomContext, app: str | None, errors: bool, grep: str | None, rep
       loomctl logs --system --app relay --replica gun-relay--r1-abc
       loomctl logs --follow --errors
     """
-    from loomctl.errors import UsageError
+    from loomctl.core.errors import UsageError
 
     if live:
         try:
-            from loomctl.logstream_cmd import run_live  # type: ignore[import-not-found]
+            from loomctl.logs.live import run_live  # type: ignore[import-not-found]
         except ImportError:
             raise UsageError("--live is not available in this build",
                              "use `loomctl logs --follow` (Log Analytics, a few minutes behind)") from None
@@ -62,7 +62,7 @@ def logs(loom: LoomContext, app: str | None, errors: bool, grep: str | None, rep
                  grep=grep, revision=revision or None)
         return
 
-    from loomctl.logsrun import follow_logs, show_logs
+    from loomctl.logs.history import follow_logs, show_logs
 
     opts = dict(app=app, errors=errors, grep=grep, replica=replica, revision=revision, since=since, start=start,
                 end=end, limit=limit, system=system, show_query=show_query, workspace_id=workspace_id,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from loomctl.context import LoomContext, pass_loom
-from loomctl.options import common_options
+from loomctl.core.context import LoomContext, pass_loom
+from loomctl.core.options import common_options
 
 
 @click.command()
@@ -33,13 +33,13 @@ def metrics(loom: LoomContext, since: str | None, start: str | None, end: str | 
       loomctl metrics --since 24h --bin 1h --app node
       loomctl metrics -o json
     """
-    from loomctl.metrics import collect, render_metrics
+    from loomctl.logs.metrics import collect, render_metrics
 
     doc = collect(loom, since=since, start=start, end=end, bin_size=bin_size, app=app,
                   metrics_source=metrics_source, workspace_id=workspace_id, show_query=show_query)
     loom.output.emit(doc, table=render_metrics)
     if doc["partial_errors"]:
-        from loomctl import ui
+        from loomctl.output import ui
 
         for p in doc["partial_errors"]:
             ui.warn(f"partial result: {p}")

@@ -6,12 +6,12 @@ from typing import Any
 
 import click
 
-from loomctl.context import LoomContext, pass_loom
-from loomctl.options import common_options, local_options
+from loomctl.core.context import LoomContext, pass_loom
+from loomctl.core.options import common_options, local_options
 
 
 def _queries() -> list[str]:
-    from loomctl.kql.catalogue import load_all
+    from loomctl.logs.kql.catalogue import load_all
 
     return sorted(load_all())
 
@@ -45,7 +45,7 @@ def query() -> None:
 @pass_loom
 def list_(loom: LoomContext) -> None:
     """List the canned queries with their parameters."""
-    from loomctl.kql.catalogue import load_all
+    from loomctl.logs.kql.catalogue import load_all
 
     rows = [{"name": q.name, "description": q.description, "tables": q.views,
              "params": [{"name": p.name, "type": p.type, "default": p.default, "description": p.description}
@@ -87,7 +87,7 @@ def _scope_options(func: Any) -> Any:
 
 def _apps(loom: LoomContext, q: Any, app: str | None) -> list[str]:
     """--app, else both LoomDB apps for log queries; metric queries default to every app (role names vary)."""
-    from loomctl.logtarget import app_names
+    from loomctl.logs.target import app_names
 
     if app or any(v in q.views for v in ("ConsoleLogs", "SystemLogs")):
         return app_names(loom, app)
@@ -106,9 +106,9 @@ def show(loom: LoomContext, name: str, since: str | None, start: str | None, end
 
     Offline: the destination comes from --destination or the profile (default log-analytics).
     """
-    from loomctl.kql import catalogue as cat
-    from loomctl.logtarget import check_destination, check_metrics_source
-    from loomctl.timerange import resolve_range
+    from loomctl.logs.kql import catalogue as cat
+    from loomctl.logs.target import check_destination, check_metrics_source
+    from loomctl.core.timeutil import resolve_range
 
     q = cat.get(name)
     rng = resolve_range(since, start, end)
@@ -119,7 +119,7 @@ def show(loom: LoomContext, name: str, since: str | None, start: str | None, end
                       apps=_apps(loom, q, app), replica=replica,
                       params=cat.parse_assignments(params, q))
     text = cat.render(q, scope)
-    from loomctl.output import Format
+    from loomctl.output.formats import Format
 
     if loom.output_format in (None, Format.TABLE) and not loom.output.query:
         click.echo(text, nl=False)
@@ -142,11 +142,11 @@ def run(loom: LoomContext, name: str, since: str | None, start: str | None, end:
 
     Exit 1 when Log Analytics returned only part of the result (PartialError).
     """
-    from loomctl.azure.logs import run_query
-    from loomctl.kql import catalogue as cat
-    from loomctl.logtarget import resolve_target
-    from loomctl.resultview import emit_result
-    from loomctl.timerange import resolve_range
+    from loomctl.azure.loganalytics import run_query
+    from loomctl.logs.kql import catalogue as cat
+    from loomctl.logs.target import resolve_target
+    from loomctl.output.views.results import emit_result
+    from loomctl.core.timeutil import resolve_range
 
     q = cat.get(name)
     assignments = cat.parse_assignments(params, q)
@@ -158,7 +158,7 @@ def run(loom: LoomContext, name: str, since: str | None, start: str | None, end:
     text = cat.render(q, scope)
     if show_query:
         click.echo(text, err=True)
-    from loomctl.output import Format
+    from loomctl.output.formats import Format
 
     raw_times = loom.output.format is Format.JSON and not loom.output.query  # streamed as the service sent them
     result = run_query(loom.azure, target.workspace_id, text, rng.start, rng.end, target.destination,

@@ -6,9 +6,9 @@ from typing import Any
 
 import click
 
-from loomctl.context import LoomContext, pass_loom
-from loomctl.errors import ProblemsFound
-from loomctl.options import common_options, local_options
+from loomctl.core.context import LoomContext, pass_loom
+from loomctl.core.errors import ProblemsFound
+from loomctl.core.options import common_options, local_options
 
 
 def _names(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
@@ -65,7 +65,7 @@ def show(loom: LoomContext, name: str) -> None:
     from loomctl.runbooks import get
     from loomctl.runbooks.markdown import markdown
 
-    from loomctl.output import Format
+    from loomctl.output.formats import Format
 
     rb = get(name)
     if loom.output_format in (None, Format.TABLE) and not loom.output.query:  # Markdown unless asked for data

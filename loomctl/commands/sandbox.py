@@ -6,9 +6,9 @@ from typing import Any
 
 import click
 
-from loomctl.context import LoomContext, pass_loom
-from loomctl.errors import ProblemsFound
-from loomctl.options import local_options
+from loomctl.core.context import LoomContext, pass_loom
+from loomctl.core.errors import ProblemsFound
+from loomctl.core.options import local_options
 
 
 @click.group()
@@ -34,7 +34,7 @@ def up(loom: LoomContext, port: int | None) -> None:
     Examples:
       loomctl sandbox up && loomctl doctor --profile sandbox
     """
-    from loomctl import ui
+    from loomctl.output import ui
     from loomctl.sandbox import gun, processes
 
     state = processes.load_state()

@@ -6,8 +6,8 @@ from typing import Any
 
 import click
 
-from loomctl.context import LoomContext, pass_loom
-from loomctl.options import common_options
+from loomctl.core.context import LoomContext, pass_loom
+from loomctl.core.options import common_options
 
 
 @click.command()
@@ -24,7 +24,7 @@ def status(loom: LoomContext, with_replicas: bool) -> None:
       loomctl status --query 'apps[].{name:name,running:replicas.running}'
     """
     from loomctl.azure.deployment import deployment_state
-    from loomctl.status import build_status
+    from loomctl.output.views.status import build_status
 
     settings = loom.settings
     settings.require("subscription", "resource_group", "environment")

@@ -9,7 +9,7 @@ from typing import Any
 
 from loomctl.cost.model import (ALLOWED_ALLOCATIONS, PREMIUM_MIN_GIB, STORAGE_TIERS, AppShape, Inputs,
                                 StorageShape, allowed_pairs_text, is_allowed, num)
-from loomctl.errors import UsageError
+from loomctl.core.errors import UsageError
 
 # the reference architecture (/docs: relay 2 x 0.5 vCPU / 1 GiB, node 3 x 1.0 vCPU / 2 GiB up to 20, 100 GiB share)
 DEFAULTS: dict[str, Any] = {
@@ -154,7 +154,7 @@ def _peak(opts: dict[str, Any], base: int, max_r: int | None) -> tuple[int | Non
 
 
 def parse_live(app: Any) -> LiveApp:
-    """A `loomctl.model.App` as the cost model needs it (containers' resources summed)."""
+    """A `loomctl.azure.model.App` as the cost model needs it (containers' resources summed)."""
     cpu = sum((Decimal(str(c.cpu)) for c in app.containers if c.cpu is not None), Decimal(0))
     mem = sum((memory_gib(c.memory, f"{app.name} memory") for c in app.containers if c.memory), Decimal(0))
     return LiveApp(app.name, cpu.normalize() if cpu else cpu, mem, int(app.min_replicas or 0),

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from loomctl.cost.model import STORAGE_TIERS, Rates
-from loomctl.errors import ConfigError, UsageError
+from loomctl.core.errors import ConfigError, UsageError
 
 SCHEMA = 1
 

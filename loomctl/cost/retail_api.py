@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from loomctl.cost.prices import PriceList
-from loomctl.errors import AzureError, NetworkError
+from loomctl.core.errors import AzureError, NetworkError
 
 DEFAULT_ENDPOINT = "https://prices.azure.com/api/retail/prices"
 API_VERSION = "2023-01-01-preview"  # filter values are case-sensitive with it

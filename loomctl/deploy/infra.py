@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from loomctl.azure.writes import Deadline, OperationTimeout, Writer
 from loomctl.deploy import spec as sp
-from loomctl.errors import AzureError, ConfigError
+from loomctl.core.errors import AzureError, ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from loomctl.settings import Settings
+    from loomctl.core.settings import Settings
 
 HIDDEN = "(value hidden)"
 _SECRETISH = re.compile(r"(KEY|SECRET|PASSWORD|TOKEN|CONNECTION_STRING)", re.I)
@@ -296,7 +296,7 @@ def apply(w: Writer, s: "Settings", spec: sp.Spec, live: Live, changes: list[Cha
                          "the operation may still finish: run `loomctl deploy infra --dry-run` to see what remains",
                          ) from None
     except KeyboardInterrupt:
-        from loomctl.errors import ExitCode, LoomError
+        from loomctl.core.errors import ExitCode, LoomError
 
         raise LoomError(f"interrupted; applied so far: {'; '.join(done) or 'nothing'}",
                         "each resource is written in one operation, so none is half-changed; "
@@ -373,7 +373,7 @@ def _show(v: Any) -> str:
 
 
 def print_diff(changes: list[Change]) -> None:
-    from loomctl import ui
+    from loomctl.output import ui
 
     for ch in changes:
         if ch.action == "create":

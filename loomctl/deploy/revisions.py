@@ -8,7 +8,7 @@ from typing import Any
 from loomctl.azure.writes import Deadline, Writer
 from loomctl.deploy.rollout import (Report, RolloutFailed, fmt_traffic, parse_revision, template_drift, traffic_of,
                                     wait_healthy, wait_traffic)
-from loomctl.errors import UsageError
+from loomctl.core.errors import UsageError
 
 
 def min_replicas(app: dict[str, Any]) -> int:

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from loomctl.azure.writes import Deadline, OperationTimeout, Writer, poll_interval
 from loomctl.deploy.validate import ImageRef, check_suffix, default_suffix
-from loomctl.errors import UsageError
+from loomctl.core.errors import UsageError
 
 RESTARTS_FAIL = 5  # a container restarted this often is crash-looping: fail fast instead of waiting
 
@@ -217,7 +217,7 @@ def _read(call: Callable[[], Any], report: Report, deadline: Deadline) -> Any:
         status = getattr(exc, "status_code", None)
         if status in (401, 403) or deadline.expired():
             raise
-        from loomctl.errors import as_loom_error
+        from loomctl.core.errors import as_loom_error
 
         report(f"could not read the revision ({as_loom_error(exc).message}); trying again")
         return None
@@ -343,7 +343,7 @@ def run_rollout(w: Writer, plan: Plan, timeout: float, report: Report, verify: V
         try:
             out.rollback, out.traffic = roll_back(w, plan, note)
         except Exception as exc2:  # noqa: BLE001 - reported with the state it left
-            from loomctl.errors import as_loom_error
+            from loomctl.core.errors import as_loom_error
 
             out.result = "rollback-failed"
             out.rollback = f"failed: {as_loom_error(exc2).message}"

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from loomctl.errors import ConfigError
+from loomctl.core.errors import ConfigError
 
 IDENTITY_NAME = "loom-id"
 KEY_VAULT = "https://loom-kv.vault.azure.net/secrets"

@@ -6,7 +6,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from loomctl.errors import UsageError
+from loomctl.core.errors import UsageError
 
 # distribution/reference grammar (the one Docker and ACR use)
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"

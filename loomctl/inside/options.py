@@ -22,7 +22,7 @@ def inside_options(func: F) -> F:
 
 def inside_app(loom: Any, from_inside: bool, app: str | None, replica: str | None) -> str | None:
     """The app to probe from, or None; --app/--replica without --from-inside is a usage error."""
-    from loomctl.errors import UsageError
+    from loomctl.core.errors import UsageError
 
     if not from_inside:
         if app or replica:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from loomctl.errors import ProblemsFound
+from loomctl.core.errors import ProblemsFound
 from loomctl.inside import parse, script
 from loomctl.inside.results import InsideRun
 
 if TYPE_CHECKING:  # pragma: no cover
-    from loomctl.context import LoomContext
+    from loomctl.core.context import LoomContext
 
 NOT_FOUND = 127
 SESSION_LIMIT = 25.0  # the service cuts exec sessions after ~30 s; a probe must finish well inside that

@@ -3,7 +3,7 @@
 Order of precedence: explicit `--peer URL` (or the profile's `peers`), then `--relay-host` / `--node-host`
 (env GUN_RELAY_HOST, LOOM_NODE_HOST), then the live deployment: the relay's FQDN with the scheme, port and `/gun`
 path its live ingress exposes (never an assumed :8765), and the node's LoomMesh port when its ingress exposes it.
-The node's `GUN_PEERS` value is judged against the relay's ingress (`loomctl.relay_urls.judge`).
+The node's `GUN_PEERS` value is judged against the relay's ingress (`loomctl.loommesh.relay_urls.judge`).
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from loomctl.errors import ConfigError, UsageError
+from loomctl.core.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from loomctl.model import App, Environment
-    from loomctl.settings import Settings
+    from loomctl.azure.model import App, Environment
+    from loomctl.core.settings import Settings
 
 GUN_PORT = 8765  # the container port of the embedded LoomMesh peer in loom-node
 
@@ -92,7 +92,7 @@ def node_gun_urls(node: "App") -> list[str]:
 
 
 def judge_gun_peers(node: "App", relay: "App", domain: str | None) -> GunPeersVerdict | None:
-    from loomctl import relay_urls
+    from loomctl.loommesh import relay_urls
 
     value = None
     for c in node.containers:
@@ -111,7 +111,7 @@ def judge_gun_peers(node: "App", relay: "App", domain: str | None) -> GunPeersVe
 
 
 def from_deployment(env: "Environment", relay: "App", node: "App") -> PeerList:
-    from loomctl import relay_urls
+    from loomctl.loommesh import relay_urls
 
     notes: list[str] = []
     peers: list[Peer] = []

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from loomctl.errors import UsageError
+from loomctl.core.errors import UsageError
 
 
 @dataclass

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from loomctl.errors import UsageError, did_you_mean
+from loomctl.core.errors import UsageError, did_you_mean
 
 
 @dataclass(frozen=True)

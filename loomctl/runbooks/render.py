@@ -8,7 +8,7 @@ import click
 
 from loomctl.checks.base import Status
 from loomctl.runbooks import Runbook
-from loomctl.ui import color_enabled
+from loomctl.output.ui import color_enabled
 
 MARKS = {"pass": ("✓", "green"), "warn": ("‼", "yellow"), "fail": ("×", "red"), "error": ("×", "red"),
          "skip": ("-", "bright_black"), "not-run": ("-", "bright_black"), "info": ("i", "cyan")}

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from loomctl.checks.base import CheckResult, Status
-from loomctl.errors import LoomError
+from loomctl.core.errors import LoomError
 from loomctl.runbooks import Runbook, Step, fill
 
 if TYPE_CHECKING:  # pragma: no cover
     from loomctl.checks.inputs import Inputs
-    from loomctl.context import LoomContext
+    from loomctl.core.context import LoomContext
 
 # Categories whose checks read the Azure deployment; skipped on a profile with `azure = false` (the sandbox).
 AZURE_CATEGORIES = {"Azure access and apps", "Configuration", "Storage", "Runtime", "Logs and metrics"}
@@ -103,7 +103,7 @@ class StepRunner:
 
     # -- checks ---------------------------------------------------------------------------------------------
     def run_checks(self, index: int, step: Step) -> StepResult:
-        from loomctl.checks.doctor import parse_suppressions, suppressed
+        from loomctl.checks.plan import parse_suppressions, suppressed
         from loomctl.checks.providers import app_refs
         from loomctl.checks.registry import all_checks, category_names
         from loomctl.checks.runner import expand, run_checks
@@ -155,10 +155,10 @@ class StepRunner:
                               f"(azure = false), so no Log Analytics workspace to query",
                               hint=None)
         try:
-            from loomctl.azure.logs import run_query
-            from loomctl.kql import catalogue as cat
-            from loomctl.logtarget import resolve_target
-            from loomctl.timerange import resolve_range
+            from loomctl.azure.loganalytics import run_query
+            from loomctl.logs.kql import catalogue as cat
+            from loomctl.logs.target import resolve_target
+            from loomctl.core.timeutil import resolve_range
         except ImportError:
             return StepResult(index, step, "not-run", f"not run: query support missing; run `loomctl query run "
                               f"{name} --since {QUERY_WINDOW}` once it is available")

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from loomctl.errors import ConfigError, NetworkError
+from loomctl.core.errors import ConfigError, NetworkError
 
 GUN_VERSION = "0.2020.1241"
 
@@ -53,7 +53,7 @@ def ensure_gun(version: str = GUN_VERSION) -> Path:
         raise ConfigError("the sandbox installs the npm package gun on first use, and `npm` is not on PATH",
                           "install npm (e.g. `apt-get install npm`), or set LOOMCTL_GUN_DIR to a folder where "
                           f"`npm install gun@{version}` was run")
-    from loomctl import ui
+    from loomctl.output import ui
 
     ui.info(f"installing gun@{version} into {target} (first use) ...")
     tmp = target.with_name(target.name + f".tmp-{os.getpid()}")

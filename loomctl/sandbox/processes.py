@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from loomctl.errors import ConfigError, LoomError, UsageError
+from loomctl.core.errors import ConfigError, LoomError, UsageError
 
 RELAY_SCRIPT = Path(__file__).resolve().parent.parent / "data" / "gun_relay.js"
 PROFILE = "sandbox"
@@ -225,7 +225,7 @@ def _reap(pid: int) -> None:
 
 
 def write_profile(state: State) -> Path:
-    from loomctl import config
+    from loomctl.core import profiles as config
 
     cfg = config.load()
     prof = dict(cfg.profiles.get(PROFILE, {}))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from loomctl.lazy import LazyGroup
+from loomctl.core.lazy import LazyGroup
 
 
 @click.group(cls=LazyGroup, lazy_subcommands={

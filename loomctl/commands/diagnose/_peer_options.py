@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import click
 
-from loomctl.options import _store_flag
+from loomctl.core.options import _store_flag
 
 F = Callable[..., Any]
 

@@ -7,10 +7,10 @@ from typing import Any
 import click
 
 from loomctl.commands.diagnose._peer_options import dns_servers, peer_options, targets
-from loomctl.context import LoomContext, pass_loom
-from loomctl.errors import ProblemsFound
+from loomctl.core.context import LoomContext, pass_loom
+from loomctl.core.errors import ProblemsFound
 from loomctl.inside.options import inside_app, inside_options, notes
-from loomctl.options import common_options
+from loomctl.core.options import common_options
 
 
 @click.command()

@@ -8,10 +8,10 @@ from typing import Any
 import click
 
 from loomctl.commands.diagnose._peer_options import dns_servers, peer_options, targets
-from loomctl.context import LoomContext, pass_loom
-from loomctl.errors import ProblemsFound, UsageError
+from loomctl.core.context import LoomContext, pass_loom
+from loomctl.core.errors import ProblemsFound, UsageError
 from loomctl.inside.options import inside_app, inside_options, notes
-from loomctl.options import common_options
+from loomctl.core.options import common_options
 
 STAGE_TITLES = {"dns": "DNS", "tcp": "TCP", "websocket": "Upgrade", "hello": "Hello", "ping": "Ping", "read": "Read"}
 
@@ -70,7 +70,7 @@ def peers(loom: LoomContext, peers: tuple[str, ...], timeout: float, write_probe
         if len(reachable) >= 2:
             probe = asyncio.run(run_write_probe(reachable, samples=samples, timeout=timeout))
         else:
-            from loomctl import ui
+            from loomctl.output import ui
 
             ui.warn("write probe skipped: it needs at least two reachable peers")
     doc = {"peers": results, "write_probe": probe, "notes": plist.notes + extra,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from loomctl.context import LoomContext, pass_loom
-from loomctl.errors import LoomError, ProblemsFound
-from loomctl.options import common_options
+from loomctl.core.context import LoomContext, pass_loom
+from loomctl.core.errors import LoomError, ProblemsFound
+from loomctl.core.options import common_options
 
 
 @click.command()
@@ -24,16 +24,16 @@ def storage(loom: LoomContext, fail_on_warn: bool) -> None:
       loomctl diagnose storage
       loomctl diagnose storage -o json --query 'shares[0].percent'
     """
-    from loomctl import ui
-    from loomctl.checks import doctor as doc
+    from loomctl.output import ui
+    from loomctl.checks import plan as doc
     from loomctl.checks.providers import build_inputs
     from loomctl.checks.render import CollectingRenderer, TableRenderer, as_document, is_success
-    from loomctl.storage_view import storage_view, tables
+    from loomctl.output.views.storage import storage_view, tables
 
     if loom.settings.azure_enabled:
         loom.settings.require("subscription", "resource_group", "environment")
     instances, sel = doc.plan(loom, ("Storage",), ())
-    inputs = build_inputs(loom, ["loomctl.checks.storage"])
+    inputs = build_inputs(loom, ["loomctl.checks.categories.storage"])
     view = None
     if loom.settings.azure_enabled:
         try:

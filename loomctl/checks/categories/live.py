@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from loomctl.checks.base import Outcome, skipped
-from loomctl.model import App
+from loomctl.azure.model import App
 
 PER_REPLICA = re.compile(r"\$(\(|\{)?(CONTAINER_APP_REPLICA_NAME|HOSTNAME)\b")
 

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from loomctl.checks.base import AppRef, CheckSpec, Outcome, failed, passed, warned
-from loomctl.checks.live import LIVE_NEEDS, azure_only, live_providers
+from loomctl.checks.categories.live import LIVE_NEEDS, azure_only, live_providers
 
 CATEGORY = "Configuration"
 
@@ -122,7 +122,7 @@ def check_gun_server_port(apps: dict[str, Any]) -> Outcome:
 
 
 def check_gun_peers(apps: dict[str, Any], environment: Any) -> Outcome:
-    from loomctl.relay_urls import expected_urls, judge, split_peers
+    from loomctl.loommesh.relay_urls import expected_urls, judge, split_peers
 
     node, relay = _node(apps), _relay(apps)
     present, value, ref = _env(node, "GUN_PEERS")

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from loomctl import config as cfgmod
-from loomctl.clouds import CLOUDS, Cloud
-from loomctl.errors import ConfigError
+from loomctl.core import profiles as cfgmod
+from loomctl.core.clouds import CLOUDS, Cloud
+from loomctl.core.errors import ConfigError
 
 
 @dataclass(frozen=True)

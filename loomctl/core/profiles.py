@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from loomctl.errors import ConfigError
+from loomctl.core.errors import ConfigError
 
 
 @dataclass(frozen=True)

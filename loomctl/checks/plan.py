@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Callable
 from loomctl.checks.base import CheckResult, CheckSpec, Status
 from loomctl.checks.registry import CATEGORIES, all_checks, category_names, resolve_category
 from loomctl.checks.runner import Instance, expand, run_checks
-from loomctl.errors import UsageError
+from loomctl.core.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     from loomctl.checks.inputs import Inputs
-    from loomctl.context import LoomContext
+    from loomctl.core.context import LoomContext
 
 
 @dataclass(frozen=True)

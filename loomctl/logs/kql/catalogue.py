@@ -1,4 +1,4 @@
-"""The canned queries: `.kql` files in `loomctl/kql/queries/`, each with a header of `// key: value` lines.
+"""The canned queries: `.kql` files in `loomctl/logs/kql/queries/`, each with a header of `// key: value` lines.
 
     // name: sync-latency
     // description: LoomMesh sync latency percentiles per time bin
@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from loomctl.errors import UsageError, did_you_mean
-from loomctl.kql import literals as lit
-from loomctl.kql import views
+from loomctl.core.errors import UsageError, did_you_mean
+from loomctl.logs.kql import literals as lit
+from loomctl.logs.kql import views
+from loomctl.logs.matching import ERROR_TERMS
 
 PARAM_TYPES = ("string", "int", "real", "bool", "timespan")
 _HEADER = re.compile(r"^//\s*([a-z_]+):\s?(.*)$")
@@ -80,7 +81,7 @@ _CACHE: dict[str, CannedQuery] = {}
 
 def load_all() -> dict[str, CannedQuery]:
     if not _CACHE:
-        folder = resources.files("loomctl.kql") / "queries"
+        folder = resources.files("loomctl.logs.kql") / "queries"
         for entry in sorted(folder.iterdir(), key=lambda e: e.name):
             if entry.name.endswith(".kql"):
                 q = parse(entry.read_text(encoding="utf-8"), entry.name)
@@ -116,7 +117,7 @@ def parse_assignments(values: tuple[str, ...] | list[str], query: CannedQuery) -
 
 def param_literal(param: Param, value: str | None, default_bin: dt.timedelta) -> str:
     """The KQL literal for a parameter value given as text (None: the declared default)."""
-    from loomctl.timerange import parse_duration
+    from loomctl.core.timeutil import parse_duration
 
     text = param.default if value is None else value
     where = f"--param {param.name}"
@@ -167,8 +168,6 @@ class Scope:
 
 
 def is_error_function() -> str:
-    from loomctl.logs import ERROR_TERMS
-
     terms = ", ".join(lit.string(t) for t in ERROR_TERMS)
     return f"let _is_error = (line: string) {{ line has_any ({terms}) }};"
 
@@ -198,7 +197,7 @@ def prelude(scope: Scope, params: list[tuple[str, str]] = (), used_views: list[s
 
 def render(query: CannedQuery, scope: Scope) -> str:
     """The complete KQL for a canned query: description comment, prelude, body. Ready to paste in the portal."""
-    from loomctl.timerange import auto_bin
+    from loomctl.core.timeutil import auto_bin
 
     bin_default = auto_bin(scope.span)
     unknown = set(scope.params) - {p.name for p in query.params}

@@ -1,39 +1,13 @@
-"""Log lines: which lines are errors, `--grep` matching, and the KQL behind `loomctl logs` for both destinations.
-
-`is_error_line` and `matches_grep` are the Python side of the same rules the KQL applies (`_is_error` uses
-`has_any` over `ERROR_TERMS`, `--grep` uses `contains`), so live log lines can be filtered the same way.
-"""
+"""The KQL behind `loomctl logs` for both log destinations, and its rows as `LogLine`s."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from loomctl.kql import literals as lit
-from loomctl.kql.catalogue import Scope, prelude
-
-# Whole terms (as KQL `has`: case-insensitive, bounded by non-alphanumeric characters).
-ERROR_TERMS: tuple[str, ...] = (
-    "error", "err", "errors", "exception", "fatal", "panic", "critical", "crit", "unhandled", "uncaught",
-    "traceback", "failed", "failure", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EACCES", "ENOENT", "EPIPE",
-    "EXDEV", "ENOSPC",
-)
-_ERROR_RE = re.compile(r"(?<![0-9A-Za-z])(?:" + "|".join(re.escape(t) for t in ERROR_TERMS) + r")(?![0-9A-Za-z])",
-                       re.IGNORECASE)
-
-
-def is_error_line(text: str | None) -> bool:
-    """True when the line holds one of ERROR_TERMS as a whole term (what `loomctl logs --errors` keeps)."""
-    return bool(text) and _ERROR_RE.search(text) is not None
-
-
-def matches_grep(text: str | None, pattern: str | None) -> bool:
-    """`--grep`: a case-insensitive substring match (KQL `contains`). No pattern matches every line."""
-    if not pattern:
-        return True
-    return pattern.casefold() in (text or "").casefold()
+from loomctl.logs.kql import literals as lit
+from loomctl.logs.kql.catalogue import Scope, prelude
 
 
 @dataclass
@@ -88,7 +62,7 @@ class LogLine:
         return (self.time, self.app, self.replica, self.message)
 
     def to_json(self) -> dict[str, Any]:
-        from loomctl.timerange import utc_iso
+        from loomctl.core.timeutil import utc_iso
 
         return {"time": utc_iso(self.time) if self.time else None, "app": self.app, "replica": self.replica,
                 "revision": self.revision, "stream": self.stream, "level": self.level, "message": self.message}

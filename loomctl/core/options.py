@@ -6,8 +6,8 @@ from typing import Any, Callable
 
 import click
 
-from loomctl.context import get_context
-from loomctl.output import FORMAT_NAMES, Format
+from loomctl.core.context import get_context
+from loomctl.output.formats import FORMAT_NAMES, Format
 
 F = Callable[..., Any]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from loomctl.timerange import local_time
+from loomctl.core.timeutil import local_time
 
 if TYPE_CHECKING:  # pragma: no cover
-    from loomctl.context import LoomContext
+    from loomctl.core.context import LoomContext
 
 METRIC_QUERIES = {"peers": "peers-connected", "nodes": "graph-size", "latency": "sync-latency"}
 
@@ -19,10 +19,10 @@ def collect(loom: "LoomContext", *, since: str | None, start: str | None, end: s
     import click
 
     from loomctl.azure.deployment import parallel
-    from loomctl.azure.logs import run_query
-    from loomctl.kql import catalogue as cat
-    from loomctl.logtarget import app_names, resolve_target
-    from loomctl.timerange import auto_bin, parse_duration, resolve_range
+    from loomctl.azure.loganalytics import run_query
+    from loomctl.logs.kql import catalogue as cat
+    from loomctl.logs.target import app_names, resolve_target
+    from loomctl.core.timeutil import auto_bin, parse_duration, resolve_range
 
     rng = resolve_range(since, start, end)
     width = parse_duration(bin_size, "--bin") if bin_size else auto_bin(rng.span)
@@ -76,7 +76,7 @@ def render_metrics(doc: dict[str, Any]) -> list[Any]:
     from rich.table import Table
     from rich.text import Text
 
-    from loomctl.resultview import cell_text, sparkline
+    from loomctl.output.views.results import cell_text, sparkline
 
     def when(v: Any) -> str:
         if isinstance(v, str):

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from loomctl.output import Format, Output, default_format
+from loomctl.output.formats import Format, Output, default_format
 
 if TYPE_CHECKING:  # pragma: no cover
     from loomctl.azure.session import AzureSession
-    from loomctl.settings import Settings
+    from loomctl.core.settings import Settings
 
 
 @dataclass
@@ -31,7 +31,7 @@ class LoomContext:
     @property
     def settings(self) -> "Settings":
         if self._settings is None:
-            from loomctl.settings import resolve
+            from loomctl.core.settings import resolve
 
             self._settings = resolve(self.flags, self.profile)
         return self._settings

@@ -44,7 +44,7 @@ CHECKS = [
 
 
 def providers(loom: Any, apps: list[AppRef]) -> dict[str, Any]:
-    from loomctl.checks.loommesh import peer_list_provider
+    from loomctl.checks.categories.loommesh import peer_list_provider
 
     def dns_results(i: Any) -> list[Any]:
         import asyncio
@@ -57,7 +57,7 @@ def providers(loom: Any, apps: list[AppRef]) -> dict[str, Any]:
         servers = parse_servers(i.get("settings").get("dns_servers") or [])
         inside_app = getattr(loom, "from_inside", None)
         if inside_app:  # `doctor --from-inside`: one in-replica run shared with the LoomMesh checks
-            from loomctl.checks.loommesh import PEER_TIMEOUT
+            from loomctl.checks.categories.loommesh import PEER_TIMEOUT
             from loomctl.inside.run import shared
 
             return shared(loom, inside_app, [(p.url, p.role) for p in plist.peers], servers, PEER_TIMEOUT).dns

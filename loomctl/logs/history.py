@@ -9,25 +9,26 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import click
 
-from loomctl.logs import LogLine, LogQuery, build_query, is_error_line, to_lines
-from loomctl.timerange import local_time, parse_duration, resolve_range
+from loomctl.logs.matching import is_error_line
+from loomctl.logs.query import LogLine, LogQuery, build_query, to_lines
+from loomctl.core.timeutil import local_time, parse_duration, resolve_range
 
 if TYPE_CHECKING:  # pragma: no cover
-    from loomctl.context import LoomContext
+    from loomctl.core.context import LoomContext
 
 # Rows can arrive in Log Analytics minutes after their TimeGenerated: each poll looks back this far again.
 INGESTION_OVERLAP = dt.timedelta(minutes=10)
 
 
 def _prepare(loom: "LoomContext", app: str | None, workspace_id: str | None, destination: str | None) -> Any:
-    from loomctl.logtarget import app_names, resolve_target
+    from loomctl.logs.target import app_names, resolve_target
 
     apps = app_names(loom, app)
     return apps, resolve_target(loom, workspace_id, destination)
 
 
 def _query(loom: "LoomContext", target: Any, q: LogQuery, show_query: bool) -> tuple[list[LogLine], Any]:
-    from loomctl.azure.logs import run_query
+    from loomctl.azure.loganalytics import run_query
 
     kql = build_query(q)
     if show_query:
@@ -46,8 +47,8 @@ def format_line(line: LogLine, color: bool) -> str:
 
 
 def print_lines(loom: "LoomContext", lines: Iterable[LogLine], ndjson: bool = False) -> int:
-    from loomctl.output import Format
-    from loomctl.ui import color_enabled
+    from loomctl.output.formats import Format
+    from loomctl.output.ui import color_enabled
 
     out = loom.output
     lines = list(lines)
@@ -64,7 +65,7 @@ def print_lines(loom: "LoomContext", lines: Iterable[LogLine], ndjson: bool = Fa
 
 
 def _partial(result: Any) -> None:
-    from loomctl import ui
+    from loomctl.output import ui
 
     if result.partial_error:
         ui.warn(f"partial result: {result.partial_error}")
@@ -75,8 +76,8 @@ def _partial(result: Any) -> None:
 def show_logs(loom: "LoomContext", *, app: str | None, errors: bool, grep: str | None, replica: str,
               revision: str, since: str | None, start: str | None, end: str | None, limit: int, system: bool,
               show_query: bool, workspace_id: str | None, destination: str | None) -> None:
-    from loomctl import ui
-    from loomctl.output import Format
+    from loomctl.output import ui
+    from loomctl.output.formats import Format
 
     rng = resolve_range(since, start, end)
     apps, target = _prepare(loom, app, workspace_id, destination)
@@ -99,12 +100,12 @@ def follow_logs(loom: "LoomContext", *, interval: float, max_polls: int | None, 
                 grep: str | None, replica: str, revision: str, since: str | None, start: str | None,
                 end: str | None, limit: int, system: bool, show_query: bool, workspace_id: str | None,
                 destination: str | None) -> None:
-    from loomctl import ui
-    from loomctl.errors import ExitCode, LoomError
-    from loomctl.output import Format
+    from loomctl.output import ui
+    from loomctl.core.errors import ExitCode, LoomError
+    from loomctl.output.formats import Format
 
     if loom.output.format is Format.YAML or loom.output.format is Format.TSV:
-        from loomctl.errors import UsageError
+        from loomctl.core.errors import UsageError
 
         raise UsageError("--follow prints table lines or JSON lines", "use -o table or -o json with --follow")
     apps, target = _prepare(loom, app, workspace_id, destination)

@@ -22,8 +22,8 @@ WINDOW = dt.timedelta(hours=1)
 
 
 def _run(loom: Any, target: Any, name: str, apps: list[str]) -> Any:
-    from loomctl.azure.logs import run_query
-    from loomctl.kql import catalogue as cat
+    from loomctl.azure.loganalytics import run_query
+    from loomctl.logs.kql import catalogue as cat
 
     end = dt.datetime.now(dt.timezone.utc)
     start = end - WINDOW
@@ -128,12 +128,12 @@ CHECKS = [
 
 
 def providers(loom: Any, apps: list[Any]) -> dict[str, Any]:
-    from loomctl.logtarget import resolve_target
+    from loomctl.logs.target import resolve_target
 
     names = [a.name for a in apps]
 
     def probe(i: Any) -> Any:
-        from loomctl.azure.logs import run_query
+        from loomctl.azure.loganalytics import run_query
 
         t = i.get("log_target")
         end = dt.datetime.now(dt.timezone.utc)

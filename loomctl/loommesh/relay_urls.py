@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from loomctl.model import App
+from loomctl.azure.model import App
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from loomctl.checks.base import AppRef, CheckSpec, Outcome, failed, passed, skipped, warned
-from loomctl.checks.live import LIVE_NEEDS, azure_only, live_providers, data_location
+from loomctl.checks.categories.live import LIVE_NEEDS, azure_only, live_providers, data_location
 
 CATEGORY = "Storage"
 

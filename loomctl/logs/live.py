@@ -14,30 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from loomctl.errors import AzureError, UsageError
+from loomctl.core.errors import AzureError, UsageError
+from loomctl.logs.matching import is_error_line, matches_grep
 
 if TYPE_CHECKING:  # pragma: no cover
     from loomctl.aca.logstream import LogLine, Source  # noqa: F401
-    from loomctl.context import LoomContext
+    from loomctl.core.context import LoomContext
 
 HOLD = 0.4  # seconds a line waits so that lines from several replicas come out in time order
 TOKEN_TTL = 45 * 60
-
-
-def _matchers() -> tuple[Any, Any]:
-    try:
-        from loomctl.logs import is_error_line, matches_grep  # the Log Analytics side's definitions
-    except ImportError:  # pragma: no cover - until loomctl/logs.py exists
-        import re
-
-        err = re.compile(r"\b(error|err|exception|fatal|panic|critical|fail(ed|ure)?|traceback|unhandled)\b", re.I)
-
-        def is_error_line(text: str | None) -> bool:
-            return bool(text) and err.search(text) is not None
-
-        def matches_grep(text: str | None, pattern: str | None) -> bool:
-            return not pattern or pattern.casefold() in (text or "").casefold()
-    return is_error_line, matches_grep
 
 
 def _sources(loom: "LoomContext", app: str, replica: str | None, container: str | None, system: bool,
@@ -118,7 +103,7 @@ def run_live(loom: "LoomContext", app: str | None = None, replica: str | None = 
              system: bool = False, tail: int | None = None, errors: bool = False, grep: str | None = None,
              revision: str | None = None, duration: float | None = None, max_lines: int | None = None) -> int:
     """Stream until Ctrl+C (or `duration` seconds / `max_lines` lines, env LOOMCTL_LIVE_DURATION); return 0."""
-    from loomctl import ui
+    from loomctl.output import ui
     from loomctl.aca import target as tgt
     from loomctl.aca.logstream import StreamStats, follow
 
@@ -132,7 +117,6 @@ def run_live(loom: "LoomContext", app: str | None = None, replica: str | None = 
 
     for found in parallel([lambda n=n: _sources(loom, n, replica, container, system, revision) for n in names]):
         sources.extend(found)
-    is_error_line, matches_grep = _matchers()
     fmt = loom.output_format.value if loom.output_format is not None else "table"
     as_json = fmt in ("json", "yaml", "tsv")
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from loomctl.errors import ConfigError, UsageError
-from loomctl.kql import views
+from loomctl.core.errors import ConfigError, UsageError
+from loomctl.logs.kql import views
 
 if TYPE_CHECKING:  # pragma: no cover
-    from loomctl.context import LoomContext
+    from loomctl.core.context import LoomContext
 
 
 @dataclass(frozen=True)

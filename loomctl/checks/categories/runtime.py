@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from loomctl.checks.base import AppRef, CheckSpec, Outcome, failed, passed, warned
-from loomctl.checks.live import LIVE_NEEDS, azure_only, live_providers
+from loomctl.checks.categories.live import LIVE_NEEDS, azure_only, live_providers
 
 CATEGORY = "Runtime"
 

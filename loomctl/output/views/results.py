@@ -10,7 +10,7 @@ from typing import Any, Iterable
 
 import click
 
-from loomctl.timerange import local_time
+from loomctl.core.timeutil import local_time
 
 SPARKS = "▁▂▃▄▅▆▇█"
 WIDE_COLUMNS = {"Log", "Sample", "message", "Reasons"}
@@ -82,7 +82,7 @@ def cell_text(v: Any) -> str:
 
 
 def _console_width() -> int:
-    from loomctl.ui import console
+    from loomctl.output.ui import console
 
     return int(console().width or 120)
 
@@ -187,8 +187,8 @@ def stream_json(columns: list[str], rows: Iterable[list[Any]], small: bool = Tru
 
 def emit_result(loom: Any, result: Any, chart: Iterable[str] = (), title: str | None = None) -> None:
     """Print a QueryResult in the chosen format; empty results and partial results say so on stderr."""
-    from loomctl import ui
-    from loomctl.output import Format
+    from loomctl.output import ui
+    from loomctl.output.formats import Format
 
     out = loom.output
     if not result.rows:

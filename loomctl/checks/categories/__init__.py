@@ -1,0 +1,1 @@
+"""Check categories: one module each, with `CHECKS` (and optionally `providers(loom, apps)`)."""
