@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from loomctl import __version__
-from loomctl.core.errors import ExitCode, as_loom_error
+from loomctl.core.errors import ExitCode, as_loom_error, describe
 from loomctl.core.lazy import LazyGroup
 
 # name -> ("module:attr", short help). Each command module is imported only when it runs.
@@ -40,13 +40,8 @@ def report(exc: BaseException) -> int:
     from loomctl.output import ui
 
     err = as_loom_error(exc)
-    ui.error(err.message, err.hint)
+    ui.error(*describe(err))
     return int(err.exit_code)
-
-
-def report_text(exc: BaseException) -> tuple[str, str | None]:
-    err = as_loom_error(exc)
-    return err.message, err.hint
 
 
 class RootGroup(LazyGroup):

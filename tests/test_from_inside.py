@@ -146,6 +146,27 @@ def test_doctor_from_inside_shares_one_session_for_dns_and_loommesh(loomctl, aca
     assert "failed at tcp" in checks["LOOM402"]["message"]
     assert r.exit_code == 1
     assert len(aca_exec.sessions) == 1
+    assert f"/containerApps/{topology.NODE}/" in aca_exec.sessions[0].path
+
+
+def test_doctor_from_inside_other_app_is_one_session_in_that_app(loomctl, aca_exec, dns_addr, monkeypatch):
+    monkeypatch.setenv("LOOMCTL_DNS_SERVERS", dns_addr)
+    r = loomctl("doctor", "--category", "dns", "--category", "loommesh", "--from-inside", "--app", topology.RELAY,
+                "-o", "json")
+    checks = {c["code"]: c for cat in r.json()["categories"] for c in cat["checks"]}
+    assert checks["LOOM301"]["status"] == "pass", checks["LOOM301"]
+    assert [s.path.split("/containerApps/")[1].split("/")[0] for s in aca_exec.sessions] == [topology.RELAY]
+
+
+def test_doctor_from_inside_exec_failure_is_one_attempt_named_by_both_checks(loomctl, aca_exec):
+    aca_exec.statuses = [500, 500]
+    r = loomctl("doctor", "--category", "dns", "--category", "loommesh", "--from-inside", "-o", "json")
+    assert r.exit_code == 1
+    checks = {c["code"]: c for cat in r.json()["categories"] for c in cat["checks"]}
+    assert checks["LOOM301"]["status"] == checks["LOOM402"]["status"] == "fail"
+    assert "could not open a session" in checks["LOOM301"]["message"]
+    assert checks["LOOM301"]["message"] == checks["LOOM402"]["message"]
+    assert [s.status for s in aca_exec.sessions] == [500, 500]  # one session, retried once; not one per check
 
 
 def test_doctor_app_without_from_inside_is_usage_error(loomctl, aca_exec):

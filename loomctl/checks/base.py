@@ -8,7 +8,7 @@ returns an `Outcome`. It never reads shared state filled by other checks: orderi
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 DOCS_URL = "https://github.com/loomdb/loomctl/blob/main/docs/checks.md"
@@ -52,6 +52,10 @@ class CheckSpec:
     per_app: the check runs once for each LoomDB app (relay and node); it then receives `app` (an AppRef) and
     its results carry the app name as `resource`. `after` names codes that must pass (or warn) first; for a
     per-app check, a per-app prerequisite is the instance for the same app.
+    needs_azure: the check reads the Azure deployment; on a profile with `azure = false` it is skipped (with
+    the reason) before any of its inputs is fetched.
+    fill_hints: its hints are commands naming this deployment: "<group>" and "<env>" become the profile's
+    resource group and environment, ready to paste.
     """
 
     code: str
@@ -64,19 +68,47 @@ class CheckSpec:
     after: tuple[str, ...] = ()
     per_app: bool = False
     timeout: float = 30.0
+    needs_azure: bool = False
+    fill_hints: bool = False
 
     @property
     def anchor(self) -> str:
         return f"{DOCS_URL}#{self.code.lower()}"
 
 
-def spec_maker(category: str) -> Callable[..., CheckSpec]:
-    """`_spec = spec_maker(CATEGORY)` then `_spec(code, title, explanation, fix, run, needs=..., ...)`."""
+def spec_maker(category: str, **defaults: Any) -> Callable[..., CheckSpec]:
+    """`_spec = spec_maker(CATEGORY)` then `_spec(code, title, explanation, fix, run, needs, ...)`.
 
-    def make(code: str, title: str, explanation: str, fix: str, run: Callable[..., Outcome], **kw: Any) -> CheckSpec:
-        return CheckSpec(code=code, category=category, title=title, explanation=explanation, fix=fix, run=run, **kw)
+    `defaults` are CheckSpec fields every check of the category shares (e.g. `needs_azure=True`); a keyword
+    given to `_spec` overrides them.
+    """
+
+    def make(code: str, title: str, explanation: str, fix: str, run: Callable[..., Outcome],
+             needs: tuple[str, ...] | None = None, **kw: Any) -> CheckSpec:
+        fields = {**defaults, **kw}
+        if needs is not None:
+            fields["needs"] = needs
+        return CheckSpec(code=code, category=category, title=title, explanation=explanation, fix=fix, run=run,
+                         **fields)
 
     return make
+
+
+def no_azure(settings: Any) -> Outcome:
+    """The outcome of a check that needs Azure, on a profile without an Azure deployment."""
+    return skipped(f"profile '{settings.profile}' has no Azure deployment (azure = false)")
+
+
+def fill_placeholders(outcome: Outcome, settings: Any) -> Outcome:
+    """The outcome with "<group>" and "<env>" in its hint replaced by the profile's resource group and
+    environment (those the profile names; others stay placeholders)."""
+    if not outcome.hint:
+        return outcome
+    hint = outcome.hint
+    for placeholder, value in (("<group>", settings.get("resource_group")), ("<env>", settings.get("environment"))):
+        if value:
+            hint = hint.replace(placeholder, str(value))
+    return replace(outcome, hint=hint)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from loomctl.checks.base import CheckResult, CheckSpec, Status
 from loomctl.checks.registry import CATEGORIES, all_checks, category_names, resolve_category
@@ -71,12 +71,13 @@ def plan(loom: "LoomContext", categories: tuple[str, ...], ignore: tuple[str, ..
 
 
 def run(loom: "LoomContext", instances: list[Instance], sel: Selection,
-        on_result: Callable[[CheckResult], None], inputs: "Inputs | None" = None) -> list[CheckResult]:
-    """Run the planned checks; `inputs` (from `build_inputs`) lets a caller share fetched data with them."""
+        on_result: Callable[[CheckResult], None], inputs: "Inputs | None" = None, **given: Any) -> list[CheckResult]:
+    """Run the planned checks; `inputs` (from `build_inputs`) lets a caller share fetched data with them, and
+    `given` sets inputs of the run (e.g. `inside_app` for `doctor --from-inside`)."""
     from loomctl.checks.providers import build_inputs
 
     modules = [m for n, m in CATEGORIES if n in sel.categories]
-    inputs = inputs or build_inputs(loom, modules)
+    inputs = inputs or build_inputs(loom, modules, **given)
 
     def observe(result: CheckResult) -> None:
         if suppressed(result, sel.suppress) and result.status in (Status.WARN, Status.FAIL):

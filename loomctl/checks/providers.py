@@ -30,6 +30,8 @@ def base_providers(loom: "LoomContext", apps: list[AppRef]) -> dict[str, Provide
         "subscription": lambda i: d.get_subscription(i.get("session")),
         "resource_group": lambda i: d.get_resource_group(i.get("session")),
         "environment": lambda i: d.get_environment(i.get("session")),
+        # the app whose replica runs the DNS and LoomMesh probes (`doctor --from-inside` gives it), or None
+        "inside_app": lambda i: None,
     }
     for ref in apps:
         providers[f"app:{ref.name}"] = lambda i, n=ref.name: d.get_app(i.get("session"), n)

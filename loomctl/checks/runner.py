@@ -1,4 +1,5 @@
-"""Run checks concurrently, each with its own deadline, skipping those whose prerequisites did not pass."""
+"""Run checks concurrently, each with its own deadline, skipping those whose prerequisites did not pass
+(and those that need Azure, on a profile without it)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from loomctl.checks.base import AppRef, CheckResult, CheckSpec, Outcome, Status
+from loomctl.checks.base import AppRef, CheckResult, CheckSpec, Outcome, Status, fill_placeholders, no_azure
 from loomctl.checks.inputs import Inputs
-from loomctl.core.errors import LoomError
+from loomctl.core.errors import LoomError, describe
 
 
 @dataclass(frozen=True)
@@ -60,24 +61,27 @@ def _result(inst: Instance, outcome: Outcome, duration: float) -> CheckResult:
 
 
 def _execute(inst: Instance, inputs: Inputs) -> Outcome:
+    spec = inst.spec
     kwargs: dict[str, Any] = {}
     if inst.app is not None:
         kwargs["app"] = inst.app
     try:
-        for name in inst.spec.needs:
+        if spec.needs_azure and not inputs.get("settings").azure_enabled:
+            return no_azure(inputs.get("settings"))  # before any input is fetched: none of them exists
+        for name in spec.needs:
             # per-app inputs are registered as "name:app" (e.g. "app_state:gun-relay")
             scoped = f"{name}:{inst.app.name}" if inst.app is not None else None
             kwargs[name] = inputs.get(scoped) if scoped and inputs.has(scoped) else inputs.get(name)
-        outcome = inst.spec.run(**kwargs)
+        outcome = spec.run(**kwargs)
+        if spec.fill_hints and isinstance(outcome, Outcome):
+            outcome = fill_placeholders(outcome, inputs.get("settings"))
     except LoomError as exc:
-        return Outcome(Status.FAIL, exc.message, exc.hint or inst.spec.fix)
+        return Outcome(Status.FAIL, exc.message, exc.hint or spec.fix)
     except Exception as exc:  # noqa: BLE001 - a check's crash is that check's failure, not the run's
-        from loomctl.cli import report_text
-
-        message, hint = report_text(exc)
-        return Outcome(Status.FAIL, message, hint or inst.spec.fix, {"exception": type(exc).__name__})
+        message, hint = describe(exc)
+        return Outcome(Status.FAIL, message, hint or spec.fix, {"exception": type(exc).__name__})
     if not isinstance(outcome, Outcome):
-        return Outcome(Status.FAIL, f"check returned {type(outcome).__name__}, not an Outcome", inst.spec.fix)
+        return Outcome(Status.FAIL, f"check returned {type(outcome).__name__}, not an Outcome", spec.fix)
     return outcome
 
 

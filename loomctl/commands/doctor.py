@@ -38,21 +38,22 @@ def doctor(loom: LoomContext, categories: tuple[str, ...], ignore: tuple[str, ..
     from loomctl.checks import plan as doc
     from loomctl.checks.render import CollectingRenderer, TableRenderer, as_document, is_success
 
+    given: dict[str, str | None] = {}
     if from_inside or inside_app_name:
         from loomctl.inside.options import inside_app
 
-        loom.__dict__["from_inside"] = inside_app(loom, from_inside, inside_app_name, None)
+        given["inside_app"] = inside_app(loom, from_inside, inside_app_name, None)
     instances, sel = doc.plan(loom, categories, ignore)
     out = loom.output
     if out.is_table and not out.query:
         renderer: TableRenderer | CollectingRenderer = TableRenderer([i.key for i in instances], short=short,
                                                                      fail_on_warn=fail_on_warn,
                                                                      quiet_skips=not loom.settings.azure_enabled)
-        results = doc.run(loom, instances, sel, renderer)
+        results = doc.run(loom, instances, sel, renderer, **given)
         renderer.finish()
     else:
         collector = CollectingRenderer()
-        results = doc.run(loom, instances, sel, collector)
+        results = doc.run(loom, instances, sel, collector, **given)
         document = as_document(results, fail_on_warn)
         if short:
             for cat in document["categories"]:

@@ -91,6 +91,12 @@ def as_loom_error(exc: BaseException) -> LoomError:
                      "run again with --debug for the traceback, and report it", exit_code=ExitCode.AZURE)
 
 
+def describe(exc: BaseException) -> tuple[str, str | None]:
+    """The one-line message and the hint for any exception (as `as_loom_error` sees it)."""
+    err = as_loom_error(exc)
+    return err.message, err.hint
+
+
 def did_you_mean(name: str, known: list[str]) -> str:
     """"did you mean 'x'? " for the closest known name, or "" (for hints on a mistyped name)."""
     import difflib

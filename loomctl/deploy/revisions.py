@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loomctl.azure.writes import Deadline, Writer
-from loomctl.deploy.rollout import (Report, RolloutFailed, fmt_traffic, parse_revision, template_drift, traffic_of,
+from loomctl.deploy.rollout import (Report, RolloutFailed, fmt_traffic, parse_revision, template_drift, serving_weights,
                                     wait_healthy, wait_traffic)
 from loomctl.core.errors import UsageError
 
@@ -51,7 +51,7 @@ def status_doc(w: Writer, app_name: str, only_active: bool) -> dict[str, Any]:
         "latest_revision": p.get("latestRevisionName"),
         "latest_ready_revision": p.get("latestReadyRevisionName"),
         "min_replicas": min_replicas(app),
-        "traffic": traffic_of(revisions),
+        "traffic": serving_weights(revisions),
         "revisions": rows(w, app, revisions, only_active),
     }
 
@@ -59,7 +59,7 @@ def status_doc(w: Writer, app_name: str, only_active: bool) -> dict[str, Any]:
 def pick_target(revisions: list[dict[str, Any]], to: str | None) -> tuple[str, str | None]:
     """(target, current): the revision to roll back to and the one serving most traffic now."""
     names = {r["name"] for r in revisions}
-    now = traffic_of(revisions)
+    now = serving_weights(revisions)
     current = max(now, key=lambda n: now[n]) if now else None
     if to:
         if to not in names:
@@ -100,7 +100,7 @@ def rollback(w: Writer, app: dict[str, Any], revisions: list[dict[str, Any]], ta
     """Activate `target`, wait until healthy, give it all traffic, stop the others; verify the traffic."""
     name = app["name"]
     deadline = Deadline(timeout)
-    res = RollbackResult(name, target, traffic_of(revisions))
+    res = RollbackResult(name, target, serving_weights(revisions))
     rev = next(r for r in revisions if r["name"] == target)
     if not (rev.get("properties") or {}).get("active"):
         w.activate(name, target, deadline)

@@ -71,8 +71,11 @@ def parse_revision(rev: dict[str, Any], replicas: list[dict[str, Any]], minimum:
         created=p.get("createdTime"), details=details, max_restarts=max(restarts or [0]))
 
 
-def traffic_of(revisions: list[dict[str, Any]]) -> dict[str, int]:
-    """Which revisions serve traffic now, with their weights (from the revisions themselves)."""
+def serving_weights(revisions: list[dict[str, Any]]) -> dict[str, int]:
+    """Which revisions serve traffic now, with their weights (from the revisions themselves: active, weight > 0).
+
+    Not `output.views.status.traffic_of`, which reads the split the ingress is configured with (resolving
+    `latestRevision`) and shows zero weights; a rollout splits traffic among the revisions actually serving."""
     return {r["name"]: int((r.get("properties") or {}).get("trafficWeight") or 0) for r in revisions
             if (r.get("properties") or {}).get("active") and int((r.get("properties") or {}).get("trafficWeight") or 0)}
 
@@ -153,7 +156,7 @@ def plan_rollout(app: dict[str, Any], revisions: list[dict[str, Any]], image: Im
         if c.get("name") == target:
             old_image = c.get("image")
             c["image"] = image.text
-    previous = traffic_of(revisions)
+    previous = serving_weights(revisions)
     if previous:  # the image that serves now (the template may name a failed rollout's image)
         main = max(previous, key=lambda n: previous[n])
         rev_containers = next(((r.get("properties") or {}).get("template") or {}).get("containers") or []
@@ -174,7 +177,7 @@ def plan_rollout(app: dict[str, Any], revisions: list[dict[str, Any]], image: Im
 
 
 @dataclass
-class Outcome:
+class RolloutOutcome:
     app: str
     revision: str
     image: str
@@ -246,7 +249,7 @@ def wait_healthy(w: Writer, app: str, revision: str, minimum: int, deadline: Dea
 def wait_traffic(w: Writer, app: str, want: dict[str, int], deadline: Deadline) -> dict[str, int]:
     while True:
         revs = _read(lambda: w.revisions(app), lambda _t: None, deadline)
-        now = traffic_of(revs) if revs is not None else {}
+        now = serving_weights(revs) if revs is not None else {}
         if now == want:
             return now
         if deadline.expired():
@@ -267,9 +270,9 @@ def _verify(verify: Verify, revision: str, note: Report) -> None:
 
 
 def run_rollout(w: Writer, plan: Plan, timeout: float, report: Report, verify: Verify | None = None,
-                no_wait: bool = False, step_wait: float = 0.0) -> Outcome:
+                no_wait: bool = False, step_wait: float = 0.0) -> RolloutOutcome:
     start = time.monotonic()
-    out = Outcome(plan.app, plan.revision, plan.image, plan.mode, "failed", "update", "", dict(plan.previous))
+    out = RolloutOutcome(plan.app, plan.revision, plan.image, plan.mode, "failed", "update", "", dict(plan.previous))
 
     def note(text: str) -> None:
         out.events.append(text)
@@ -349,7 +352,7 @@ def run_rollout(w: Writer, plan: Plan, timeout: float, report: Report, verify: V
             out.rollback = f"failed: {as_loom_error(exc2).message}"
             note(f"rollback failed: {as_loom_error(exc2).message}")
             try:
-                out.traffic = traffic_of(w.revisions(plan.app))
+                out.traffic = serving_weights(w.revisions(plan.app))
             except Exception:  # noqa: BLE001
                 out.traffic = {}
             return out
@@ -361,7 +364,7 @@ def run_rollout(w: Writer, plan: Plan, timeout: float, report: Report, verify: V
     except KeyboardInterrupt:
         out.result, out.stage = "interrupted", stage
         try:
-            out.traffic = traffic_of(w.revisions(plan.app))
+            out.traffic = serving_weights(w.revisions(plan.app))
         except BaseException:  # noqa: BLE001 - best effort while interrupted
             out.traffic = {}
         out.message = f"interrupted during {stage}; traffic now: {fmt_traffic(out.traffic)}"
@@ -393,7 +396,7 @@ def roll_back(w: Writer, plan: Plan, note: Report, timeout: float | None = None)
         now = wait_traffic(w, plan.app, plan.previous, deadline)
     except RolloutFailed as exc:
         note(f"rollback NOT verified: {exc.message}")
-        return "; ".join(done + [f"not verified: {exc.message}"]), traffic_of(w.revisions(plan.app))
+        return "; ".join(done + [f"not verified: {exc.message}"]), serving_weights(w.revisions(plan.app))
     note(f"rolled back: {fmt_traffic(now)}" + (f" ({'; '.join(done)})" if done else " (traffic never moved)"))
     return "; ".join(done) or "nothing to undo: traffic never moved", now
 

@@ -54,28 +54,13 @@ def no_tools_error(run: InsideRun) -> ProblemsFound:
         "(`az containerapp debug`), which brings its own tools")
 
 
-_lock = __import__("threading").Lock()
-
-
-def shared(loom: "LoomContext", app: str, peers: list[tuple[str, str]], dns_servers: list[tuple[str, int]],
-           timeout: float) -> InsideRun:
-    """One in-replica run for every peer host and peer, shared by the checks of one doctor run (one session)."""
+def probe_mesh(loom: "LoomContext", app: str, peers: list[tuple[str, str]], dns_servers: list[tuple[str, int]],
+               timeout: float) -> InsideRun:
+    """One in-replica run for every peer and every peer's host (one session), checked like `probe_checked`."""
     from urllib.parse import urlsplit
 
-    cache = loom.__dict__.setdefault("_inside_runs", {})
-    with _lock:
-        if app not in cache:
-            hosts = list(dict.fromkeys(urlsplit(u if "://" in u else "http://" + u).hostname or u for u, _ in peers))
-            try:
-                cache[app] = probe(loom, app, hosts=hosts, peers=peers, dns_servers=dns_servers, timeout=timeout)
-            except Exception as exc:  # noqa: BLE001 - every check that needs it reports the same error
-                cache[app] = exc
-        found = cache[app]
-    if isinstance(found, Exception):
-        raise found
-    if found.missing_tools:
-        raise no_tools_error(found)
-    return found
+    hosts = list(dict.fromkeys(urlsplit(u if "://" in u else "http://" + u).hostname or u for u, _ in peers))
+    return probe_checked(loom, app, hosts=hosts, peers=peers, dns_servers=dns_servers, timeout=timeout)
 
 
 def probe_checked(loom: "LoomContext", app: str, **kw: object) -> InsideRun:

@@ -181,10 +181,10 @@ def run_live(loom: "LoomContext", app: str | None = None, replica: str | None = 
                 done += 1
                 failed = failures.get(item[1])
                 if failed is not None and done < len(sources):
-                    from loomctl.cli import report_text
+                    from loomctl.core.errors import describe
 
                     ui.warn(f"the stream of {sources[item[1]].replica or sources[item[1]].app} stopped: "
-                            f"{report_text(failed)[0]}")
+                            f"{describe(failed)[0]}")
             elif item is not None:
                 key = item.time.timestamp() if item.time is not None else 0.0
                 heapq.heappush(heap, (now + HOLD if merged else now, key, next(seq), item))

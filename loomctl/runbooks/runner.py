@@ -14,8 +14,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from loomctl.checks.inputs import Inputs
     from loomctl.core.context import LoomContext
 
-# Categories whose checks read the Azure deployment; skipped on a profile with `azure = false` (the sandbox).
-AZURE_CATEGORIES = {"Azure access and apps", "Configuration", "Storage", "Runtime", "Logs and metrics"}
 QUERY_WINDOW = "1h"
 MAX_ROWS = 5
 
@@ -119,9 +117,8 @@ class StepRunner:
             if missing and not specs:
                 return StepResult(index, step, "not-run", f"not run: {', '.join(missing)} not in this build")
         s = self.loom.settings
-        if not s.azure_enabled:  # leave out Azure checks, and checks that run only after one (they read Azure)
-            azure_codes = {sp.code for sp in all_checks() if sp.category in AZURE_CATEGORIES}
-            local = [sp for sp in specs if sp.category not in AZURE_CATEGORIES and not set(sp.after) & azure_codes]
+        if not s.azure_enabled:  # leave out the checks that read the Azure deployment (CheckSpec.needs_azure)
+            local = [sp for sp in specs if not sp.needs_azure]
             if not local:
                 return StepResult(index, step, "skip", f"skipped: profile '{s.profile}' has no Azure deployment "
                                   "(azure = false); this step reads the live Azure apps")
@@ -196,10 +193,12 @@ class StepRunner:
 
 
 def needs_azure(runbook: Runbook) -> bool:
+    """A step queries Log Analytics or runs a check that needs Azure (a category step: any of its checks)."""
     from loomctl.checks.registry import all_checks
 
-    azure_codes = {s.code for s in all_checks() if s.category in AZURE_CATEGORIES}
-    return any(st.query or set(st.check) & azure_codes or st.category in AZURE_CATEGORIES for st in runbook.steps)
+    azure = [s for s in all_checks() if s.needs_azure]
+    codes, categories = {s.code for s in azure}, {s.category for s in azure}
+    return any(st.query or set(st.check) & codes or st.category in categories for st in runbook.steps)
 
 
 def _range(e: dict[str, Any]) -> str:

@@ -9,7 +9,6 @@ from loomctl.checks.base import (
     Outcome,
     failed,
     passed,
-    skipped,
     spec_maker,
     warned,
 )
@@ -21,8 +20,6 @@ RESTART_FAIL = 5
 
 
 def check_signed_in(settings: Any, session: Any) -> Outcome:
-    if not settings.azure_enabled:
-        return skipped(f"profile '{settings.profile}' has no Azure deployment (azure = false)")
     token = session.token()
     return passed(f"signed in; token for {settings.arm_scope}", authority=settings.authority_host,
                   expires_on=getattr(token, "expires_on", None))
@@ -105,7 +102,7 @@ def check_restarts(app: AppRef, app_state: Any) -> Outcome:
     return passed("no replica restarting repeatedly", restarts=counts)
 
 
-_spec = spec_maker(CATEGORY)
+_spec = spec_maker(CATEGORY, needs_azure=True)
 
 
 CHECKS = [

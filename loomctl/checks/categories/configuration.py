@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from loomctl.checks.base import AppRef, CheckSpec, Outcome, failed, passed, warned
-from loomctl.checks.categories.live import LIVE_NEEDS, azure_only, live_providers
+from loomctl.checks.base import AppRef, Outcome, failed, passed, spec_maker, warned
+from loomctl.checks.categories.live import live_providers
 
 CATEGORY = "Configuration"
 
@@ -254,10 +254,7 @@ def check_scale_rule(app: AppRef, app_obj: Any) -> Outcome:
     return passed(f"scale rules: {', '.join(app_obj.scale_rules)}", rules=app_obj.scale_rules)
 
 
-def _spec(code: str, title: str, explanation: str, fix: str, run: Any, needs: tuple[str, ...],
-          per_app: bool = False) -> CheckSpec:
-    return CheckSpec(code=code, category=CATEGORY, title=title, explanation=explanation, fix=fix,
-                     run=azure_only(run, needs), needs=LIVE_NEEDS, per_app=per_app, after=("LOOM105",))
+_spec = spec_maker(CATEGORY, after=("LOOM105",), needs_azure=True, fill_hints=True)
 
 
 CHECKS = [

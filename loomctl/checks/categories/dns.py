@@ -44,7 +44,7 @@ CHECKS = [
 
 
 def providers(loom: Any, apps: list[AppRef]) -> dict[str, Any]:
-    from loomctl.checks.categories.loommesh import peer_list_provider
+    from loomctl.checks.categories.loommesh import inside_run_provider, peer_list_provider
 
     def dns_results(i: Any) -> list[Any]:
         import asyncio
@@ -52,15 +52,12 @@ def providers(loom: Any, apps: list[AppRef]) -> dict[str, Any]:
 
         from loomctl.loommesh.dns_probe import parse_servers, resolve_all
 
+        if i.get("inside_app"):  # `doctor --from-inside`: the in-replica run shared with the LoomMesh checks
+            return i.get("inside_run").dns
         plist = i.get("loommesh_peers")
         hosts = [urlsplit(p.url if "://" in p.url else "http://" + p.url).hostname or p.url for p in plist.peers]
         servers = parse_servers(i.get("settings").get("dns_servers") or [])
-        inside_app = getattr(loom, "from_inside", None)
-        if inside_app:  # `doctor --from-inside`: one in-replica run shared with the LoomMesh checks
-            from loomctl.checks.categories.loommesh import PEER_TIMEOUT
-            from loomctl.inside.run import shared
-
-            return shared(loom, inside_app, [(p.url, p.role) for p in plist.peers], servers, PEER_TIMEOUT).dns
         return asyncio.run(resolve_all(hosts, servers, DNS_TIMEOUT))
 
-    return {"loommesh_peers": peer_list_provider(loom), "dns_results": dns_results}
+    return {"loommesh_peers": peer_list_provider(loom), "inside_run": inside_run_provider(loom),
+            "dns_results": dns_results}

@@ -2,55 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import posixpath
 import re
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-from loomctl.checks.base import Outcome, skipped
 from loomctl.azure.model import App
 
 PER_REPLICA = re.compile(r"\$(\(|\{)?(CONTAINER_APP_REPLICA_NAME|HOSTNAME)\b")
 
 
-def azure_only(run: Callable[..., Outcome], needs: tuple[str, ...]) -> Callable[..., Outcome]:
-    """Skip (with the reason) on a profile without an Azure deployment, before any input is fetched.
-
-    The check's spec needs only "settings" and "inputs"; its own `needs` are fetched here, per app when the
-    input is registered per app, exactly as the runner would.
-    """
-
-    @functools.wraps(run)
-    def wrapper(settings: Any, inputs: Any, app: Any = None) -> Outcome:
-        if not settings.azure_enabled:
-            return skipped(f"profile '{settings.profile}' has no Azure deployment (azure = false)")
-        kw: dict[str, Any] = {} if app is None else {"app": app}
-        for name in needs:
-            scoped = f"{name}:{app.name}" if app is not None else None
-            kw[name] = inputs.get(scoped) if scoped and inputs.has(scoped) else inputs.get(name)
-        outcome = run(**kw)
-        if outcome.hint:  # commands in hints name this deployment, ready to paste
-            hint = outcome.hint
-            for placeholder, value in (("<group>", settings.get("resource_group")),
-                                       ("<env>", settings.get("environment"))):
-                if value:
-                    hint = hint.replace(placeholder, str(value))
-            outcome = dataclasses.replace(outcome, hint=hint)
-        return outcome
-
-    return wrapper
-
-
-LIVE_NEEDS = ("settings", "inputs")
-
-
 def live_providers(apps: list[Any]) -> dict[str, Any]:
-    """Inputs every live category registers: the Inputs object itself, and each app's model as "app_obj"."""
-    out: dict[str, Any] = {"inputs": lambda i: i}
-    out.update({f"app_obj:{ref.name}": (lambda i, n=ref.name: i.get(f"app:{n}")) for ref in apps})
-    return out
+    """Inputs every live category registers: each app's model as "app_obj"."""
+    return {f"app_obj:{ref.name}": (lambda i, n=ref.name: i.get(f"app:{n}")) for ref in apps}
 
 
 @dataclass

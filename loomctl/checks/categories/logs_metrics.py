@@ -33,9 +33,7 @@ def _run(loom: Any, target: Any, name: str, apps: list[str]) -> Any:
                      target.destination)
 
 
-def check_workspace(settings: Any, log_target: Any, log_probe: Any) -> Outcome:
-    if not settings.azure_enabled:
-        return skipped(f"profile '{settings.profile}' has no Azure deployment (azure = false)")
+def check_workspace(log_target: Any, log_probe: Any) -> Outcome:
     return passed(f"workspace {log_target.workspace_id} answers ({log_target.destination} tables, from "
                   f"{log_target.source})", workspace=log_target.workspace_id, destination=log_target.destination)
 
@@ -100,14 +98,14 @@ def check_peers(settings: Any, log_peers_connected: Any) -> Outcome:
     return passed(f"every replica saw at least {low['MinPeers']:g} peers (minimum {minimum})")
 
 
-_spec = spec_maker(CATEGORY)
+_spec = spec_maker(CATEGORY, needs_azure=True)
 
 
 CHECKS = [
     _spec("LOOM701", "Log Analytics workspace answers queries",
           "loomctl cannot read the environment's Log Analytics workspace, so logs and metrics cannot be checked.",
           "Give the identity 'Log Analytics Reader' on the workspace; check --workspace-id and the environment's "
-          "logs destination.", check_workspace, needs=("settings", "log_target", "log_probe"), after=("LOOM104",)),
+          "logs destination.", check_workspace, needs=("log_target", "log_probe"), after=("LOOM104",)),
     _spec("LOOM702", "no recent LoomMesh errors",
           "LoomMesh peers logged errors or disconnects in the last hour.",
           "`loomctl logs --errors` and `loomctl query run peer-errors` show where.",

@@ -61,6 +61,19 @@ def peer_list_provider(loom: Any) -> Any:
     return provide
 
 
+def inside_run_provider(loom: Any) -> Any:
+    """`doctor --from-inside`: one in-replica run (one exec session) for every peer and peer host, in the
+    replica of the "inside_app" input; the DNS and LoomMesh checks share it."""
+    def provide(i: Any) -> Any:
+        from loomctl.inside.run import probe_mesh
+        from loomctl.loommesh.dns_probe import parse_servers
+
+        plist = i.get("loommesh_peers")
+        servers = parse_servers(i.get("settings").get("dns_servers") or [])
+        return probe_mesh(loom, i.get("inside_app"), [(p.url, p.role) for p in plist.peers], servers, PEER_TIMEOUT)
+    return provide
+
+
 def providers(loom: Any, apps: list[AppRef]) -> dict[str, Any]:
     def peer_results(i: Any) -> list[Any]:
         import asyncio
@@ -68,14 +81,12 @@ def providers(loom: Any, apps: list[AppRef]) -> dict[str, Any]:
         from loomctl.loommesh.dns_probe import parse_servers
         from loomctl.loommesh.peer_probe import probe_peers
 
+        if i.get("inside_app"):  # `doctor --from-inside`: the in-replica run shared with the DNS check
+            return i.get("inside_run").peers
         plist = i.get("loommesh_peers")
         servers = parse_servers(i.get("settings").get("dns_servers") or [])
-        inside_app = getattr(loom, "from_inside", None)
-        if inside_app:  # `doctor --from-inside`: one in-replica run shared with the DNS check
-            from loomctl.inside.run import shared
-
-            return shared(loom, inside_app, [(p.url, p.role) for p in plist.peers], servers, PEER_TIMEOUT).peers
         return asyncio.run(probe_peers([(p.url, p.role) for p in plist.peers], timeout=PEER_TIMEOUT,
                                        dns_servers=servers))
 
-    return {"loommesh_peers": peer_list_provider(loom), "peer_results": peer_results}
+    return {"loommesh_peers": peer_list_provider(loom), "inside_run": inside_run_provider(loom),
+            "peer_results": peer_results}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from loomctl.checks.base import AppRef, CheckSpec, Outcome, failed, passed, warned
-from loomctl.checks.categories.live import LIVE_NEEDS, azure_only, live_providers
+from loomctl.checks.base import AppRef, Outcome, failed, passed, spec_maker, warned
+from loomctl.checks.categories.live import live_providers
 
 CATEGORY = "Runtime"
 
@@ -86,9 +86,8 @@ def check_replicas_ready(app: AppRef, app_state: Any) -> Outcome:
     return passed(f"all {n} containers of running replicas are ready")
 
 
-def _spec(code: str, title: str, explanation: str, fix: str, run: Any) -> CheckSpec:
-    return CheckSpec(code=code, category=CATEGORY, title=title, explanation=explanation, fix=fix,
-                     run=azure_only(run, ("app_state",)), needs=LIVE_NEEDS, per_app=True, after=("LOOM105",))
+_spec = spec_maker(CATEGORY, needs=("app_state",), per_app=True, after=("LOOM105",), needs_azure=True,
+                   fill_hints=True)
 
 
 CHECKS = [

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from loomctl.checks.base import AppRef, CheckSpec, Outcome, failed, passed, skipped, warned
-from loomctl.checks.categories.live import LIVE_NEEDS, azure_only, live_providers, data_location
+from loomctl.checks.base import AppRef, Outcome, failed, passed, skipped, spec_maker, warned
+from loomctl.checks.categories.live import live_providers, data_location
 
 CATEGORY = "Storage"
 
@@ -193,11 +193,8 @@ def check_public_access(storage: Any) -> Outcome:
                             f"firewall default {a.default_action or 'Allow'}" for a in accts))
 
 
-def _spec(code: str, title: str, explanation: str, fix: str, run: Any, needs: tuple[str, ...], per_app: bool = False,
-          **kw: Any) -> CheckSpec:
-    after = ("LOOM105",)  # global checks read both apps: after every instance of LOOM105
-    return CheckSpec(code=code, category=CATEGORY, title=title, explanation=explanation, fix=fix,
-                     run=azure_only(run, needs), needs=LIVE_NEEDS, per_app=per_app, after=after, **kw)
+# global checks read both apps: after every instance of LOOM105
+_spec = spec_maker(CATEGORY, after=("LOOM105",), needs_azure=True, fill_hints=True)
 
 
 CHECKS = [
