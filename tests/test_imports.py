@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import ast
 import importlib.util
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -46,34 +44,3 @@ def test_help_lists_every_command(loomctl):
     assert run.exit_code == 0
     for name, (_, short) in COMMANDS.items():
         assert f"  {name}" in run.stdout and short[:30] in run.stdout.replace("\n", " ").replace("  ", " ") or name in run.stdout
-
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _imported_modules(path: Path) -> list[tuple[int, str]]:
-    """Every module a file imports, at any depth (function-local imports too), as (line, dotted name)."""
-    out = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            out += [(node.lineno, a.name) for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:  # relative: resolve against the file's package
-                pkg = list(path.relative_to(ROOT).with_suffix("").parts)[:-node.level]
-                base = ".".join(pkg + ([base] if base else []))
-            out += [(node.lineno, f"{base}.{a.name}") for a in node.names] + [(node.lineno, base)]
-    return out
-
-
-def test_nothing_below_the_cli_imports_the_cli_or_a_command():
-    """Layers: `loomctl.cli` and `loomctl.commands` sit on top; library code never reaches up into them."""
-    top = ("loomctl.cli", "loomctl.commands", "loomctl.__main__")
-    upward = []
-    for path in sorted((ROOT / "loomctl").rglob("*.py")):
-        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
-        if module.startswith(top):
-            continue
-        upward += [f"{path.relative_to(ROOT)}:{line} imports {name}" for line, name in _imported_modules(path)
-                   if name == "loomctl.cli" or name.startswith(("loomctl.cli.", "loomctl.commands"))]
-    assert upward == []
