@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from loomctl.core.context import LoomContext, pass_loom
+from loomctl.core.errors import ProblemsFound
 from loomctl.core.options import common_options
 
 
@@ -43,4 +44,4 @@ def metrics(loom: LoomContext, since: str | None, start: str | None, end: str | 
 
         for p in doc["partial_errors"]:
             ui.warn(f"partial result: {p}")
-        click.get_current_context().exit(1)
+        raise ProblemsFound()  # the warnings above say it

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import click
 
+from loomctl.core.errors import ProblemsFound
 from loomctl.logs.matching import is_error_line
 from loomctl.logs.query import LogLine, LogQuery, build_query, to_lines
 from loomctl.core.timeutil import local_time, parse_duration, resolve_range
@@ -70,7 +71,7 @@ def _partial(result: Any) -> None:
     if result.partial_error:
         ui.warn(f"partial result: {result.partial_error}")
         ui.info("hint: some lines may be missing; narrow the range or the filters and run again")
-        click.get_current_context().exit(1)
+        raise ProblemsFound()  # the warning above says it
 
 
 def show_logs(loom: "LoomContext", *, app: str | None, errors: bool, grep: str | None, replica: str,
