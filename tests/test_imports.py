@@ -39,6 +39,17 @@ def test_command_module_import_is_light(name):
     assert heavy == set(), f"importing {module} (for `loomctl {name}` and its completion) loads {heavy}"
 
 
+VIEWS = ("checks", "config", "cost", "deploy", "dns", "logs", "metrics", "peers", "query", "results", "runbooks",
+         "sandbox", "status", "storage")
+
+
+@pytest.mark.parametrize("name", VIEWS)
+def test_view_module_import_is_light(name):
+    """Renderers import rich inside their functions: a command may import its view at any time."""
+    heavy = loaded_by(f"loomctl.output.views.{name}") & set(HEAVY)
+    assert heavy == set(), f"importing loomctl.output.views.{name} loads {heavy}"
+
+
 def test_help_lists_every_command(loomctl):
     run = loomctl("--help")
     assert run.exit_code == 0

@@ -34,7 +34,8 @@ def metrics(loom: LoomContext, since: str | None, start: str | None, end: str | 
       loomctl metrics --since 24h --bin 1h --app node
       loomctl metrics -o json
     """
-    from loomctl.logs.metrics import collect, render_metrics
+    from loomctl.logs.metrics import collect
+    from loomctl.output.views.metrics import render_metrics
 
     doc = collect(loom, since=since, start=start, end=end, bin_size=bin_size, app=app,
                   metrics_source=metrics_source, workspace_id=workspace_id, show_query=show_query)
