@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from loomctl import __version__
-from loomctl.core.errors import ExitCode, as_loom_error, describe
+from loomctl.core.errors import ExitCode, ProblemsFound, as_loom_error, describe
 from loomctl.core.lazy import LazyGroup
 
 # name -> ("module:attr", short help). Each command module is imported only when it runs.
@@ -56,6 +56,8 @@ class RootGroup(LazyGroup):
             ui.error("interrupted", None)
             ctx.exit(int(ExitCode.INTERRUPTED))
         except Exception as exc:  # the one place errors become exit codes
+            if isinstance(exc, ProblemsFound) and exc.silent:  # the output already says what is wrong
+                ctx.exit(int(exc.exit_code))
             debug = _debug_requested(ctx)
             if debug:
                 import traceback

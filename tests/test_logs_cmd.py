@@ -155,25 +155,10 @@ def test_logs_bad_since_and_app(azure, la, loomctl):
     assert la.queries == []
 
 
-def test_logs_live_without_logstream_module(azure, la, loomctl, monkeypatch):
-    import sys
-
-    monkeypatch.setitem(sys.modules, "loomctl.logs.live", None)  # as in a build without issue 8's module
-    run = loomctl("logs", "--live")
-    assert run.exit_code == 2
-    assert "error: --live is not available in this build" in run.stderr
-    assert la.queries == []
-
-
 def test_logs_live_hands_over_to_the_log_stream(azure, la, loomctl, monkeypatch):
-    """Stand-in for issue 8's module (a function of ours): checks what `logs --live` passes on."""
-    import sys
-    import types
-
+    """What `logs --live` passes on to the log stream (tests/test_logs_live.py streams for real)."""
     calls = []
-    fake = types.ModuleType("loomctl.logs.live")
-    fake.run_live = lambda loom, **kw: calls.append(kw)
-    monkeypatch.setitem(sys.modules, "loomctl.logs.live", fake)
+    monkeypatch.setattr("loomctl.logs.live.run_live", lambda loom, **kw: calls.append(kw))
     run = loomctl("logs", "--live", "--app", "node", "--errors", "--grep", "sync", "--tail", "5", "--system")
     assert run.exit_code == 0, run.stderr
     assert calls == [{"app": "node", "replica": None, "container": None, "system": True, "tail": 5, "errors": True,

@@ -10,12 +10,9 @@ from tests import faults
 
 @pytest.fixture
 def logs(azure):
-    """The local Log Analytics route (from the canned-query tests, issue 4) answering every query with no rows,
-    when this build has it; without it, query steps report "not run: query support missing"."""
-    try:
-        from tests.loganalytics import FakeLogAnalytics
-    except ImportError:
-        return None
+    """The local Log Analytics route answering every query with no rows."""
+    from tests.loganalytics import FakeLogAnalytics
+
     return FakeLogAnalytics(azure)
 
 
@@ -70,7 +67,7 @@ def test_healthy_storage_runbook_passes_end_to_end(azure, logs, loomctl):
     doc = run.json()
     assert doc["problem"] is False and doc["stopped_at"] is None
     assert [s["status"] for s in doc["steps"][:7]] == ["pass"] * 7
-    assert doc["steps"][7]["kind"] == "query" and doc["steps"][7]["status"] in ("pass", "not-run")
+    assert doc["steps"][7]["kind"] == "query" and doc["steps"][7]["status"] == "pass"
     assert doc["next"].startswith("The storage configuration looks right.")
     assert "loomctl logs --app loom-node --system" in doc["next"]
 
@@ -146,9 +143,9 @@ def test_sandbox_instruction_steps_still_print(loomctl):
 
 
 def test_query_steps_run_against_log_analytics(azure, loomctl):
-    """With the canned-query support (issue 4) present, query steps run against the local Log Analytics route."""
-    pytest.importorskip("loomctl.logs.kql.catalogue", reason="canned query support not merged in this build")
-    la_mod = pytest.importorskip("tests.loganalytics")
+    """Query steps run against the local Log Analytics route."""
+    from tests import loganalytics as la_mod
+
     la = la_mod.FakeLogAnalytics(azure)
     cols = [("App", "string"), ("Replica", "string"), ("Errors", "long"), ("Sample", "string")]
     la.answer = lambda kql: la_mod.body(la_mod.table(cols, []))
@@ -167,7 +164,6 @@ def test_query_steps_run_against_log_analytics(azure, loomctl):
 
 def test_query_error_is_reported_but_does_not_stop(azure, loomctl):
     """A refused Log Analytics query (403) is shown with its hint; later steps still run; exit 1."""
-    pytest.importorskip("loomctl.logs.kql.catalogue", reason="canned query support not merged in this build")
     from tests.fakeazure.server import Response
 
     azure.route("POST", r"/v1/workspaces/([^/]+)/query", lambda req, m: Response(403, {"error": {
@@ -182,8 +178,8 @@ def test_query_error_is_reported_but_does_not_stop(azure, loomctl):
 def test_peers_runbook_on_the_sandbox(tmp_path, monkeypatch, loomctl):
     """End to end on the local sandbox (real GUN relay and nodes, issue 3): Azure steps skip with a reason, the
     DNS and LoomMesh steps probe the real peers."""
-    pytest.importorskip("loomctl.commands.sandbox", reason="sandbox not merged in this build")
-    gunrelay = pytest.importorskip("tests.gunrelay")
+    from tests import gunrelay
+
     gunrelay.require_gun()
     monkeypatch.setenv("LOOMCTL_SANDBOX_DIR", str(tmp_path / "sandbox"))
     monkeypatch.setenv("LOOMCTL_GUN_DIR", str(gunrelay.NODE_DIR))
@@ -232,8 +228,8 @@ def test_dead_azure_endpoint_fails_steps_with_a_network_hint(azure, loomctl, mon
 
 def test_peer_count_outside_the_expected_range_explains_latency(azure, loomctl):
     """high-sync-latency: the reference's 'peer count should be 2-5' judged on the peers-connected query rows."""
-    pytest.importorskip("loomctl.logs.kql.catalogue", reason="canned query support not merged in this build")
-    la_mod = pytest.importorskip("tests.loganalytics")
+    from tests import loganalytics as la_mod
+
     la = la_mod.FakeLogAnalytics(azure)
     cols = [("TimeGenerated", "datetime"), ("App", "string"), ("MinPeers", "real"), ("AvgPeers", "real"),
             ("MaxPeers", "real"), ("Replicas", "long")]

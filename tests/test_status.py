@@ -45,7 +45,10 @@ def test_status_table_on_request(azure, loomctl):
     run = loomctl("status", "-o", "table")
     assert run.exit_code == 0, run.stderr
     assert "loom-env" in run.stdout
-    assert "gun-relay.internal." + topology.DOMAIN[:20] in run.stdout.replace("\n", "").replace("│", "").replace(" ", "") or "internal" in run.stdout
+    squashed = run.stdout.replace("\n", "").replace("│", "").replace(" ", "")  # a folded FQDN joins up again
+    # Ingress rows: App, Ingress, Target port, Transport, Insecure, FQDN
+    assert f"gun-relayinternal8765httpyesgun-relay.internal.{topology.DOMAIN}" in squashed
+    assert f"loom-nodeexternal3000autonoloom-node.{topology.DOMAIN}" in squashed
     assert "Active revisions" in run.stdout
     assert "Volumes" in run.stdout and "/mnt/gun-data" in run.stdout
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from loomctl.core.context import LoomContext, pass_loom
@@ -55,23 +53,12 @@ def init(name: str, subscription: str | None, resource_group: str | None, enviro
 @pass_loom
 def show(loom: LoomContext) -> None:
     """Show the effective settings and where each value comes from."""
+    from loomctl.output.views.config import settings_table
+
     s = loom.settings
     rows = [{"key": k, "value": v, "source": s.sources.get(k, "")} for k, v in sorted(s.values.items())]
     doc = {"config_file": str(s.config_path), "profile": s.profile, "settings": rows}
-
-    def table(d: dict[str, Any]) -> Any:
-        from rich.table import Table
-
-        t = Table(title=f"profile: {d['profile'] or '(none)'} — {d['config_file']}", title_justify="left",
-                  header_style="bold")
-        for c in ("Key", "Value", "Source"):
-            t.add_column(c, overflow="fold")
-        for r in d["settings"]:
-            v = r["value"]
-            t.add_row(r["key"], ", ".join(v) if isinstance(v, list) else str(v), r["source"])
-        return t
-
-    loom.output.emit(doc, table=table)
+    loom.output.emit(doc, table=settings_table)
 
 
 @config.command("use")

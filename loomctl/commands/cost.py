@@ -92,9 +92,9 @@ def estimate(loom: LoomContext, from_live: bool, region: str | None, currency: s
         always_peak = run_model(replace(inputs, apps=(inputs.apps[0], flat)), rates, pl.symbol)
     cmp = compare(est, inputs, rates, pl.symbol, usd=pl.currency == "USD", always_peak=always_peak)
     doc = build_doc(est, inputs, pl, cmp, "live" if from_live else "options")
-    from loomctl.cost.report import render
+    from loomctl.output.views.cost import render_estimate
 
-    loom.output.emit(doc, table=lambda d: render(d, explain))
+    loom.output.emit(doc, table=lambda d: render_estimate(d, explain))
 
 
 def _read_live(loom: LoomContext) -> tuple[dict[str, Any], tuple[str, str], str | None]:
@@ -129,7 +129,8 @@ def prices_update(loom: LoomContext, region: str, currency: str) -> None:
     """
     from loomctl.output import ui
     from loomctl.cost import prices
-    from loomctl.cost.report import price_doc, render_prices
+    from loomctl.cost.report import price_doc
+    from loomctl.output.views.cost import render_prices
     from loomctl.cost.retail_api import fetch_price_list
 
     region, currency = prices.check_region(region), prices.check_currency(currency)
@@ -147,7 +148,8 @@ def prices_update(loom: LoomContext, region: str, currency: str) -> None:
 def prices_show(loom: LoomContext, region: str, currency: str) -> None:
     """Show the price list `cost estimate` would use: rates, where they come from and how old they are."""
     from loomctl.cost import prices
-    from loomctl.cost.report import price_doc, render_prices
+    from loomctl.cost.report import price_doc
+    from loomctl.output.views.cost import render_prices
 
     pl = prices.load(region, currency)
     loom.output.emit(price_doc(pl), table=render_prices)

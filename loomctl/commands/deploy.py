@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from typing import Any, Callable
 
 import click
@@ -35,48 +34,6 @@ def confirm(question: str, yes: bool) -> None:
                          "add --yes to go ahead, or --dry-run to see what would change")
     if not click.confirm(question, default=False, err=True):
         raise UsageError("cancelled; nothing was changed", None)
-
-
-class Progress:
-    """Progress lines on stderr: rich with a spinner on a terminal, plain timestamped lines otherwise."""
-
-    def __init__(self) -> None:
-        from loomctl.output.ui import is_terminal
-
-        self.start = time.monotonic()
-        self.tty = is_terminal(sys.stderr)
-        self._status: Any = None
-        if self.tty:
-            from loomctl.output.ui import console
-
-            self.console = console(stderr=True)
-            self._status = self.console.status("starting", spinner="dots")
-            self._status.start()
-
-    def __call__(self, text: str) -> None:
-        t = time.monotonic() - self.start
-        if self.tty:
-            from rich.text import Text
-
-            style = "red" if ("failed" in text or "NOT" in text) else \
-                "green" if text.startswith(("switched", "traffic", "rolled")) else ""
-            self.console.print(Text(f"{t:6.1f}s ", style="dim") + Text(text, style=style), highlight=False)
-            self._status.update(Text(text))
-        else:
-            click.echo(f"{t:6.1f}s {text}", err=True)
-
-    def write(self, text: str) -> None:
-        """A write log line (`write: PATCH ...`), printed above the spinner on a terminal."""
-        if self.tty:
-            from rich.text import Text
-
-            self.console.print(Text(text, style="cyan"), highlight=False)
-        else:
-            click.echo(text, err=True)
-
-    def close(self) -> None:
-        if self._status is not None:
-            self._status.stop()
 
 
 def writer(loom: LoomContext, log: Callable[[str], None] | None = None) -> Any:
@@ -164,6 +121,7 @@ def app(loom: LoomContext, image: str, app_name: str | None, container: str | No
     """
     from loomctl.deploy.rollout import parse_canary, plan_rollout, run_rollout
     from loomctl.deploy.validate import check_suffix, parse_image
+    from loomctl.output.views.deploy import Progress, render_rollout
 
     ref = parse_image(image)  # before any request
     name = app_name or loom.settings.node_app
@@ -190,7 +148,7 @@ def app(loom: LoomContext, image: str, app_name: str | None, container: str | No
 
         loom.output.emit({**summary, "result": "dry-run",
                           "request": {"method": "PATCH", "body": mask_request(plan.patch)}},
-                         table=_render_rollout)
+                         table=render_rollout)
         return
     confirm(f"Roll out {plan.image} to {name} as {plan.revision}?", yes)
     progress = Progress()
@@ -202,7 +160,7 @@ def app(loom: LoomContext, image: str, app_name: str | None, container: str | No
     doc = {**summary, "result": out.result, "stage": out.stage, "message": out.message, "traffic": out.traffic,
            "revision_status": out.revision_status, "rollback": out.rollback, "template_note": out.template_note,
            "duration_s": out.duration_s}
-    loom.output.emit(doc, table=_render_rollout)
+    loom.output.emit(doc, table=render_rollout)
     st = out.revision_status
     if out.result == "rolled-back":
         own = f"; revision status: {st.describe()}" if st and st.describe() not in out.message else ""
@@ -222,54 +180,7 @@ def app(loom: LoomContext, image: str, app_name: str | None, container: str | No
                         f" undo with `loomctl deploy rollback --app {name}`", exit_code=ExitCode.INTERRUPTED)
 
 
-def _render_rollout(doc: dict[str, Any]) -> Any:
-    from rich.table import Table
-    from rich.text import Text
-
-    t = Table.grid(padding=(0, 2))
-    t.add_column(style="bold")
-    t.add_column()
-    for key in ("app", "mode", "result", "revision", "image", "previous_image", "message", "rollback"):
-        if doc.get(key) not in (None, ""):
-            t.add_row(key.replace("_", " ").capitalize(), Text(str(doc[key])))
-    if doc.get("traffic") is not None:
-        t.add_row("Traffic", Text(", ".join(f"{n} {w}%" for n, w in doc["traffic"].items()) or "-"))
-    if doc.get("request"):
-        t.add_row("Would send", Text(describe_patch(doc["app"], doc["request"]["body"])))
-    return t
-
-
-def describe_patch(app: str, body: dict[str, Any]) -> str:
-    """The rollout's PATCH in one line (the JSON output has the whole body)."""
-    props = body.get("properties") or {}
-    tmpl = props.get("template") or {}
-    parts = [f"revisionSuffix={tmpl.get('revisionSuffix')}"] if tmpl.get("revisionSuffix") else []
-    parts += [f"containers[{c.get('name')}].image={c.get('image')}" for c in tmpl.get("containers") or []]
-    traffic = ((props.get("configuration") or {}).get("ingress") or {}).get("traffic")
-    if traffic is not None:
-        parts.append("traffic pinned to " + ", ".join(f"{t['revisionName']} {t['weight']}%" for t in traffic))
-    return f"PATCH container app {app}: " + "; ".join(parts)
-
-
 # -- status / history -------------------------------------------------------------------------------------
-def _render_revisions(doc: dict[str, Any]) -> Any:
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
-
-    t = Table(title=f"{doc['app']} ({doc['mode']} revision mode, min {doc['min_replicas']} replicas)",
-              title_justify="left", title_style="bold", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in ("Revision", "Traffic", "Image", "Created (UTC)", "Running", "Health", "State"):
-        t.add_column(col, no_wrap=col != "Image", overflow="fold")
-    for r in doc["revisions"]:
-        good = r["healthy"] or not r["active"]
-        t.add_row(Text(r["name"]), f"{r['traffic']}%", Text(r["image"] or "-"),
-                  (r["created"] or "-")[5:19].replace("T", " "), str(r["replicas_running"]) if r["active"] else "-",
-                  Text(r["health"] or "-", style="" if good else "red") if r["active"] else Text("inactive", style="dim"),
-                  Text(r["provisioning"] or "-", style="red" if (r["provisioning"] or "") == "Failed" else ""))
-    return t
-
-
 @deploy.command("status")
 @app_option
 @common_options
@@ -283,8 +194,9 @@ def status(loom: LoomContext, app_name: str | None) -> None:
       loomctl deploy status --app gun-relay -o json
     """
     from loomctl.deploy.revisions import status_doc
+    from loomctl.output.views.deploy import render_revisions
 
-    loom.output.emit(status_doc(writer(loom), app_name or loom.settings.node_app, True), table=_render_revisions)
+    loom.output.emit(status_doc(writer(loom), app_name or loom.settings.node_app, True), table=render_revisions)
 
 
 @deploy.command("history")
@@ -300,8 +212,9 @@ def history(loom: LoomContext, app_name: str | None) -> None:
       loomctl deploy history --query 'revisions[].[name,image,traffic]' -o tsv
     """
     from loomctl.deploy.revisions import status_doc
+    from loomctl.output.views.deploy import render_revisions
 
-    loom.output.emit(status_doc(writer(loom), app_name or loom.settings.node_app, False), table=_render_revisions)
+    loom.output.emit(status_doc(writer(loom), app_name or loom.settings.node_app, False), table=render_revisions)
 
 
 @deploy.command("rollback")
@@ -325,6 +238,7 @@ def rollback(loom: LoomContext, app_name: str | None, to: str | None, dry_run: b
     from loomctl.azure.deployment import parallel
     from loomctl.deploy import revisions as rv
     from loomctl.deploy.rollout import RolloutFailed
+    from loomctl.output.views.deploy import Progress
 
     name = app_name or loom.settings.node_app
     w = writer(loom)
@@ -377,6 +291,7 @@ def infra(loom: LoomContext, spec_path: str | None, dry_run: bool, export: bool,
       loomctl deploy infra --export > loom.toml
     """
     from loomctl.deploy import infra as inf
+    from loomctl.output.views.deploy import print_diff, render_diff
 
     s = loom.settings
     s.require("subscription", "resource_group", "environment")
@@ -404,17 +319,17 @@ def infra(loom: LoomContext, spec_path: str | None, dry_run: bool, export: bool,
     doc = {"spec": spec.source, "changes": [c.as_dict() for c in changes], "dry_run": dry_run}
     if not changes:
         doc["result"] = "no changes"
-        loom.output.emit(doc, table=inf.render_diff)
+        loom.output.emit(doc, table=render_diff)
         return
     if dry_run:
         doc["result"] = "dry-run"
-        loom.output.emit(doc, table=inf.render_diff)
+        loom.output.emit(doc, table=render_diff)
         from loomctl.output import ui
 
         ui.info(f"dry run: {len(changes)} change(s) not applied")
         return
-    inf.print_diff(changes)
+    print_diff(changes)
     confirm(f"Apply {len(changes)} change(s) to {s.resource_group}/{s.environment}?", yes)
     applied = inf.apply(w, s, spec, live, changes, timeout)
     doc.update(result="applied", applied=applied)
-    loom.output.emit(doc, table=inf.render_diff)
+    loom.output.emit(doc, table=render_diff)

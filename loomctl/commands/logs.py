@@ -53,11 +53,8 @@ def logs(loom: LoomContext, app: str | None, errors: bool, grep: str | None, rep
     from loomctl.core.errors import UsageError
 
     if live:
-        try:
-            from loomctl.logs.live import run_live  # type: ignore[import-not-found]
-        except ImportError:
-            raise UsageError("--live is not available in this build",
-                             "use `loomctl logs --follow` (Log Analytics, a few minutes behind)") from None
+        from loomctl.logs.live import run_live
+
         run_live(loom, app=app, replica=replica or None, container=None, system=system, tail=tail, errors=errors,
                  grep=grep, revision=revision or None)
         return

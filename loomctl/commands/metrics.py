@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from loomctl.core.context import LoomContext, pass_loom
+from loomctl.core.errors import ProblemsFound
 from loomctl.core.options import common_options
 
 
@@ -33,7 +34,8 @@ def metrics(loom: LoomContext, since: str | None, start: str | None, end: str | 
       loomctl metrics --since 24h --bin 1h --app node
       loomctl metrics -o json
     """
-    from loomctl.logs.metrics import collect, render_metrics
+    from loomctl.logs.metrics import collect
+    from loomctl.output.views.metrics import render_metrics
 
     doc = collect(loom, since=since, start=start, end=end, bin_size=bin_size, app=app,
                   metrics_source=metrics_source, workspace_id=workspace_id, show_query=show_query)
@@ -43,4 +45,4 @@ def metrics(loom: LoomContext, since: str | None, start: str | None, end: str | 
 
         for p in doc["partial_errors"]:
             ui.warn(f"partial result: {p}")
-        click.get_current_context().exit(1)
+        raise ProblemsFound()  # the warnings above say it

@@ -46,24 +46,12 @@ def query() -> None:
 def list_(loom: LoomContext) -> None:
     """List the canned queries with their parameters."""
     from loomctl.logs.kql.catalogue import load_all
+    from loomctl.output.views.query import query_list
 
     rows = [{"name": q.name, "description": q.description, "tables": q.views,
              "params": [{"name": p.name, "type": p.type, "default": p.default, "description": p.description}
                         for p in q.params]} for q in load_all().values()]
-    loom.output.emit(rows, table=_render_list)
-
-
-def _render_list(rows: list[dict[str, Any]]) -> Any:
-    from rich import box
-    from rich.table import Table
-
-    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
-    t.add_column("Name", no_wrap=True)
-    t.add_column("Description", ratio=3)
-    t.add_column("Parameters", ratio=1)
-    for r in rows:
-        t.add_row(r["name"], r["description"], ", ".join(f"{p['name']}={p['default']}" for p in r["params"]) or "-")
-    return t
+    loom.output.emit(rows, table=query_list)
 
 
 def _scope_options(func: Any) -> Any:

@@ -36,24 +36,12 @@ def runbook() -> None:
 @pass_loom
 def list_(loom: LoomContext) -> None:
     """List the runbooks."""
+    from loomctl.output.views.runbooks import runbook_list
     from loomctl.runbooks import load_all
 
     rows = [{"name": rb.name, "title": rb.title, "steps": len(rb.steps), "summary": rb.summary}
             for rb in load_all().values()]
-    loom.output.emit(rows, table=_list_table)
-
-
-def _list_table(rows: list[dict[str, Any]]) -> Any:
-    from rich.table import Table
-
-    t = Table(header_style="bold", box=None, pad_edge=False)
-    t.add_column("Name", no_wrap=True)
-    t.add_column("Title", no_wrap=True)
-    t.add_column("Steps", justify="right")
-    t.add_column("What it is for", overflow="fold")
-    for r in rows:
-        t.add_row(r["name"], r["title"], str(r["steps"]), r["summary"])
-    return t
+    loom.output.emit(rows, table=runbook_list)
 
 
 @runbook.command("show")

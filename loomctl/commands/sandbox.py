@@ -35,6 +35,7 @@ def up(loom: LoomContext, port: int | None) -> None:
       loomctl sandbox up && loomctl doctor --profile sandbox
     """
     from loomctl.output import ui
+    from loomctl.output.views.sandbox import sandbox_table
     from loomctl.sandbox import gun, processes
 
     state = processes.load_state()
@@ -47,7 +48,7 @@ def up(loom: LoomContext, port: int | None) -> None:
         modules = gun.ensure_gun()
         state = processes.start(modules, node, port)
     path = processes.write_profile(state)
-    loom.output.emit(_doc(state, path), table=_table)
+    loom.output.emit(_doc(state, path), table=sandbox_table)
     ui.info("next: loomctl doctor --profile sandbox")
     ui.info("      loomctl diagnose peers --profile sandbox --write-probe")
 
@@ -60,6 +61,7 @@ def status(loom: LoomContext) -> None:
     import asyncio
 
     from loomctl.loommesh.peer_probe import probe_peers
+    from loomctl.output.views.sandbox import sandbox_table
     from loomctl.sandbox import processes
 
     state = processes.load_state()
@@ -74,7 +76,7 @@ def status(loom: LoomContext) -> None:
         row["relay_pid"] = r.pid
         row["problem"] = None if r.ok else f"{r.failed_stage}: {r.error}"
     doc["running"] = all(p.alive for p in state.procs) and all(r.ok for r in probes)
-    loom.output.emit(doc, table=_table)
+    loom.output.emit(doc, table=sandbox_table)
     if not doc["running"]:
         raise ProblemsFound("the sandbox is not healthy", "restart it: `loomctl sandbox down && loomctl sandbox up`")
 
@@ -84,6 +86,7 @@ def status(loom: LoomContext) -> None:
 @pass_loom
 def down(loom: LoomContext) -> None:
     """Stop exactly the processes `up` started (verified by PID and start time) and forget them."""
+    from loomctl.output.views.sandbox import stopped_table
     from loomctl.sandbox import processes
 
     state = processes.load_state()
@@ -91,7 +94,7 @@ def down(loom: LoomContext) -> None:
         loom.output.emit({"stopped": []}, table=lambda d: "no sandbox was running")
         return
     report = processes.stop(state)
-    loom.output.emit({"stopped": report}, table=lambda d: _stopped(d))
+    loom.output.emit({"stopped": report}, table=lambda d: stopped_table(d))
 
 
 def _doc(state: Any, profile_path: Any) -> dict[str, Any]:
@@ -103,32 +106,3 @@ def _doc(state: Any, profile_path: Any) -> dict[str, Any]:
         "peers": [{"name": p.name, "role": p.role, "url": p.url, "pid": p.pid, "alive": p.alive, "data": p.data,
                    "log": p.log} for p in state.procs],
     }
-
-
-def _table(doc: dict[str, Any]) -> Any:
-    from rich import box
-    from rich.table import Table
-
-    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold",
-              title=f"LoomMesh sandbox ({doc['folder']})", title_justify="left")
-    cols = ["Name", "Role", "URL", "PID", "Alive"] + (["Answers", "Relay pid"] if "peers" in doc and doc["peers"]
-                                                       and "answers" in doc["peers"][0] else [])
-    for c in cols:
-        t.add_column(c)
-    for p in doc["peers"]:
-        row = [p["name"], p["role"], p["url"], str(p["pid"]), "yes" if p["alive"] else "no"]
-        if "answers" in p:
-            row += ["yes" if p["answers"] else f"no ({p['problem']})", p["relay_pid"] or "-"]
-        t.add_row(*row)
-    return t
-
-
-def _stopped(doc: dict[str, Any]) -> Any:
-    from rich.table import Table
-
-    t = Table(box=None, pad_edge=False, header_style="bold")
-    for c in ("Name", "PID", "Result"):
-        t.add_column(c)
-    for r in doc["stopped"]:
-        t.add_row(r["name"], str(r["pid"]), r["result"])
-    return t

@@ -71,9 +71,19 @@ class NetworkError(LoomError):
 
 
 class ProblemsFound(LoomError):
-    """The command ran and found problems (exit 1). Output has already been printed."""
+    """The command ran and found problems (exit 1). Output has already been printed.
+
+    An empty message means the output already says everything: the exit is 1 with no `error:` line.
+    """
 
     exit_code = ExitCode.PROBLEMS
+
+    def __init__(self, message: str = "", hint: str | None = None, *, exit_code: ExitCode | None = None):
+        super().__init__(message, hint, exit_code=exit_code)
+
+    @property
+    def silent(self) -> bool:
+        return not self.message
 
 
 def as_loom_error(exc: BaseException) -> LoomError:

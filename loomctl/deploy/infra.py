@@ -363,40 +363,4 @@ def app_from_live(name: str, role: str, d: dict[str, Any]) -> sp.AppSpec:
         secrets=secrets, volumes=vols, scale_rules=copy.deepcopy(scale.get("rules") or []))
 
 
-# -- render -------------------------------------------------------------------------------------------------
-def _show(v: Any) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, dict):
-        return f"{len(v)} settings"
-    return str(v)
-
-
-def print_diff(changes: list[Change]) -> None:
-    from loomctl.output import ui
-
-    for ch in changes:
-        if ch.action == "create":
-            ui.info(f"+ {ch.kind} {ch.name}: create")
-        else:
-            ui.info(f"~ {ch.kind} {ch.name}: {ch.field}: {_show(ch.before)} -> {_show(ch.after)}")
-
-
-def render_diff(doc: dict[str, Any]) -> Any:
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
-
-    if not doc.get("changes"):
-        return Text(f"No changes: the deployment matches {doc.get('spec')}.", style="green")
-    t = Table(title=f"Changes ({doc.get('result')}) from {doc.get('spec')}", title_justify="left",
-              title_style="bold", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in ("Resource", "Action", "Field", "Live", "Spec"):
-        t.add_column(col, overflow="fold")
-    for ch in doc["changes"]:
-        t.add_row(*(Text(x) for x in (ch["resource"], ch["action"], ch["field"], _show(ch["before"]),
-                                      _show(ch["after"]))))
-    return t
-
-
-__all__ = ["Change", "Live", "diff", "apply", "export", "read_live", "load_spec", "render_diff", "print_diff"]
+__all__ = ["Change", "Live", "diff", "apply", "export", "read_live", "load_spec"]

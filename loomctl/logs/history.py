@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from loomctl.logs.matching import is_error_line
+from loomctl.core.errors import ProblemsFound
 from loomctl.logs.query import LogLine, LogQuery, build_query, to_lines
 from loomctl.core.timeutil import local_time, parse_duration, resolve_range
+from loomctl.output.views.logs import print_lines
 
 if TYPE_CHECKING:  # pragma: no cover
     from loomctl.core.context import LoomContext
@@ -37,40 +37,13 @@ def _query(loom: "LoomContext", target: Any, q: LogQuery, show_query: bool) -> t
     return to_lines(result.columns, result.rows, q.system), result
 
 
-def format_line(line: LogLine, color: bool) -> str:
-    where = f"{line.app}/{line.replica}" if line.replica else line.app
-    tag = f" [{line.stream}]" if line.stream and line.stream not in ("stdout",) else ""
-    text = f"{local_time(line.time)} {where}{tag} {line.message}"
-    if color and is_error_line(line.message):
-        return click.style(text, fg="red")
-    return text
-
-
-def print_lines(loom: "LoomContext", lines: Iterable[LogLine], ndjson: bool = False) -> int:
-    from loomctl.output.formats import Format
-    from loomctl.output.ui import color_enabled
-
-    out = loom.output
-    lines = list(lines)
-    if out.format is Format.TABLE and not out.query:
-        color = color_enabled()
-        for line in lines:
-            click.echo(format_line(line, color))
-    elif ndjson:
-        for line in lines:
-            click.echo(json.dumps(line.to_json(), ensure_ascii=False))
-    else:
-        out.emit([line.to_json() for line in lines])
-    return len(lines)
-
-
 def _partial(result: Any) -> None:
     from loomctl.output import ui
 
     if result.partial_error:
         ui.warn(f"partial result: {result.partial_error}")
         ui.info("hint: some lines may be missing; narrow the range or the filters and run again")
-        click.get_current_context().exit(1)
+        raise ProblemsFound()  # the warning above says it
 
 
 def show_logs(loom: "LoomContext", *, app: str | None, errors: bool, grep: str | None, replica: str,

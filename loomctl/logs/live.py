@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import json
 import os
 import queue
 import threading
@@ -75,30 +74,6 @@ def _app_names(loom: "LoomContext", app: str | None, replica: str | None, revisi
     return [{"relay": s.relay_app, "node": s.node_app}.get(app, app)]
 
 
-def _fmt_time(line: "LogLine", utc: bool = False) -> str:
-    """JSON: UTC (`...Z`); text: local time with its offset, as `loomctl logs` shows Log Analytics rows."""
-    if line.time is None:
-        return line.raw_time or "-"
-    if utc:
-        return line.time.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-    return line.time.astimezone().isoformat(sep=" ", timespec="milliseconds")
-
-
-def _render(line: "LogLine", merged: bool, system: bool, as_json: bool) -> str:
-    if as_json:
-        return json.dumps({"time": _fmt_time(line, utc=True), "replica": line.replica, "container": line.container,
-                           "type": line.type, "reason": line.reason, "text": line.text}, ensure_ascii=False)
-    parts = [_fmt_time(line)]
-    if system:
-        parts += [line.type or "-", line.reason or "-"]
-        if line.replica:
-            parts.append(f"[{line.replica}]")
-    elif merged and line.replica:
-        parts.append(f"[{line.replica}]")
-    parts.append(line.text)
-    return " ".join(parts)
-
-
 def run_live(loom: "LoomContext", app: str | None = None, replica: str | None = None, container: str | None = None,
              system: bool = False, tail: int | None = None, errors: bool = False, grep: str | None = None,
              revision: str | None = None, duration: float | None = None, max_lines: int | None = None) -> int:
@@ -106,6 +81,7 @@ def run_live(loom: "LoomContext", app: str | None = None, replica: str | None = 
     from loomctl.output import ui
     from loomctl.aca import target as tgt
     from loomctl.aca.logstream import StreamStats, follow
+    from loomctl.output.views.logs import live_line
 
     if tail is not None and not 0 <= tail <= 300:
         raise UsageError(f"--tail {tail} is out of range for live logs", "the log stream serves 0 to 300 lines")
@@ -164,7 +140,7 @@ def run_live(loom: "LoomContext", app: str | None = None, replica: str | None = 
             return True
         if grep and not matches_grep(line.text, grep):
             return True
-        click.echo(_render(line, merged, system, as_json))
+        click.echo(live_line(line, merged, system, as_json))
         shown += 1
         return max_lines is None or shown < max_lines
 

@@ -103,19 +103,14 @@ class StepRunner:
     def run_checks(self, index: int, step: Step) -> StepResult:
         from loomctl.checks.plan import parse_suppressions, suppressed
         from loomctl.checks.providers import app_refs
-        from loomctl.checks.registry import all_checks, category_names
+        from loomctl.checks.registry import all_checks
         from loomctl.checks.runner import expand, run_checks
 
         if step.category:
-            if step.category not in category_names():
-                return StepResult(index, step, "not-run", f"not run: the {step.category} checks are not in this build")
             specs = all_checks([step.category])
         else:
             catalogue = {s.code: s for s in all_checks()}
-            missing = [c for c in step.check if c not in catalogue]
-            specs = [catalogue[c] for c in step.check if c in catalogue]
-            if missing and not specs:
-                return StepResult(index, step, "not-run", f"not run: {', '.join(missing)} not in this build")
+            specs = [catalogue[c] for c in step.check]
         s = self.loom.settings
         if not s.azure_enabled:  # leave out the checks that read the Azure deployment (CheckSpec.needs_azure)
             local = [sp for sp in specs if not sp.needs_azure]
@@ -151,14 +146,11 @@ class StepRunner:
             return StepResult(index, step, "skip", f"skipped: profile '{s.profile}' has no Azure deployment "
                               f"(azure = false), so no Log Analytics workspace to query",
                               hint=None)
-        try:
-            from loomctl.azure.loganalytics import run_query
-            from loomctl.logs.kql import catalogue as cat
-            from loomctl.logs.target import resolve_target
-            from loomctl.core.timeutil import resolve_range
-        except ImportError:
-            return StepResult(index, step, "not-run", f"not run: query support missing; run `loomctl query run "
-                              f"{name} --since {QUERY_WINDOW}` once it is available")
+        from loomctl.azure.loganalytics import run_query
+        from loomctl.logs.kql import catalogue as cat
+        from loomctl.logs.target import resolve_target
+        from loomctl.core.timeutil import resolve_range
+
         try:
             q = cat.get(name)
             rng = resolve_range(QUERY_WINDOW, None, None)
@@ -171,9 +163,6 @@ class StepRunner:
                                target.destination)
         except LoomError as exc:
             return StepResult(index, step, "error", f"query '{name}' failed: {exc.message}", hint=exc.hint)
-        except (AttributeError, TypeError) as exc:  # a query module of another shape than this runner knows
-            return StepResult(index, step, "not-run", f"not run: query support incompatible ({exc}); run "
-                              f"`loomctl query run {name} --since {QUERY_WINDOW}`")
         columns = [getattr(c, "name", c) for c in (getattr(result, "columns", None) or [])]
         rows = [dict(zip(columns, r)) for r in (getattr(result, "rows", None) or [])]
         if step.problem_if_rows and rows:

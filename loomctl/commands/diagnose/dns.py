@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from loomctl.commands.diagnose._peer_options import dns_servers, peer_options, targets
@@ -37,6 +35,7 @@ def dns(loom: LoomContext, peers: tuple[str, ...], timeout: float, from_inside: 
     from urllib.parse import urlsplit
 
     from loomctl.loommesh.dns_probe import resolve_all
+    from loomctl.output.views.dns import render_dns
 
     servers = dns_servers(loom)
     where_app = inside_app(loom, from_inside, inside_app_name, inside_replica)
@@ -51,27 +50,6 @@ def dns(loom: LoomContext, peers: tuple[str, ...], timeout: float, from_inside: 
     else:
         results, extra = asyncio.run(resolve_all(hosts, servers, timeout)), []
     doc = {"hosts": results, "notes": plist.notes + extra}
-    loom.output.emit(doc, table=render)
+    loom.output.emit(doc, table=render_dns)
     if not all(r.ok for r in results):
         raise ProblemsFound("a peer host did not resolve")
-
-
-def render(doc: dict[str, Any]) -> list[Any]:
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
-
-    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
-    for col in ("Host", "Result", "Addresses", "CNAME chain", "TTL", "Time", "Server", "Where"):
-        t.add_column(col, justify="right" if col in ("TTL", "Time") else "left")
-    hints: list[Any] = []
-    for r in doc["hosts"]:
-        status = Text("ok" if r["ok"] else r["status"], style="green" if r["ok"] else
-                      ("yellow" if r["expected"] else "red"))
-        t.add_row(r["host"], status, ", ".join(r["addresses"]) or "-", " → ".join(r["cname_chain"]) or "-",
-                  "-" if r["ttl"] is None else f"{r['ttl']} s", f"{r['duration_ms']:.1f} ms", r["server"],
-                  r["where"])
-        if not r["ok"]:
-            hints.append(Text.assemble((f"{r['host']}: ", "bold"), r["error"] or r["status"]))
-            hints.append(Text.assemble(("  hint: ", "cyan"), r["hint"] or ""))
-    return [t, *hints, *[Text(f"note: {n}") for n in doc["notes"]]]

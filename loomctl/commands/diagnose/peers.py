@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import Any
-
 import click
 
 from loomctl.commands.diagnose._peer_options import dns_servers, peer_options, targets
@@ -12,9 +10,6 @@ from loomctl.core.context import LoomContext, pass_loom
 from loomctl.core.errors import ProblemsFound, UsageError
 from loomctl.inside.options import inside_app, inside_options, notes
 from loomctl.core.options import common_options
-
-STAGE_TITLES = {"dns": "DNS", "tcp": "TCP", "websocket": "Upgrade", "hello": "Hello", "ping": "Ping", "read": "Read"}
-
 
 @click.command()
 @peer_options
@@ -46,6 +41,7 @@ def peers(loom: LoomContext, peers: tuple[str, ...], timeout: float, write_probe
 
     from loomctl.loommesh.peer_probe import probe_peers
     from loomctl.loommesh.write_probe import write_probe as run_write_probe
+    from loomctl.output.views.peers import render_peers
 
     servers = dns_servers(loom)
     where_app = inside_app(loom, from_inside, inside_app_name, inside_replica)
@@ -75,92 +71,7 @@ def peers(loom: LoomContext, peers: tuple[str, ...], timeout: float, write_probe
             ui.warn("write probe skipped: it needs at least two reachable peers")
     doc = {"peers": results, "write_probe": probe, "notes": plist.notes + extra,
            "gun_peers": plist.gun_peers, "duration_ms": round((time.perf_counter() - started) * 1000, 1)}
-    loom.output.emit(doc, table=render)
+    loom.output.emit(doc, table=render_peers)
     if not all(r.ok for r in results) or (probe is not None and not probe.ok) or \
             (plist.gun_peers is not None and not plist.gun_peers.ok):
         raise ProblemsFound("LoomMesh peers have problems")
-
-
-def short(url: str) -> str:
-    """A peer URL for a table cell: no http:// or ws:// (kept: https, wss) and no /gun."""
-    for prefix in ("http://", "ws://"):
-        if url.startswith(prefix):
-            url = url[len(prefix):]
-    return url[:-4] if url.endswith("/gun") else url
-
-
-def render(doc: dict[str, Any]) -> list[Any]:
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
-
-    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
-    t.add_column("Peer", overflow="fold", min_width=15)
-    for col in ("Role", "Result", *STAGE_TITLES.values(), "Relay pid", "Where"):
-        t.add_column(col, justify="right" if col in STAGE_TITLES.values() else "left", no_wrap=True)
-    out: list[Any] = [t]
-    hints: list[Any] = []
-    for r in doc["peers"]:
-        cells = []
-        by = {s["name"]: s for s in r["stages"]}
-        for name in STAGE_TITLES:
-            s = by.get(name)
-            if s is None:
-                cells.append(Text("-", style="dim"))
-            elif s["ok"]:
-                cells.append(Text(f"{s['duration_ms']:.1f} ms"))
-            else:
-                cells.append(Text(f"✗ {s['duration_ms']:.0f} ms", style="red"))
-        result = Text("ok", style="green") if r["ok"] else Text(f"failed: {r['failed_stage']}", style="red")
-        t.add_row(short(r["url"]), r["role"], result, *cells, r["pid"] or "-", r["where"])
-        if not r["ok"]:
-            hints.append(Text.assemble((f"{r['url']}", "bold"), f" [{r['failed_stage']}] {r['error']}"))
-            hints.append(Text.assemble(("  hint: ", "cyan"), r["hint"] or ""))
-    out.extend(hints)
-    probe = doc.get("write_probe")
-    if probe:
-        out.append(Text(f"\nWrite probe {probe['soul_prefix']} ({probe['samples']} samples per writer): "
-                        "propagation latency, median / p95", style="bold"))
-        urls = list(dict.fromkeys([p["writer"] for p in probe["pairs"]] + [p["reader"] for p in probe["pairs"]]))
-        m = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
-        m.add_column("writer \\ reader")
-        for u in urls:
-            m.add_column(short(u), justify="right", no_wrap=True)
-        pairs = {(p["writer"], p["reader"]): p for p in probe["pairs"]}
-        for w in urls:
-            row: list[Any] = [short(w)]
-            for rd in urls:
-                p = pairs.get((w, rd))
-                if w == rd or p is None:
-                    row.append(Text("-", style="dim"))
-                elif p["received"] == 0:
-                    row.append(Text("never", style="red"))
-                else:
-                    row.append(Text(f"{p['median_ms']:.1f} / {p['p95_ms']:.1f} ms"
-                                    + ("" if p["ok"] else f" ({p['received']}/{p['samples']})"),
-                                    style=None if p["ok"] else "yellow"))
-            m.add_row(*row)
-        out.append(m)
-        acks = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold", title="Acks", title_justify="left")
-        for col in ("Writer", "Puts", "Acks", "Unacked puts", "First ack (median)"):
-            acks.add_column(col)
-        for a in probe["acks"]:
-            acks.add_row(short(a["url"]), str(a["puts"]), str(a["acks"]), str(a["unacked_puts"]),
-                         "-" if a["first_ack_ms"] is None else f"{a['first_ack_ms']:.0f} ms")
-        out.append(acks)
-        for p in probe["pairs"]:
-            if not p["ok"]:
-                out.append(Text.assemble((f"{p['writer']} → {p['reader']}: ", "bold"), p["error"] or ""))
-                out.append(Text.assemble(("  hint: ", "cyan"), p["hint"] or ""))
-        for k, v in probe["errors"].items():
-            out.append(Text(f"{k}: {v}", style="red"))
-    gp = doc.get("gun_peers")
-    if gp and not gp["ok"]:
-        out.append(Text.assemble(("GUN_PEERS ", "bold"), f"{gp['value']} does not reach the relay: ",
-                                 "; ".join(gp["problems"])))
-        if gp["suggestion"]:
-            out.append(Text.assemble(("  hint: ", "cyan"), f"set GUN_PEERS={gp['suggestion']}"))
-    out.extend(Text(f"note: {n}") for n in doc["notes"] if not (gp and not gp["ok"] and "GUN_PEERS" in n))
-    out.append(Text(f"{len(doc['peers'])} peers probed in {doc['duration_ms'] / 1000:.2f} s"
-                    + (" (write probe included)" if probe else ""), style="dim"))
-    return out

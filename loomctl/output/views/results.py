@@ -8,8 +8,7 @@ import os
 import sys
 from typing import Any, Iterable
 
-import click
-
+from loomctl.core.errors import ProblemsFound
 from loomctl.core.timeutil import local_time
 
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -207,5 +206,5 @@ def emit_result(loom: Any, result: Any, chart: Iterable[str] = (), title: str | 
     if result.partial_error:
         ui.warn(f"partial result: {result.partial_error}")
         ui.info("hint: the rows above are incomplete; narrow the range or the filters and run again")
-        click.get_current_context().exit(1)
+        raise ProblemsFound()  # the warning above says it
     sys.stdout.flush()
