@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from loomctl.core.timeutil import local_time
+from loomctl.core.timeutil import local_time, parse_iso
 
 if TYPE_CHECKING:  # pragma: no cover
     from loomctl.core.context import LoomContext
@@ -70,8 +70,6 @@ def build(results: dict[str, Any], start: dt.datetime, end: dt.datetime, width: 
 
 
 def render_metrics(doc: dict[str, Any]) -> list[Any]:
-    import datetime as _dt
-
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -80,7 +78,7 @@ def render_metrics(doc: dict[str, Any]) -> list[Any]:
 
     def when(v: Any) -> str:
         if isinstance(v, str):
-            v = _dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
+            v = parse_iso(v)
         return local_time(v)
 
     rows = doc["bins"]
