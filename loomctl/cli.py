@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from loomctl import __version__
-from loomctl.core.errors import ExitCode, as_loom_error
+from loomctl.core.errors import ExitCode, LoomError
 from loomctl.core.lazy import LazyGroup
 
 # name -> ("module:attr", short help). Each command module is imported only when it runs.
@@ -33,6 +33,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
 def _debug_requested(ctx: click.Context) -> bool:
     obj = ctx.find_root().obj
     return bool(getattr(obj, "debug", False)) or "--debug" in sys.argv[1:]
+
+
+def as_loom_error(exc: BaseException) -> LoomError:
+    """Any exception as a LoomError; Azure SDK ones are mapped by loomctl.azure.errors (imported only on error)."""
+    from loomctl.azure.errors import as_loom_error as mapped
+
+    return mapped(exc)
 
 
 def report(exc: BaseException) -> int:
