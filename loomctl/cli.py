@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from loomctl import __version__
-from loomctl.core.errors import ExitCode, ProblemsFound, as_loom_error, describe
+from loomctl.core.errors import ExitCode, ProblemsFound
 from loomctl.core.lazy import LazyGroup
 
 # name -> ("module:attr", short help). Each command module is imported only when it runs.
@@ -37,10 +37,11 @@ def _debug_requested(ctx: click.Context) -> bool:
 
 def report(exc: BaseException) -> int:
     """Print one line and a hint for an error; return the exit code."""
+    from loomctl.azure.errors import as_loom_error  # the whole mapping, Azure SDK included: imported only on error
     from loomctl.output import ui
 
     err = as_loom_error(exc)
-    ui.error(*describe(err))
+    ui.error(err.message, err.hint)
     return int(err.exit_code)
 
 

@@ -15,7 +15,8 @@ from loomctl.checks.base import CheckSpec, Status, failed, passed, spec_maker
 from loomctl.checks.inputs import Inputs
 from loomctl.checks.registry import all_checks
 from loomctl.checks.runner import expand, run_checks
-from loomctl.core.errors import LoomError, describe
+from loomctl.azure.errors import describe
+from loomctl.core.errors import LoomError
 
 
 @dataclass

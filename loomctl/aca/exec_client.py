@@ -22,6 +22,7 @@ from urllib.parse import quote_plus
 from loomctl.aca import framing
 from loomctl.aca.target import Target
 from loomctl.core.errors import AzureError, NetworkError
+from loomctl.core.retry import Deadline, retry
 
 # websockets logs handshake headers at DEBUG; this logger never does, so the token cannot leak into logs.
 _QUIET = logging.getLogger("loomctl.aca.exec.ws")
@@ -94,49 +95,60 @@ def connect(target: Target, token: str, command: str, timeout: float, *, retry_d
 
     if retry_delay is None:
         retry_delay = float(os.environ.get("LOOMCTL_EXEC_RETRY_DELAY", "2"))
-    deadline = time.monotonic() + timeout
+    deadline = Deadline(timeout)
     url = exec_url(target, command)
     extra = {"legacy": True} if "legacy" in inspect.signature(ws_connect).parameters else {}
     attempts, retried_500, retried_429 = 0, False, 0
-    while True:
+
+    def attempt() -> Any:
+        nonlocal attempts
         attempts += 1
-        left = deadline - time.monotonic()
+        left = deadline.remaining()
         if left <= 0:
             raise ExecError(f"timed out after {timeout:g} s opening an exec session in '{target.replica}'",
                             "the data plane did not answer; check the network or raise --timeout")
-        try:
-            conn = ws_connect(url, additional_headers={"Authorization": f"Bearer {token}"},
-                              ssl=ssl_context() if url.startswith("wss://") else None, open_timeout=min(left, 15.0),
-                              close_timeout=2, max_size=None, logger=_QUIET, compression=None,
-                              user_agent_header="loomctl", **extra)
-            return conn, attempts
-        except InvalidStatus as exc:
-            status = exc.response.status_code
-            headers = exc.response.headers
-            if status >= 500 and not retried_500:
-                retried_500 = True
-                time.sleep(min(retry_delay, max(0.0, deadline - time.monotonic())))
-                continue
-            if status == 429 and retried_429 < 2:
-                wait = _retry_after(headers)
-                if time.monotonic() + wait < deadline:
-                    retried_429 += 1
-                    time.sleep(wait)
-                    continue
-            raise _status_error(status, target, headers.get("Retry-After")) from None
-        except InvalidHandshake as exc:
-            raise ExecError(f"the exec endpoint answered something that is not a WebSocket handshake: "
-                            f"{type(exc).__name__}", "try again later; the service may be degraded") from None
-        except TimeoutError:
-            raise ExecError(f"timed out after {timeout:g} s opening an exec session in '{target.replica}'",
-                            "the data plane did not answer; check the network or raise --timeout") from None
-        except ssl.SSLError as exc:
-            raise NetworkError(f"TLS failed talking to {target.dataplane}: {exc.reason or exc}",
-                               "check the system clock and any TLS-inspecting proxy") from None
-        except OSError as exc:
-            raise NetworkError(f"cannot reach the Container Apps data plane {target.dataplane}: "
-                               f"{exc.strerror or exc}",
-                               "check your network, proxy and firewall") from None
+        return ws_connect(url, additional_headers={"Authorization": f"Bearer {token}"},
+                          ssl=ssl_context() if url.startswith("wss://") else None, open_timeout=min(left, 15.0),
+                          close_timeout=2, max_size=None, logger=_QUIET, compression=None,
+                          user_agent_header="loomctl", **extra)
+
+    def retry_on(exc: BaseException) -> bool:
+        """A 500 while the replica starts: once. A 429: twice, after Retry-After (if that ends in time)."""
+        nonlocal retried_500, retried_429
+        if not isinstance(exc, InvalidStatus):
+            return False
+        status = exc.response.status_code
+        if status >= 500 and not retried_500:
+            retried_500 = True
+            return True
+        if status == 429 and retried_429 < 2:
+            retried_429 += 1
+            return True
+        return False
+
+    def retry_after(exc: BaseException) -> float | None:
+        response = exc.response  # type: ignore[attr-defined] - retry_on admits only InvalidStatus
+        return _retry_after(response.headers) if response.status_code == 429 else None
+
+    try:
+        conn = retry(attempt, retry_on=retry_on, deadline=deadline, backoff=lambda _n: retry_delay,
+                     retry_after=retry_after)
+        return conn, attempts
+    except InvalidStatus as exc:
+        raise _status_error(exc.response.status_code, target, exc.response.headers.get("Retry-After")) from None
+    except InvalidHandshake as exc:
+        raise ExecError(f"the exec endpoint answered something that is not a WebSocket handshake: "
+                        f"{type(exc).__name__}", "try again later; the service may be degraded") from None
+    except TimeoutError:
+        raise ExecError(f"timed out after {timeout:g} s opening an exec session in '{target.replica}'",
+                        "the data plane did not answer; check the network or raise --timeout") from None
+    except ssl.SSLError as exc:
+        raise NetworkError(f"TLS failed talking to {target.dataplane}: {exc.reason or exc}",
+                           "check the system clock and any TLS-inspecting proxy") from None
+    except OSError as exc:
+        raise NetworkError(f"cannot reach the Container Apps data plane {target.dataplane}: "
+                           f"{exc.strerror or exc}",
+                           "check your network, proxy and firewall") from None
 
 
 def run(target: Target, token: str, command: str, *, timeout: float = 60.0,
@@ -145,7 +157,7 @@ def run(target: Target, token: str, command: str, *, timeout: float = 60.0,
     from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
 
     t0 = time.monotonic()
-    deadline = t0 + timeout
+    deadline = Deadline(timeout)
     conn, attempts = connect(target, token, command, timeout)
     decoders = {"stdout": codecs.getincrementaldecoder("utf-8")("replace"),
                 "stderr": codecs.getincrementaldecoder("utf-8")("replace")}
@@ -155,7 +167,7 @@ def run(target: Target, token: str, command: str, *, timeout: float = 60.0,
     cut: str | None = None
     try:
         while True:
-            left = deadline - time.monotonic()
+            left = deadline.remaining()
             if left <= 0:
                 raise ExecError(f"the command did not finish within {timeout:g} s in '{target.replica}'",
                                 "raise --timeout, or run a shorter command (the service also cuts idle sessions "

@@ -19,6 +19,8 @@ from typing import Callable, Iterator
 from urllib.parse import urlencode
 
 from loomctl.core.errors import AzureError, NetworkError
+from loomctl.core.retry import exponential
+from loomctl.core.timeutil import parse_iso
 
 MAX_TAIL = 300
 READ_TIMEOUT = 150.0  # the service sends a heartbeat line every 60 s
@@ -44,17 +46,8 @@ def parse_time(text: str | None) -> dt.datetime | None:
     if not m:
         return None
     date, clock, frac, tz = m.groups()
-    frac = (frac or "0")[:6].ljust(6, "0")
-    offset = dt.timezone.utc
-    if tz and tz != "Z":
-        sign = 1 if tz[0] == "+" else -1
-        hh, mm = int(tz[1:3]), int(tz[-2:])
-        offset = dt.timezone(sign * dt.timedelta(hours=hh, minutes=mm))
-    try:
-        value = dt.datetime.fromisoformat(f"{date}T{clock}.{frac}").replace(tzinfo=offset)
-    except ValueError:
-        return None
-    return value.astimezone(dt.timezone.utc)
+    value = parse_iso(f"{date}T{clock}.{frac or '0'}{tz or 'Z'}")
+    return value.astimezone(dt.timezone.utc) if value is not None else None
 
 
 @dataclass
@@ -176,6 +169,7 @@ def follow(source: Source, token: Callable[..., str], tail: int, stop: threading
     last_time: dt.datetime | None = None  # newest line yielded (or the service's clock at first connect)
     recent: dict[tuple[str, str, int], None] = {}  # keys yielded at last_time's neighbourhood
     failures = 0
+    backoff = exponential(reconnect_delay, 10.0)  # after failure n: min(10 s, reconnect_delay * 2 ** n)
     first = True
     refresh = False
     while not stop.is_set():
@@ -184,17 +178,17 @@ def follow(source: Source, token: Callable[..., str], tail: int, stop: threading
                          read_timeout)
             refresh = False
         except AzureError as exc:
-            if first or getattr(exc, "status", None) not in (401, 429, 500, 502, 503, 504) or failures >= 5:
+            if first or exc.status not in (401, 429, 500, 502, 503, 504) or failures >= 5:
                 raise
-            refresh = getattr(exc, "status", None) == 401  # the token expired (about an hour): get a new one
+            refresh = exc.status == 401  # the token expired (about an hour): get a new one
             failures += 1
-            stop.wait(min(10.0, reconnect_delay * 2 ** failures))
+            stop.wait(backoff(failures))
             continue
         except NetworkError:
             if first or failures >= 5:
                 raise
             failures += 1
-            stop.wait(min(10.0, reconnect_delay * 2 ** failures))
+            stop.wait(backoff(failures))
             continue
         stats.connections += 1
         if not first:

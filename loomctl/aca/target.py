@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from loomctl.azure.errors import sdk_errors
 from loomctl.core.errors import AzureError, ConfigError, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -87,7 +88,8 @@ def _rest(model: Any) -> dict[str, Any]:
 
 def list_replicas(session: "AzureSession", app: str, revision: str) -> list[ReplicaInfo]:
     rg = session.settings.resource_group
-    result = session.containerapps().container_apps_revision_replicas.list_replicas(rg, app, revision)
+    with sdk_errors():
+        result = session.containerapps().container_apps_revision_replicas.list_replicas(rg, app, revision)
     out = []
     for model in result.value or []:
         d = _rest(model)
@@ -120,8 +122,8 @@ def app_replicas(session: "AzureSession", app: str, revision: str | None = None)
         raise AzureError(f"container app '{app}' has no revision", "deploy a revision first (`loomctl deploy`)")
     try:
         replicas = list_replicas(session, app, rev)
-    except Exception as exc:
-        if getattr(exc, "status_code", None) == 404:
+    except AzureError as exc:
+        if exc.status == 404:
             raise UsageError(f"revision '{rev}' of app '{app}' not found",
                              f"`loomctl status` lists the revisions of {app}") from exc
         raise
@@ -168,12 +170,13 @@ def auth_token(session: "AzureSession", app: str) -> str:
     """The Container Apps data-plane token (POST getAuthToken through the SDK pipeline). Never print it."""
     rg = session.settings.resource_group
     try:
-        model = session.containerapps().container_apps.get_auth_token(rg, app)
-    except Exception as exc:
-        if getattr(exc, "status_code", None) in (401, 403):
+        with sdk_errors():
+            model = session.containerapps().container_apps.get_auth_token(rg, app)
+    except AzureError as exc:
+        if exc.status in (401, 403):
             raise AzureError(f"not allowed to get a Container Apps token for '{app}'",
                              "exec and log streaming need the 'Container Apps Operator' role (or Contributor) on "
-                             "the app", status=getattr(exc, "status_code", None)) from exc
+                             "the app", status=exc.status) from exc
         raise
     token = getattr(model, "token", None)
     if token is None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from loomctl.core.errors import AzureError
+from loomctl.azure.errors import sdk_errors
 from loomctl.azure.model import App, Environment, Replica, Revision
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,12 +27,13 @@ def _rest(model: Any) -> dict[str, Any]:
 
 
 def _not_found(exc: Exception) -> bool:
-    return getattr(exc, "status_code", None) == 404
+    """Azure answered 404 (azure/ raises error answers as AzureError with `.status`)."""
+    return isinstance(exc, AzureError) and exc.status == 404
 
 
-def _scope_missing(exc: Exception, session: "AzureSession") -> AzureError | None:
+def _scope_missing(exc: AzureError, session: "AzureSession") -> AzureError | None:
     """A 404 that is about the subscription or resource group, not the resource asked for."""
-    code = str(getattr(getattr(exc, "error", None), "code", "") or "")
+    code = str(exc.code or "")
     s = session.settings
     if code == "SubscriptionNotFound":
         return AzureError(f"subscription '{s.subscription}' not found or not visible to this identity",
@@ -48,7 +50,7 @@ def get_subscription(session: "AzureSession") -> dict[str, Any]:
     sub = session.settings.subscription
     try:
         return session.arm_get(f"/subscriptions/{sub}", SUBSCRIPTION_API)
-    except Exception as exc:
+    except AzureError as exc:
         if _not_found(exc):
             raise AzureError(f"subscription '{sub}' not found or not visible to this identity",
                              "check --subscription / AZURE_SUBSCRIPTION_ID; `az account list` shows what you can see",
@@ -62,7 +64,7 @@ def get_resource_group(session: "AzureSession") -> dict[str, Any]:
     try:
         return session.arm_get(f"/subscriptions/{session.settings.subscription}/resourcegroups/{rg}",
                                RESOURCE_GROUP_API)
-    except Exception as exc:
+    except AzureError as exc:
         if _not_found(exc):
             raise AzureError(f"resource group '{rg}' not found in subscription {session.settings.subscription}",
                              "check -g/--resource-group (env LOOMCTL_RESOURCE_GROUP); `az group list` shows them",
@@ -74,8 +76,9 @@ def get_environment(session: "AzureSession") -> Environment:
     session.settings.require("subscription", "resource_group", "environment")
     rg, name = session.settings.resource_group, session.settings.environment
     try:
-        model = session.containerapps().managed_environments.get(rg, name)
-    except Exception as exc:
+        with sdk_errors():
+            model = session.containerapps().managed_environments.get(rg, name)
+    except AzureError as exc:
         if _not_found(exc):
             raise _scope_missing(exc, session) or AzureError(f"Container Apps environment '{name}' not found in resource group '{rg}'",
                              "check --environment (env LOOMCTL_ENVIRONMENT); "
@@ -88,8 +91,9 @@ def get_app(session: "AzureSession", name: str) -> App:
     session.settings.require("subscription", "resource_group")
     rg = session.settings.resource_group
     try:
-        model = session.containerapps().container_apps.get(rg, name)
-    except Exception as exc:
+        with sdk_errors():
+            model = session.containerapps().container_apps.get(rg, name)
+    except AzureError as exc:
         if _not_found(exc):
             raise _scope_missing(exc, session) or AzureError(f"container app '{name}' not found in resource group '{rg}'",
                              "check --relay-app / --node-app (or relay_app / node_app in the profile); "
@@ -100,13 +104,15 @@ def get_app(session: "AzureSession", name: str) -> App:
 
 def list_revisions(session: "AzureSession", app: str) -> list[Revision]:
     rg = session.settings.resource_group
-    items = session.containerapps().container_apps_revisions.list_revisions(rg, app)
-    return [Revision.parse(_rest(m)) for m in items]
+    with sdk_errors():
+        items = session.containerapps().container_apps_revisions.list_revisions(rg, app)
+        return [Revision.parse(_rest(m)) for m in items]
 
 
 def list_replicas(session: "AzureSession", app: str, revision: str) -> list[Replica]:
     rg = session.settings.resource_group
-    result = session.containerapps().container_apps_revision_replicas.list_replicas(rg, app, revision)
+    with sdk_errors():
+        result = session.containerapps().container_apps_revision_replicas.list_replicas(rg, app, revision)
     return [Replica.parse(_rest(m), revision) for m in (result.value or [])]
 
 

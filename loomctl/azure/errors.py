@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
+from typing import Iterator
 from urllib.parse import urlparse
 
+from loomctl.core import errors as core
 from loomctl.core.errors import AuthError, AzureError, ExitCode, LoomError, NetworkError
 
 _RESOURCE_NAMES = {
@@ -21,6 +24,16 @@ _RESOURCE_NAMES = {
 }
 
 
+class OperationFailed(AzureError):
+    """Azure answered with a success status but the SDK raised: a long-running operation that ended Failed or
+    Canceled (azure-core raises with the last poll's response), or a body it could not read. The message is the
+    one for the answer; `failure` is the SDK's own first line (the operation's error)."""
+
+    def __init__(self, message: str, hint: str | None = None, *, failure: str = ""):
+        super().__init__(message, hint)
+        self.failure = failure
+
+
 def describe_resource(url: str) -> tuple[str, str, str]:
     """From an ARM URL: (kind, name, scope). E.g. ("container app", "gun-relay", "/subscriptions/.../rg")."""
     path = urlparse(url).path
@@ -35,30 +48,6 @@ def describe_resource(url: str) -> tuple[str, str, str]:
     if m:
         scope = m.group(1)
     return kind, name, scope
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    seen: list[BaseException] = []
-    cur: BaseException | None = exc
-    while cur is not None and cur not in seen:
-        seen.append(cur)
-        inner = getattr(cur, "inner_exception", None) or getattr(cur, "exc_value", None)
-        cur = inner if isinstance(inner, BaseException) else (cur.__cause__ or cur.__context__)
-    return seen
-
-
-def _host(text: str) -> str | None:
-    m = re.search(r"host='([^']+)'", text) or re.search(r"https?://([^/\s:'\"]+)", text)
-    return m.group(1) if m else None
-
-
-def _is_tls(exc: BaseException) -> bool:
-    import ssl
-
-    for e in _chain(exc):
-        if isinstance(e, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(e) or "SSLError" in type(e).__name__:
-            return True
-    return False
 
 
 def http_error(status: int, url: str, method: str = "GET", code: str | None = None, detail: str | None = None,
@@ -105,7 +94,7 @@ def map_exception(exc: BaseException) -> LoomError | None:
     if name == "CredentialUnavailableError" or (ce and isinstance(exc, ce.ClientAuthenticationError)
                                                   and getattr(exc, "status_code", None) is None):
         first = text.strip().splitlines()[0] if text.strip() else name
-        if _is_tls(exc):
+        if core.is_tls(exc):
             return NetworkError(f"TLS verification failed while signing in: {first[:200]}",
                                 "if a proxy or private cloud uses its own CA, set REQUESTS_CA_BUNDLE to its PEM file")
         return AuthError(
@@ -123,9 +112,10 @@ def map_exception(exc: BaseException) -> LoomError | None:
         message = getattr(err, "message", None)
         if int(exc.status_code) < 400:  # a 2xx whose body could not be read
             kind, name, _ = describe_resource(url)
-            return AzureError(f"Azure returned a response for {kind} '{name}' that is not valid JSON",
-                              "a proxy or endpoint may be answering instead of Azure; check LOOMCTL_ARM_ENDPOINT, "
-                              "or run with --debug")
+            return OperationFailed(f"Azure returned a response for {kind} '{name}' that is not valid JSON",
+                                   "a proxy or endpoint may be answering instead of Azure; check "
+                                   "LOOMCTL_ARM_ENDPOINT, or run with --debug",
+                                   failure=(text.strip().splitlines() or [""])[0][:300])
         if isinstance(exc, ce.ClientAuthenticationError) and not url:
             return AuthError("Azure rejected the sign-in", "sign in again with `az login`")
         return http_error(int(exc.status_code), url, method, code, (message or "").strip()[:200] or None, retry_after)
@@ -135,21 +125,14 @@ def map_exception(exc: BaseException) -> LoomError | None:
                           "a proxy or endpoint may be answering instead of Azure; check LOOMCTL_ARM_ENDPOINT, "
                           "or run with --debug")
 
-    if _is_tls(exc):
-        host = _host(text)
-        return NetworkError(f"TLS verification failed for {host or 'the Azure endpoint'}",
-                            "if a proxy or private cloud uses its own CA, set REQUESTS_CA_BUNDLE to its PEM file")
-
-    if ce is not None and isinstance(exc, (ce.ServiceResponseError, ce.ServiceResponseTimeoutError)) or \
-            isinstance(exc, TimeoutError) or "timed out" in text.lower():
-        host = _host(text)
-        return NetworkError(f"no answer from {host or 'the Azure endpoint'} in time",
-                            "check the network or proxy; raise the limit with LOOMCTL_HTTP_TIMEOUT=SECONDS")
-
-    if ce is not None and isinstance(exc, ce.ServiceRequestError) or isinstance(exc, OSError):
-        host = _host(text)
-        return NetworkError(f"cannot connect to {host or 'the Azure endpoint'}: {text.splitlines()[0][:160]}",
-                            "check the network, proxy and DNS; for private clouds check LOOMCTL_ARM_ENDPOINT")
+    if ce is not None and not core.is_tls(exc):
+        if isinstance(exc, (ce.ServiceResponseError, ce.ServiceResponseTimeoutError)):
+            return core.timeout_error(text)
+        if isinstance(exc, ce.ServiceRequestError) and "timed out" not in text.lower():
+            return core.connect_error(text)
+    mapped = core.network_error(exc)
+    if mapped is not None:
+        return mapped
 
     if ce is not None and isinstance(exc, ce.AzureError):
         return AzureError(f"Azure error: {text.splitlines()[0][:200] if text else name}",
@@ -157,4 +140,42 @@ def map_exception(exc: BaseException) -> LoomError | None:
     return None
 
 
-__all__ = ["map_exception", "http_error", "describe_resource", "ExitCode"]
+def map_known(exc: BaseException) -> LoomError | None:
+    """An Azure SDK, sign-in, HTTP-library or network exception as a LoomError, else None."""
+    root = type(exc).__module__.split(".")[0]
+    if root in ("azure", "msal", "requests", "urllib3", "ssl", "socket") or isinstance(exc, (OSError, TimeoutError)):
+        return map_exception(exc)
+    return None
+
+
+def as_loom_error(exc: BaseException) -> LoomError:
+    """Any exception as a LoomError: Azure SDK exceptions here, everything else by `loomctl.core.errors`."""
+    if isinstance(exc, LoomError):
+        return exc
+    return map_known(exc) or core.as_loom_error(exc)
+
+
+def describe(exc: BaseException) -> tuple[str, str | None]:
+    """The one-line message and the hint for any exception, as the CLI reports it (for a result that carries
+    an error instead of ending the command: a failed check, a lost log stream)."""
+    err = as_loom_error(exc)
+    return err.message, err.hint
+
+
+@contextmanager
+def sdk_errors() -> Iterator[None]:
+    """Exceptions of the Azure SDK (and the network under it) raised inside become LoomErrors: an error answer
+    is an AzureError with `.status` and `.code`. Anything else passes through unchanged."""
+    try:
+        yield
+    except LoomError:
+        raise
+    except Exception as exc:
+        mapped = map_known(exc)
+        if mapped is None:
+            raise
+        raise mapped from exc
+
+
+__all__ = ["OperationFailed", "map_exception", "map_known", "as_loom_error", "describe", "sdk_errors", "http_error",
+           "describe_resource", "ExitCode"]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from loomctl.core.errors import AzureError, ConfigError
+from loomctl.core.timeutil import parse_iso
 
 if TYPE_CHECKING:  # pragma: no cover
     from loomctl.azure.session import AzureSession
@@ -46,7 +47,8 @@ def convert_cell(kind: str, value: Any) -> Any:
         if kind == "bool":
             return value.lower() == "true" if value.lower() in ("true", "false") else bool(int(value))
         if kind == "datetime":
-            return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            when = parse_iso(value)
+            return value if when is None else when
         if kind == "dynamic" and value[:1] in "[{":
             import json
 
@@ -93,20 +95,19 @@ def _table_hint(message: str, destination: str | None) -> str:
     return "`loomctl query show NAME` prints the KQL; paste it into the portal's Logs blade to see the error there"
 
 
-def query_error(exc: Any, workspace: str, destination: str | None = None) -> Exception:
-    """An HttpResponseError from the query API as a LoomError with advice."""
-    from loomctl.azure.errors import map_exception
-
-    status = getattr(exc, "status_code", None)
-    model = getattr(exc, "model", None) or getattr(exc, "error", None)
-    code = getattr(model, "code", None)
-    message = (getattr(model, "message", None) or str(getattr(exc, "message", "") or exc)).strip()
-    details = getattr(model, "details", None) or []
+def _error_text(message: str, details: list[Any]) -> str:
     inner = "; ".join(str(d.get("message") if isinstance(d, dict) else getattr(d, "message", d))
                       for d in details if d)[:300]
     text = (message.splitlines()[0] if message else "")[:300]
     if inner and inner not in text:
         text = f"{text} ({inner})" if text else inner
+    return text
+
+
+def answer_error(status: int | None, code: str | None, text: str, workspace: str,
+                 destination: str | None = None) -> AzureError | None:
+    """The query API's error answer (status, code, first line of the message) as an AzureError with advice,
+    or None for a status without specific advice."""
     if status == 400:
         return AzureError(f"Log Analytics rejected the query (400{', ' + code if code else ''}): {text}",
                           _table_hint(text, destination), status=400, code=code)
@@ -121,12 +122,32 @@ def query_error(exc: Any, workspace: str, destination: str | None = None) -> Exc
     if status in (408, 504) or (code or "").lower() in ("gatewaytimeout", "querytimeout"):
         return AzureError(f"the query ran out of time in Log Analytics ({status}): {text}",
                           "narrow the range (--since 15m) or filter by --app / --replica", status=status, code=code)
-    return map_exception(exc) or AzureError(f"Log Analytics error: {text}", "run again with --debug")
+    return None
+
+
+def query_error(exc: Any, workspace: str, destination: str | None = None) -> Exception:
+    """An HttpResponseError from the query API as a LoomError with advice."""
+    from loomctl.azure.errors import map_exception
+
+    model = getattr(exc, "model", None) or getattr(exc, "error", None)
+    code = getattr(model, "code", None)
+    message = (getattr(model, "message", None) or str(getattr(exc, "message", "") or exc)).strip()
+    text = _error_text(message, getattr(model, "details", None) or [])
+    return (answer_error(exc.status_code, code, text, workspace, destination) or map_exception(exc)
+            or AzureError(f"Log Analytics error: {text}", "run again with --debug"))
+
+
+def _answer_failed(status: int, error: dict[str, Any], workspace: str, destination: str | None) -> AzureError:
+    """The query API answered `status` >= 400 with `error` (its JSON error object)."""
+    code = error.get("code")
+    message = (error.get("message") or f"HTTP {status}").strip()
+    details = error.get("details") or ([error["innererror"]] if error.get("innererror") else [])
+    text = _error_text(message, details)
+    return (answer_error(status, code, text, workspace, destination)
+            or AzureError(f"Log Analytics error: {text}", "run again with --debug", status=status, code=code))
 
 
 def _converters(types: list[str]) -> list[Any]:
-    fromiso = dt.datetime.fromisoformat
-
     def as_int(v: Any) -> Any:
         return int(v) if isinstance(v, str) else v
 
@@ -134,10 +155,10 @@ def _converters(types: list[str]) -> list[Any]:
         return float(v) if isinstance(v, str) else v
 
     def as_time(v: Any) -> Any:
-        try:
-            return fromiso(v) if isinstance(v, str) else v
-        except ValueError:
+        if not isinstance(v, str):
             return v
+        when = parse_iso(v)
+        return v if when is None else when
 
     out: list[Any] = []
     for kind in types:
@@ -166,17 +187,6 @@ def convert_rows(types: list[str], rows: list[list[Any]]) -> list[list[Any]]:
     return rows
 
 
-class _QueryFailed(Exception):
-    """A query API error answer, shaped like the SDK's HttpResponseError for `query_error`."""
-
-    def __init__(self, status: int, error: dict[str, Any]):
-        super().__init__(error.get("message") or f"HTTP {status}")
-        self.status_code = status
-        self.model = type("E", (), {"code": error.get("code"), "message": error.get("message"),
-                                    "details": error.get("details") or
-                                    ([error["innererror"]] if error.get("innererror") else [])})()
-
-
 def _iso(t: dt.datetime) -> str:
     return t.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
 
@@ -197,6 +207,8 @@ def run_query(session: "AzureSession", workspace: str, kql: str, start: dt.datet
     from azure.core.exceptions import HttpResponseError
     from azure.core.rest import HttpRequest
 
+    from loomctl.azure.errors import sdk_errors
+
     client = logs_client(session)
     url = f"{session.settings.logs_endpoint}/v1/workspaces/{workspace}/query"
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -204,14 +216,16 @@ def run_query(session: "AzureSession", workspace: str, kql: str, start: dt.datet
         headers["Prefer"] = f"wait={int(server_timeout)}"
     request = HttpRequest("POST", url, headers=headers,
                           content=json.dumps({"query": kql, "timespan": f"{_iso(start)}/{_iso(end)}"}))
-    try:
-        # the SDK's pipeline (auth, retries, transport); stream=True stops it from parsing the body a second time
-        response = client._client.send_request(request, stream=True)
-    except HttpResponseError as exc:  # the pipeline could not decode the body (DecodeError), or a status error
-        if (getattr(exc, "status_code", None) or 0) < 400:
-            raise AzureError("Log Analytics returned a response that is not valid JSON",
-                             "a proxy may be answering instead of Log Analytics; check LOOMCTL_LOGS_ENDPOINT") from exc
-        raise query_error(exc, workspace, destination) from exc
+    with sdk_errors():  # sign-in and network failures
+        try:
+            # the SDK's pipeline (auth, retries, transport); stream=True stops it from parsing the body a second time
+            response = client._client.send_request(request, stream=True)
+        except HttpResponseError as exc:  # the pipeline could not decode the body (DecodeError), or a status error
+            if (exc.status_code or 0) < 400:
+                raise AzureError("Log Analytics returned a response that is not valid JSON",
+                                 "a proxy may be answering instead of Log Analytics; "
+                                 "check LOOMCTL_LOGS_ENDPOINT") from exc
+            raise query_error(exc, workspace, destination) from exc
     status = response.status_code
     try:
         doc = json.loads(response.read())
@@ -224,8 +238,8 @@ def run_query(session: "AzureSession", workspace: str, kql: str, start: dt.datet
         if status < 400:
             raise AzureError("Log Analytics returned a response that is not valid JSON",
                              "a proxy may be answering instead of Log Analytics; check LOOMCTL_LOGS_ENDPOINT")
-        raise query_error(_QueryFailed(status, error if isinstance(error, dict) else {"message": f"HTTP {status}"}),
-                          workspace, destination)
+        raise _answer_failed(status, error if isinstance(error, dict) else {"message": f"HTTP {status}"},
+                             workspace, destination)
     partial: str | None = None
     err = doc.get("error")
     if isinstance(err, dict) and err:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from loomctl.core.clouds import is_public_authority
 from loomctl.core.errors import ConfigError
@@ -41,9 +41,11 @@ def client_kwargs() -> dict[str, Any]:
 class AzureSession:
     def __init__(self, settings: "Settings"):
         self.settings = settings
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the credential
         self._credential: Any = None
         self._clients: dict[str, Any] = {}
+        self._client_locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
 
     # -- credential ------------------------------------------------------------------------------------------
     @property
@@ -74,7 +76,7 @@ class AzureSession:
 
     def _prefetch_token(self) -> None:
         """Sign in on a thread while the management SDK imports (~0.3 s): MSAL caches the token."""
-        cred = self._credential_unlocked()
+        cred = self.credential
 
         def fetch() -> None:
             try:
@@ -84,35 +86,41 @@ class AzureSession:
 
         threading.Thread(target=fetch, daemon=True, name="token-prefetch").start()
 
+    def client(self, name: str, factory: Callable[[], Any]) -> Any:
+        """The session's client called `name`, built by `factory` once (other threads asking meanwhile wait for
+        it). Each name has its own lock, so a factory may ask for another client or the credential."""
+        with self._locks_lock:
+            lock = self._client_locks.setdefault(name, threading.Lock())
+        with lock:
+            if name not in self._clients:
+                self._clients[name] = factory()
+            return self._clients[name]
+
     def containerapps(self) -> Any:
-        with self._lock:
-            if "app" not in self._clients:
-                self._prefetch_token()
-                from azure.mgmt.appcontainers import ContainerAppsAPIClient
+        def build() -> Any:
+            self._prefetch_token()
+            from azure.mgmt.appcontainers import ContainerAppsAPIClient
 
-                self._clients["app"] = ContainerAppsAPIClient(
-                    credential=self._credential_unlocked(), subscription_id=self._require_subscription(),
-                    base_url=self.settings.arm_endpoint, credential_scopes=[self.settings.arm_scope],
-                    **client_kwargs())
-            return self._clients["app"]
+            return ContainerAppsAPIClient(
+                credential=self.credential, subscription_id=self._require_subscription(),
+                base_url=self.settings.arm_endpoint, credential_scopes=[self.settings.arm_scope], **client_kwargs())
 
-    def _credential_unlocked(self) -> Any:
-        self._lock.release()
-        try:
-            return self.credential
-        finally:
-            self._lock.acquire()
+        return self.client("app", build)
 
     def arm_get(self, path: str, api_version: str) -> dict[str, Any]:
-        """GET an ARM path through the management pipeline (auth, retries, TLS). Raises HttpResponseError."""
+        """GET an ARM path through the management pipeline (auth, retries, TLS). An error answer raises
+        AzureError (with `.status`); sign-in and network failures raise their LoomErrors."""
         from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
         from azure.core.rest import HttpRequest
 
-        client = self.containerapps()
-        request = HttpRequest("GET", f"{self.settings.arm_endpoint}{path}", params={"api-version": api_version})
-        response = client._client.send_request(request)  # the SDK's own pipeline
-        if response.status_code == 404:
-            raise ResourceNotFoundError(response=response)
-        if response.status_code >= 400:
-            raise HttpResponseError(response=response)
-        return response.json()
+        from loomctl.azure.errors import sdk_errors
+
+        with sdk_errors():
+            client = self.containerapps()
+            request = HttpRequest("GET", f"{self.settings.arm_endpoint}{path}", params={"api-version": api_version})
+            response = client._client.send_request(request)  # the SDK's own pipeline
+            if response.status_code == 404:
+                raise ResourceNotFoundError(response=response)
+            if response.status_code >= 400:
+                raise HttpResponseError(response=response)
+            return response.json()

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from loomctl.azure.deployment import _not_found, _rest, parallel
-from loomctl.core.errors import AzureError, LoomError, as_loom_error
+from loomctl.azure.errors import as_loom_error, sdk_errors
+from loomctl.core.errors import AzureError, LoomError
 
 if TYPE_CHECKING:  # pragma: no cover
     from loomctl.azure.session import AzureSession
@@ -108,26 +109,25 @@ def client(session: "AzureSession") -> Any:
     """A StorageManagementClient on the session's credential and transport settings (built once)."""
     from loomctl.azure.session import client_kwargs
 
-    with session._lock:
-        existing = session._clients.get("storage")
-    if existing is not None:
-        return existing
-    session.containerapps()  # starts the sign-in and checks the subscription is set
-    from azure.mgmt.storage import StorageManagementClient
+    def build() -> Any:
+        session.containerapps()  # starts the sign-in and checks the subscription is set
+        from azure.mgmt.storage import StorageManagementClient
 
-    made = StorageManagementClient(credential=session.credential, subscription_id=str(session.settings.subscription),
-                                   base_url=session.settings.arm_endpoint,
-                                   credential_scopes=[session.settings.arm_scope], **client_kwargs())
-    with session._lock:
-        return session._clients.setdefault("storage", made)
+        return StorageManagementClient(credential=session.credential,
+                                       subscription_id=str(session.settings.subscription),
+                                       base_url=session.settings.arm_endpoint,
+                                       credential_scopes=[session.settings.arm_scope], **client_kwargs())
+
+    return session.client("storage", build)
 
 
 def list_env_storages(session: "AzureSession") -> dict[str, EnvStorage]:
     s = session.settings
     s.require("subscription", "resource_group", "environment")
     try:
-        result = session.containerapps().managed_environments_storages.list(s.resource_group, s.environment)
-    except Exception as exc:
+        with sdk_errors():
+            result = session.containerapps().managed_environments_storages.list(s.resource_group, s.environment)
+    except AzureError as exc:
         if _not_found(exc):
             raise AzureError(f"Container Apps environment '{s.environment}' not found in resource group "
                              f"'{s.resource_group}'", "check --environment (env LOOMCTL_ENVIRONMENT)",
@@ -141,21 +141,25 @@ def get_account(session: "AzureSession", name: str) -> StorageAccount | None:
     """The storage account by name: in the deployment's resource group, else anywhere in the subscription."""
     c = client(session)
     try:
-        return StorageAccount.parse(_rest(c.storage_accounts.get_properties(session.settings.resource_group, name)))
-    except Exception as exc:
+        with sdk_errors():
+            return StorageAccount.parse(_rest(c.storage_accounts.get_properties(session.settings.resource_group,
+                                                                                name)))
+    except AzureError as exc:
         if not _not_found(exc):
             raise
-    for model in c.storage_accounts.list():
-        d = _rest(model)
-        if str(d.get("name", "")).lower() == name.lower():
-            return StorageAccount.parse(d)
+    with sdk_errors():
+        for model in c.storage_accounts.list():
+            d = _rest(model)
+            if str(d.get("name", "")).lower() == name.lower():
+                return StorageAccount.parse(d)
     return None
 
 
 def get_share(session: "AzureSession", account: StorageAccount, share: str) -> FileShare | None:
     try:
-        model = client(session).file_shares.get(account.resource_group, account.name, share, expand="stats")
-    except Exception as exc:
+        with sdk_errors():
+            model = client(session).file_shares.get(account.resource_group, account.name, share, expand="stats")
+    except AzureError as exc:
         if _not_found(exc):
             return None
         raise

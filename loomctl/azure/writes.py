@@ -8,10 +8,11 @@ every LOOMCTL_POLL_INTERVAL seconds (default 5; the SDK's own default is 30).
 from __future__ import annotations
 
 import os
-import time
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
+from loomctl.azure.errors import OperationFailed, sdk_errors
 from loomctl.core.errors import AzureError
+from loomctl.core.retry import Deadline, poll, retry
 
 if TYPE_CHECKING:  # pragma: no cover
     from loomctl.azure.session import AzureSession
@@ -26,24 +27,12 @@ def poll_interval() -> float:
         return 5.0
 
 
-class Deadline:
-    def __init__(self, seconds: float):
-        self.seconds = seconds
-        self.end = time.monotonic() + seconds
-
-    def left(self) -> float:
-        return self.end - time.monotonic()
-
-    def expired(self) -> bool:
-        return self.left() <= 0
-
-
 class OperationTimeout(Exception):
     """A wait ran out of time (the caller decides what that means)."""
 
 
 def _status(exc: BaseException) -> int | None:
-    return getattr(exc, "status_code", None)
+    return exc.status if isinstance(exc, AzureError) else None
 
 
 def _as_dict(model: Any) -> dict[str, Any]:
@@ -74,64 +63,74 @@ class Writer:
 
     def find_app(self, name: str) -> dict[str, Any] | None:
         try:
-            return _as_dict(self.client.container_apps.get(self.rg, name))
-        except Exception as exc:
-            if _status(exc) == 404 and getattr(getattr(exc, "error", None), "code", "") not in (
-                    "ResourceGroupNotFound", "SubscriptionNotFound"):
+            with sdk_errors():
+                return _as_dict(self.client.container_apps.get(self.rg, name))
+        except AzureError as exc:
+            if exc.status == 404 and exc.code not in ("ResourceGroupNotFound", "SubscriptionNotFound"):
                 return None
             raise
 
     def revisions(self, app: str) -> list[dict[str, Any]]:
-        return [_as_dict(r) for r in self.client.container_apps_revisions.list_revisions(self.rg, app)]
+        with sdk_errors():
+            return [_as_dict(r) for r in self.client.container_apps_revisions.list_revisions(self.rg, app)]
 
     def revision(self, app: str, name: str) -> dict[str, Any] | None:
         try:
-            return _as_dict(self.client.container_apps_revisions.get_revision(self.rg, app, name))
-        except Exception as exc:
-            if _status(exc) == 404:
+            with sdk_errors():
+                return _as_dict(self.client.container_apps_revisions.get_revision(self.rg, app, name))
+        except AzureError as exc:
+            if exc.status == 404:
                 return None
             raise
 
     def replicas(self, app: str, revision: str) -> list[dict[str, Any]]:
         try:
-            result = self.client.container_apps_revision_replicas.list_replicas(self.rg, app, revision)
-        except Exception as exc:
-            if _status(exc) == 404:
+            with sdk_errors():
+                result = self.client.container_apps_revision_replicas.list_replicas(self.rg, app, revision)
+        except AzureError as exc:
+            if exc.status == 404:
                 return []
             raise
         return [_as_dict(r) for r in (_as_dict(result).get("value") or [])]
 
     def storages(self, env: str) -> list[dict[str, Any]]:
-        result = self.client.managed_environments_storages.list(self.rg, env)
+        with sdk_errors():
+            result = self.client.managed_environments_storages.list(self.rg, env)
         return [_as_dict(s) for s in (_as_dict(result).get("value") or [])]
 
     # -- writes ------------------------------------------------------------------------------------------
     def _retry_conflicts(self, call: Callable[[], T], what: str, deadline: Deadline) -> T:
         """Run `call`; on 409 (an operation in progress) wait and retry until the deadline."""
         tries = 0
-        while True:
-            try:
+
+        def attempt() -> T:
+            nonlocal tries
+            tries += 1
+            with sdk_errors():
                 return call()
-            except Exception as exc:
-                if _status(exc) != 409:
-                    raise
-                tries += 1
-                wait = min(max(poll_interval(), 0.05), max(0.0, deadline.left()))
-                if deadline.expired():
-                    raise AzureError(f"{what}: another operation on the resource was still in progress (409) "
-                                     f"after {deadline.seconds:g} s and {tries} tries",
-                                     "wait for it to finish (`loomctl deploy status`), or raise --timeout",
-                                     status=409) from None
-                self.log(f"wait: {what}: another operation is in progress (409); retrying in {wait:g} s")
-                time.sleep(wait)
+
+        def waiting(_exc: BaseException, wait: float) -> None:
+            self.log(f"wait: {what}: another operation is in progress (409); retrying in {wait:g} s")
+
+        try:
+            return retry(attempt, retry_on=lambda exc: _status(exc) == 409, deadline=deadline,
+                         backoff=lambda _n: max(poll_interval(), 0.05), on_retry=waiting)
+        except AzureError as exc:
+            if exc.status != 409:
+                raise
+            raise AzureError(f"{what}: another operation on the resource was still in progress (409) "
+                             f"after {deadline.seconds:g} s and {tries} tries",
+                             "wait for it to finish (`loomctl deploy status`), or raise --timeout",
+                             status=409) from None
 
     def _wait_lro(self, poller: Any, what: str, deadline: Deadline) -> dict[str, Any]:
-        step = min(0.2, max(poll_interval(), 0.02))
-        while not poller.done():
-            if deadline.expired():
-                raise OperationTimeout(f"{what} did not finish within {deadline.seconds:g} s")
-            time.sleep(step)
-        return _as_dict(poller.result())
+        def timed_out() -> Any:
+            raise OperationTimeout(f"{what} did not finish within {deadline.seconds:g} s")
+
+        with sdk_errors():
+            poll(lambda: True if poller.done() else None, deadline=deadline,
+                 interval=min(0.2, max(poll_interval(), 0.02)), on_timeout=timed_out)
+            return _as_dict(poller.result())
 
     def patch_app(self, name: str, body: dict[str, Any], what: str, deadline: Deadline,
                   wait: bool = True) -> dict[str, Any] | None:
@@ -172,13 +171,10 @@ def lro_failure(exc: BaseException) -> str | None:
     """The message of a failed long-running operation, else None.
 
     azure-core raises HttpResponseError carrying the last poll's response (status 200) and the operation's
-    error when the operation ends Failed or Canceled; an error answer to the request itself has status >= 400.
+    error when the operation ends Failed or Canceled (OperationFailed here); an error answer to the request
+    itself has status >= 400.
     """
-    from azure.core.exceptions import HttpResponseError
-
-    if isinstance(exc, HttpResponseError) and (getattr(exc, "status_code", None) or 0) < 400:
-        return str(exc).strip().splitlines()[0][:300]
-    return None
+    return exc.failure if isinstance(exc, OperationFailed) else None
 
 
-__all__ = ["Writer", "Deadline", "OperationTimeout", "poll_interval", "lro_failure"]
+__all__ = ["Writer", "Deadline", "OperationTimeout", "OperationFailed", "poll_interval", "lro_failure"]

@@ -11,7 +11,8 @@ from typing import Any, Callable, Iterable
 
 from loomctl.checks.base import AppRef, CheckResult, CheckSpec, Outcome, Status, fill_placeholders, no_azure
 from loomctl.checks.inputs import Inputs
-from loomctl.core.errors import LoomError, describe
+from loomctl.azure.errors import describe
+from loomctl.core.errors import LoomError
 
 
 @dataclass(frozen=True)

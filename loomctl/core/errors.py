@@ -86,25 +86,75 @@ class ProblemsFound(LoomError):
         return not self.message
 
 
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    cur: BaseException | None = exc
+    while cur is not None and cur not in seen:
+        seen.append(cur)
+        inner = getattr(cur, "inner_exception", None) or getattr(cur, "exc_value", None)
+        cur = inner if isinstance(inner, BaseException) else (cur.__cause__ or cur.__context__)
+    return seen
+
+
+def host_in(text: str) -> str | None:
+    """The host named in an exception's text (urllib3's host='...' or a URL), else None."""
+    import re
+
+    m = re.search(r"host='([^']+)'", text) or re.search(r"https?://([^/\s:'\"]+)", text)
+    return m.group(1) if m else None
+
+
+def is_tls(exc: BaseException) -> bool:
+    """A TLS failure anywhere in the exception's chain."""
+    import ssl
+
+    for e in _chain(exc):
+        if isinstance(e, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(e) or "SSLError" in type(e).__name__:
+            return True
+    return False
+
+
+def tls_error(text: str) -> NetworkError:
+    return NetworkError(f"TLS verification failed for {host_in(text) or 'the Azure endpoint'}",
+                        "if a proxy or private cloud uses its own CA, set REQUESTS_CA_BUNDLE to its PEM file")
+
+
+def timeout_error(text: str) -> NetworkError:
+    return NetworkError(f"no answer from {host_in(text) or 'the Azure endpoint'} in time",
+                        "check the network or proxy; raise the limit with LOOMCTL_HTTP_TIMEOUT=SECONDS")
+
+
+def connect_error(text: str) -> NetworkError:
+    return NetworkError(f"cannot connect to {host_in(text) or 'the Azure endpoint'}: {text.splitlines()[0][:160]}",
+                        "check the network, proxy and DNS; for private clouds check LOOMCTL_ARM_ENDPOINT")
+
+
+def network_error(exc: BaseException) -> LoomError | None:
+    """A TLS, timeout or connection failure as a NetworkError with advice, else None."""
+    text = str(exc)
+    if is_tls(exc):
+        return tls_error(text)
+    if isinstance(exc, TimeoutError) or "timed out" in text.lower():
+        return timeout_error(text)
+    if isinstance(exc, OSError):
+        return connect_error(text)
+    return None
+
+
 def as_loom_error(exc: BaseException) -> LoomError:
-    """Any exception as a LoomError with a hint: Azure SDK, network and TLS errors get specific advice."""
+    """Any exception as a LoomError with a hint: network and TLS errors get specific advice.
+
+    Azure SDK exceptions are mapped by `loomctl.azure.errors.as_loom_error`, which falls back to this one.
+    """
     if isinstance(exc, LoomError):
         return exc
     root = type(exc).__module__.split(".")[0]
-    if root in ("azure", "msal", "requests", "urllib3", "ssl", "socket") or isinstance(exc, (OSError, TimeoutError)):
-        from loomctl.azure.errors import map_exception
-
-        mapped = map_exception(exc)
+    if root in ("requests", "urllib3", "ssl", "socket") or isinstance(exc, (OSError, TimeoutError)):
+        mapped = network_error(exc)
         if mapped is not None:
             return mapped
     return LoomError(f"unexpected error: {type(exc).__name__}: {exc}",
                      "run again with --debug for the traceback, and report it", exit_code=ExitCode.AZURE)
-
-
-def describe(exc: BaseException) -> tuple[str, str | None]:
-    """The one-line message and the hint for any exception (as `as_loom_error` sees it)."""
-    err = as_loom_error(exc)
-    return err.message, err.hint
 
 
 def did_you_mean(name: str, known: list[str]) -> str:

@@ -25,14 +25,37 @@ def parse_duration(text: str, what: str = "--since") -> dt.timedelta:
     return dt.timedelta(seconds=seconds)
 
 
+_FRACTION = re.compile(r"\.(\d+)")
+_OFFSET = re.compile(r"([+-]\d\d)(\d\d)$")
+
+
+def parse_iso(text: str | None, naive: dt.tzinfo | None = dt.timezone.utc) -> dt.datetime | None:
+    """An ISO 8601 date and time as Azure sends them ("Z" or an offset, up to 9 fraction digits as Log Analytics
+    and the log streams write them), or None if it is not one. A time without an offset is in `naive` (UTC by
+    default; None leaves it naive)."""
+    if not text or not isinstance(text, str):
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text)  # Python 3.11 reads "Z" and long fractions itself
+    except ValueError:
+        raw = text.strip().replace("Z", "+00:00").replace("z", "+00:00")
+        raw = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), raw, count=1)
+        raw = _OFFSET.sub(r"\1:\2", raw)
+        try:
+            value = dt.datetime.fromisoformat(raw)
+        except ValueError:
+            return None
+    if value.tzinfo is None and naive is not None:
+        value = value.replace(tzinfo=naive)
+    return value
+
+
 def parse_time(text: str, what: str) -> dt.datetime:
     """An ISO 8601 time; without an offset it is the user's local time. Returns an aware UTC datetime."""
-    raw = (text or "").strip()
-    try:
-        value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
+    value = parse_iso((text or "").strip(), naive=None)
+    if value is None:
         raise UsageError(f"{what} '{text}' is not a date and time",
-                         "use ISO 8601, e.g. 2026-11-28T09:30 (local time) or 2026-11-28T08:30:00Z") from None
+                         "use ISO 8601, e.g. 2026-11-28T09:30 (local time) or 2026-11-28T08:30:00Z")
     if value.tzinfo is None:
         value = value.astimezone()  # local time
     return value.astimezone(dt.timezone.utc)

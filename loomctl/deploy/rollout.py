@@ -9,11 +9,12 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 from loomctl.azure.writes import Deadline, OperationTimeout, Writer, poll_interval
 from loomctl.deploy.validate import ImageRef, check_suffix, default_suffix
-from loomctl.core.errors import UsageError
+from loomctl.core.errors import AzureError, UsageError
+from loomctl.core.retry import poll
 
 RESTARTS_FAIL = 5  # a container restarted this often is crash-looping: fail fast instead of waiting
 
@@ -217,19 +218,22 @@ def _read(call: Callable[[], Any], report: Report, deadline: Deadline) -> Any:
     try:
         return call()
     except Exception as exc:
-        status = getattr(exc, "status_code", None)
-        if status in (401, 403) or deadline.expired():
-            raise
-        from loomctl.core.errors import as_loom_error
+        from loomctl.azure.errors import as_loom_error
 
-        report(f"could not read the revision ({as_loom_error(exc).message}); trying again")
+        err = as_loom_error(exc)
+        if (isinstance(err, AzureError) and err.status in (401, 403)) or deadline.expired:
+            raise
+        report(f"could not read the revision ({err.message}); trying again")
         return None
 
 
 def wait_healthy(w: Writer, app: str, revision: str, minimum: int, deadline: Deadline,
                  report: Report) -> RevisionStatus:
     last = ""
-    while True:
+    st: RevisionStatus | None = None
+
+    def check() -> RevisionStatus | None:
+        nonlocal last, st
         st = _read(lambda: revision_now(w, app, revision, minimum), report, deadline)
         if st is not None:
             text = st.describe()
@@ -240,21 +244,28 @@ def wait_healthy(w: Writer, app: str, revision: str, minimum: int, deadline: Dea
                 raise RolloutFailed("health", f"revision {revision} failed: {text}")
             if st.healthy:
                 return st
-        if deadline.expired():
-            what = st.describe() if st else "not created"
-            raise RolloutFailed("health", f"revision {revision} not healthy within {deadline.seconds:g} s: {what}")
-        time.sleep(min(poll_interval(), max(0.0, deadline.left())))
+        return None
+
+    def timed_out() -> NoReturn:
+        what = st.describe() if st else "not created"
+        raise RolloutFailed("health", f"revision {revision} not healthy within {deadline.seconds:g} s: {what}")
+
+    return poll(check, deadline=deadline, interval=poll_interval, on_timeout=timed_out)
 
 
 def wait_traffic(w: Writer, app: str, want: dict[str, int], deadline: Deadline) -> dict[str, int]:
-    while True:
+    now: dict[str, int] = {}
+
+    def check() -> dict[str, int] | None:
+        nonlocal now
         revs = _read(lambda: w.revisions(app), lambda _t: None, deadline)
         now = serving_weights(revs) if revs is not None else {}
-        if now == want:
-            return now
-        if deadline.expired():
-            raise RolloutFailed("traffic", f"traffic is {fmt_traffic(now)}, expected {fmt_traffic(want)}")
-        time.sleep(min(poll_interval(), max(0.0, deadline.left())))
+        return now if now == want else None
+
+    def timed_out() -> NoReturn:
+        raise RolloutFailed("traffic", f"traffic is {fmt_traffic(now)}, expected {fmt_traffic(want)}")
+
+    return poll(check, deadline=deadline, interval=poll_interval, on_timeout=timed_out)
 
 
 def fmt_traffic(t: dict[str, int]) -> str:
@@ -318,7 +329,7 @@ def run_rollout(w: Writer, plan: Plan, timeout: float, report: Report, verify: V
                 out.traffic = wait_traffic(w, plan.app, want, deadline)
                 note(f"traffic: {fmt_traffic(out.traffic)}")
                 if i < len(plan.steps) - 1 and step_wait:
-                    time.sleep(min(step_wait, max(0.0, deadline.left())))
+                    time.sleep(deadline.cap(step_wait))
                 out.revision_status = wait_healthy(w, plan.app, plan.revision, plan.min_replicas, deadline,
                                                    lambda _t: None)
                 if verify is not None:
@@ -346,7 +357,7 @@ def run_rollout(w: Writer, plan: Plan, timeout: float, report: Report, verify: V
         try:
             out.rollback, out.traffic = roll_back(w, plan, note)
         except Exception as exc2:  # noqa: BLE001 - reported with the state it left
-            from loomctl.core.errors import as_loom_error
+            from loomctl.azure.errors import as_loom_error
 
             out.result = "rollback-failed"
             out.rollback = f"failed: {as_loom_error(exc2).message}"

@@ -157,7 +157,7 @@ def run_live(loom: "LoomContext", app: str | None = None, replica: str | None = 
                 done += 1
                 failed = failures.get(item[1])
                 if failed is not None and done < len(sources):
-                    from loomctl.core.errors import describe
+                    from loomctl.azure.errors import describe
 
                     ui.warn(f"the stream of {sources[item[1]].replica or sources[item[1]].app} stopped: "
                             f"{describe(failed)[0]}")

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from loomctl.core.timeutil import parse_iso
 from loomctl.logs.kql import literals as lit
 from loomctl.logs.kql.catalogue import Scope, prelude
 
@@ -79,10 +80,7 @@ def to_lines(columns: list[str], rows: list[list[Any]], system: bool) -> list[Lo
     for row in rows:
         t = cell(row, "TimeGenerated")
         if isinstance(t, str):
-            try:
-                t = dt.datetime.fromisoformat(t.replace("Z", "+00:00"))
-            except ValueError:
-                t = None
+            t = parse_iso(t)
         out.append(LogLine(
             time=t, app=str(cell(row, "App") or ""), replica=str(cell(row, "Replica") or ""),
             revision=str(cell(row, "Revision") or ""), message=str(cell(row, "Log") or "").rstrip("\n"),

@@ -12,9 +12,10 @@ import subprocess
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from loomctl.core.errors import ConfigError, LoomError, UsageError
+from loomctl.core.retry import Deadline, poll
 
 RELAY_SCRIPT = Path(__file__).resolve().parent.parent / "data" / "gun_relay.js"
 PROFILE = "sandbox"
@@ -167,9 +168,10 @@ def _wait_ready(state: State, timeout: float) -> None:
 
     from loomctl.loommesh.peer_probe import probe_peer
 
-    deadline = time.monotonic() + timeout
+    deadline = Deadline(timeout)
     pending = [p for p in state.procs if not getattr(p, "_ready", False)]
-    while pending:
+
+    def ready() -> bool | None:
         for p in list(pending):
             if not is_ours(p):
                 tail = Path(p.log).read_text(errors="replace").strip().splitlines()[-3:] if Path(p.log).exists() else []
@@ -179,11 +181,13 @@ def _wait_ready(state: State, timeout: float) -> None:
             if r.pid:
                 pending.remove(p)
                 setattr(p, "_ready", True)
-        if pending:
-            if time.monotonic() > deadline:
-                raise LoomError(f"sandbox {pending[0].name} did not answer a GUN hello within {timeout:g} s",
-                                f"see {pending[0].log}")
-            time.sleep(0.1)
+        return None if pending else True
+
+    def timed_out() -> NoReturn:
+        raise LoomError(f"sandbox {pending[0].name} did not answer a GUN hello within {timeout:g} s",
+                        f"see {pending[0].log}")
+
+    poll(ready, deadline=deadline, interval=0.1, on_timeout=timed_out)
 
 
 def stop(state: State, grace: float = 3.0) -> list[dict[str, Any]]:
@@ -195,9 +199,9 @@ def stop(state: State, grace: float = 3.0) -> list[dict[str, Any]]:
             os.kill(p.pid, signal.SIGTERM)
         except ProcessLookupError:
             pass
-    deadline = time.monotonic() + grace
+    deadline = Deadline(grace)
     for p in ours:
-        while is_ours(p) and time.monotonic() < deadline:
+        while is_ours(p) and not deadline.expired:
             _reap(p.pid)
             time.sleep(0.05)
         how = "stopped"

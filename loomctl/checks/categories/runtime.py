@@ -7,6 +7,7 @@ from typing import Any
 
 from loomctl.checks.base import AppRef, Outcome, failed, passed, spec_maker, warned
 from loomctl.checks.categories.live import live_providers
+from loomctl.core.timeutil import parse_iso
 
 CATEGORY = "Runtime"
 
@@ -17,12 +18,9 @@ BAD_RUNNING = {"failed", "degraded"}
 def _age_minutes(created: str | None, now: datetime | None = None) -> float | None:
     if not created:
         return None
-    try:
-        t = datetime.fromisoformat(created.replace("Z", "+00:00"))
-    except ValueError:
+    t = parse_iso(created)
+    if t is None:
         return None
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=timezone.utc)
     return ((now or datetime.now(timezone.utc)) - t).total_seconds() / 60
 
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from loomctl.core.timeutil import local_time
+from loomctl.core.timeutil import local_time, parse_iso
 
 
 def render_metrics(doc: dict[str, Any]) -> list[Any]:
-    import datetime as _dt
-
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -18,7 +16,7 @@ def render_metrics(doc: dict[str, Any]) -> list[Any]:
 
     def when(v: Any) -> str:
         if isinstance(v, str):
-            v = _dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
+            v = parse_iso(v)
         return local_time(v)
 
     rows = doc["bins"]
