@@ -7,7 +7,7 @@ import pytest
 from loomctl.azure.storage import EnvStorage, FileShare, StorageAccount
 from loomctl.checks.categories import configuration as conf
 from loomctl.checks.base import AppRef, Status
-from loomctl.checks.categories.live import data_location
+from loomctl.azure.model import data_location
 from loomctl.azure.model import App, Environment
 from tests.fakeazure import topology as t
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from loomctl.checks.categories.live import data_location
+from loomctl.azure.model import data_location
 
 
 def storage_view(apps: dict[str, Any], inventory: Any) -> dict[str, Any]:
