@@ -161,8 +161,10 @@ def test_logs_live_hands_over_to_the_log_stream(azure, la, loomctl, monkeypatch)
     monkeypatch.setattr("loomctl.logs.live.run_live", lambda loom, **kw: calls.append(kw))
     run = loomctl("logs", "--live", "--app", "node", "--errors", "--grep", "sync", "--tail", "5", "--system")
     assert run.exit_code == 0, run.stderr
-    assert calls == [{"app": "node", "replica": None, "container": None, "system": True, "tail": 5, "errors": True,
-                      "grep": "sync", "revision": None}]
+    from loomctl.output.views.logs import live_line
+
+    assert calls == [{"render": live_line, "app": "node", "replica": None, "container": None, "system": True,
+                      "tail": 5, "errors": True, "grep": "sync", "revision": None}]
     assert la.queries == []
 
 

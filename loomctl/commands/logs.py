@@ -54,14 +54,16 @@ def logs(loom: LoomContext, app: str | None, errors: bool, grep: str | None, rep
 
     if live:
         from loomctl.logs.live import run_live
+        from loomctl.output.views.logs import live_line
 
-        run_live(loom, app=app, replica=replica or None, container=None, system=system, tail=tail, errors=errors,
+        run_live(loom, render=live_line, app=app, replica=replica or None, container=None, system=system, tail=tail, errors=errors,
                  grep=grep, revision=revision or None)
         return
 
     from loomctl.logs.history import follow_logs, show_logs
+    from loomctl.output.views.logs import print_lines
 
-    opts = dict(app=app, errors=errors, grep=grep, replica=replica, revision=revision, since=since, start=start,
+    opts = dict(show=lambda lines, ndjson: print_lines(loom, lines, ndjson=ndjson), app=app, errors=errors, grep=grep, replica=replica, revision=revision, since=since, start=start,
                 end=end, limit=limit, system=system, show_query=show_query, workspace_id=workspace_id,
                 destination=destination)
     if follow:

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
 from loomctl.core.errors import ProblemsFound
 from loomctl.logs.query import LogLine, LogQuery, build_query, to_lines
 from loomctl.core.timeutil import local_time, parse_duration, resolve_range
-from loomctl.output.views.logs import print_lines
 
 if TYPE_CHECKING:  # pragma: no cover
     from loomctl.core.context import LoomContext
+
+# How lines reach the user: `show(lines, ndjson)` (the command passes `output.views.logs.print_lines`).
+Show = Callable[[list[LogLine], bool], Any]
 
 # Rows can arrive in Log Analytics minutes after their TimeGenerated: each poll looks back this far again.
 INGESTION_OVERLAP = dt.timedelta(minutes=10)
@@ -48,7 +50,7 @@ def _partial(result: Any) -> None:
 
 def show_logs(loom: "LoomContext", *, app: str | None, errors: bool, grep: str | None, replica: str,
               revision: str, since: str | None, start: str | None, end: str | None, limit: int, system: bool,
-              show_query: bool, workspace_id: str | None, destination: str | None) -> None:
+              show_query: bool, workspace_id: str | None, destination: str | None, show: Show) -> None:
     from loomctl.output import ui
     from loomctl.output.formats import Format
 
@@ -63,7 +65,7 @@ def show_logs(loom: "LoomContext", *, app: str | None, errors: bool, grep: str |
         ui.info(f"no {what} between {local_time(rng.start)} and {local_time(rng.end)}"
                 + (" (Log Analytics lags a few minutes behind: --live shows what happens now)" if rng.since else ""))
     else:
-        print_lines(loom, lines)
+        show(lines, False)
         if len(lines) >= limit:
             ui.info(f"showing the newest {limit} lines; raise --limit or narrow --since for more")
     _partial(result)
@@ -72,7 +74,7 @@ def show_logs(loom: "LoomContext", *, app: str | None, errors: bool, grep: str |
 def follow_logs(loom: "LoomContext", *, interval: float, max_polls: int | None, app: str | None, errors: bool,
                 grep: str | None, replica: str, revision: str, since: str | None, start: str | None,
                 end: str | None, limit: int, system: bool, show_query: bool, workspace_id: str | None,
-                destination: str | None) -> None:
+                destination: str | None, show: Show) -> None:
     from loomctl.output import ui
     from loomctl.core.errors import ExitCode, LoomError
     from loomctl.output.formats import Format
@@ -106,7 +108,7 @@ def follow_logs(loom: "LoomContext", *, interval: float, max_polls: int | None, 
             new = [ln for ln in lines if ln.key not in seen and (ln.time is None or ln.time >= window_start)]
             for ln in new:
                 seen[ln.key] = ln.time or now
-            print_lines(loom, new, ndjson=True)
+            show(new, True)
             if result.partial_error:
                 ui.warn(f"partial result: {result.partial_error}")
             polls += 1

@@ -9,7 +9,7 @@ import os
 import queue
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from loomctl.aca.logstream import LogLine, Source  # noqa: F401
     from loomctl.core.context import LoomContext
 
+Render = Callable[["LogLine", bool, bool, bool], str]
 HOLD = 0.4  # seconds a line waits so that lines from several replicas come out in time order
 TOKEN_TTL = 45 * 60
 
@@ -74,14 +75,16 @@ def _app_names(loom: "LoomContext", app: str | None, replica: str | None, revisi
     return [{"relay": s.relay_app, "node": s.node_app}.get(app, app)]
 
 
-def run_live(loom: "LoomContext", app: str | None = None, replica: str | None = None, container: str | None = None,
+def run_live(loom: "LoomContext", *, render: "Render", app: str | None = None, replica: str | None = None, container: str | None = None,
              system: bool = False, tail: int | None = None, errors: bool = False, grep: str | None = None,
              revision: str | None = None, duration: float | None = None, max_lines: int | None = None) -> int:
-    """Stream until Ctrl+C (or `duration` seconds / `max_lines` lines, env LOOMCTL_LIVE_DURATION); return 0."""
+    """Stream until Ctrl+C (or `duration` seconds / `max_lines` lines, env LOOMCTL_LIVE_DURATION); return 0.
+
+    `render(line, merged, system, as_json)` makes the text of each line (the command passes
+    `output.views.logs.live_line`)."""
     from loomctl.output import ui
     from loomctl.aca import target as tgt
     from loomctl.aca.logstream import StreamStats, follow
-    from loomctl.output.views.logs import live_line
 
     if tail is not None and not 0 <= tail <= 300:
         raise UsageError(f"--tail {tail} is out of range for live logs", "the log stream serves 0 to 300 lines")
@@ -140,7 +143,7 @@ def run_live(loom: "LoomContext", app: str | None = None, replica: str | None = 
             return True
         if grep and not matches_grep(line.text, grep):
             return True
-        click.echo(live_line(line, merged, system, as_json))
+        click.echo(render(line, merged, system, as_json))
         shown += 1
         return max_lines is None or shown < max_lines
 
