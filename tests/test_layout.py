@@ -122,3 +122,60 @@ def test_only_cli_and_main_at_the_package_root():
 def test_every_package_says_what_it_holds(package):
     doc = ast.get_docstring(ast.parse((PKG / package / "__init__.py").read_text(encoding="utf-8")))
     assert doc and len(doc) > 20, f"loomctl/{package}/__init__.py has no docstring saying what it holds"
+
+
+# What each package may import (besides itself), as docs/architecture.md draws it. `views` is loomctl.output.views
+# (it shows the data of every domain); `output` is the rest of loomctl.output (formats and ui).
+EVERYTHING_BELOW = {"core", "output", "azure", "aca", "loommesh", "cost", "deploy", "logs", "inside", "sandbox",
+                    "checks", "runbooks"}
+ALLOWED: dict[str, set[str]] = {
+    "core": {"output"},  # the context holds the output handler chosen once
+    "output": {"core"},
+    "azure": {"core"},
+    "aca": {"core", "azure"},
+    "loommesh": {"core", "azure"},
+    "cost": {"core"},
+    "deploy": {"core", "azure"},
+    "logs": {"core", "output", "azure", "aca"},
+    "inside": {"core", "aca", "loommesh"},
+    "sandbox": {"core", "output", "loommesh"},
+    "checks": {"core", "output", "azure", "inside", "logs", "loommesh"},
+    "runbooks": {"core", "output", "azure", "checks", "logs"},
+    "views": EVERYTHING_BELOW,
+    "commands": EVERYTHING_BELOW | {"views", "cli"},  # cli: `completion` builds its script from the root group
+    "cli": {"core", "output", "azure"},  # azure: the error mapping, imported only when an error is reported
+}
+# Single module-level exceptions, each with its reason.
+EXCEPTIONS = {
+    ("loomctl.core.context", "loomctl.azure.session"): "the context builds the Azure session on first use",
+}
+
+
+def layer(module: str) -> str:
+    parts = module.split(".")
+    if parts[1:3] == ["output", "views"]:
+        return "views"
+    return parts[1] if len(parts) > 1 else "loomctl"
+
+
+def test_each_package_imports_only_what_the_architecture_allows():
+    wrong = []
+    for module, deps in graph().items():
+        src = layer(module)
+        if src in ("loomctl", "__main__"):
+            continue
+        for dep in deps:
+            dst = layer(dep)
+            if dst in (src, "loomctl") or dst in ALLOWED[src] or (module, dep) in EXCEPTIONS:
+                continue
+            wrong.append(f"{module} imports {dep} ({src} may import {', '.join(sorted(ALLOWED[src]))})")
+    assert wrong == []
+
+
+def test_the_architecture_doc_draws_the_same_rules():
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    for pkg, allowed in ALLOWED.items():
+        row = f"| {pkg} |"
+        assert row in doc, f"docs/architecture.md has no row for {pkg}"
+        line = next(ln for ln in doc.splitlines() if ln.startswith(row))
+        assert line.split("|")[3].strip() == ", ".join(sorted(allowed)), f"the row for {pkg} lists other imports"

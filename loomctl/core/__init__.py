@@ -1,4 +1,6 @@
 """What every command shares: errors and exit codes, the typed context, option decorators, the lazy command
-group, settings and profiles, clouds, time parsing, atomic file writes, retry/deadline, secret detection.
+group, settings and profiles, clouds, environment variables, time parsing, retry and deadlines, atomic file
+writes, TOML writing, secret detection.
 
-May import: the standard library, click. Nothing else in loomctl (everything else may import it)."""
+May import: loomctl.output (the context holds the output handler); the context builds the Azure session on first
+use. Everything else in loomctl may import core (docs/architecture.md)."""
