@@ -11,6 +11,7 @@ import os
 import time
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
+from loomctl.core import environment
 from loomctl.core.errors import AzureError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -20,10 +21,7 @@ T = TypeVar("T")
 
 
 def poll_interval() -> float:
-    try:
-        return max(0.0, float(os.environ.get("LOOMCTL_POLL_INTERVAL", "5")))
-    except ValueError:
-        return 5.0
+    return max(0.0, environment.get("LOOMCTL_POLL_INTERVAL"))
 
 
 class Deadline:

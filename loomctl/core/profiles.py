@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from loomctl.core import environment
 from loomctl.core.errors import ConfigError
 
 
@@ -68,11 +69,10 @@ _PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 
 def config_path(environ: dict[str, str] | None = None) -> Path:
-    env = os.environ if environ is None else environ
-    if env.get("LOOMCTL_CONFIG"):
-        return Path(env["LOOMCTL_CONFIG"]).expanduser()
-    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "loomctl" / "config.toml"
+    given = environment.get("LOOMCTL_CONFIG", environ)
+    if given is not None:
+        return given
+    return (environment.get("XDG_CONFIG_HOME", environ) or Path.home() / ".config") / "loomctl" / "config.toml"
 
 
 @dataclass

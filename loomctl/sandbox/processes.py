@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from loomctl.core import environment
 from loomctl.core.errors import ConfigError, LoomError, UsageError
 
 RELAY_SCRIPT = Path(__file__).resolve().parent.parent / "data" / "gun_relay.js"
@@ -22,10 +23,10 @@ TOPOLOGY = [("relay", "relay"), ("node-1", "node"), ("node-2", "node")]
 
 
 def sandbox_dir() -> Path:
-    if os.environ.get("LOOMCTL_SANDBOX_DIR"):
-        return Path(os.environ["LOOMCTL_SANDBOX_DIR"]).expanduser()
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "loomctl" / "sandbox"
+    given = environment.get("LOOMCTL_SANDBOX_DIR")
+    if given is not None:
+        return given
+    return (environment.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "loomctl" / "sandbox"
 
 
 @dataclass
