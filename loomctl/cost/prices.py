@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 from loomctl.core import environment
 from loomctl.cost.model import STORAGE_TIERS, Rates
 from loomctl.core.errors import ConfigError, UsageError
+from loomctl.core.files import write_text_atomic
 
 SCHEMA = 1
 
@@ -168,8 +168,6 @@ def save(pl: PriceList) -> Path:
     """Write a fetched price list to the cache atomically (a reader never sees half a file)."""
     path = cache_path(pl.region, pl.currency)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(pl.to_doc(), indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(pl.to_doc(), indent=2) + "\n")
     pl.path = str(path)
     return path

@@ -16,6 +16,7 @@ from typing import Any
 
 from loomctl.core import environment
 from loomctl.core.errors import ConfigError, LoomError, UsageError
+from loomctl.core.files import write_text_atomic
 
 RELAY_SCRIPT = Path(__file__).resolve().parent.parent / "data" / "gun_relay.js"
 PROFILE = "sandbox"
@@ -102,10 +103,8 @@ def load_state(folder: Path | None = None) -> State | None:
 
 
 def _save(state: State) -> None:
-    tmp = state.path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"folder": state.folder, "started_at": state.started_at,
-                               "procs": [asdict(p) for p in state.procs]}, indent=2))
-    os.replace(tmp, state.path)
+    write_text_atomic(state.path, json.dumps({"folder": state.folder, "started_at": state.started_at,
+                                              "procs": [asdict(p) for p in state.procs]}, indent=2))
 
 
 def free_port() -> int:
