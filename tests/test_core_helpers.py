@@ -1,4 +1,5 @@
-"""The atomic file writer and the one TOML writer (config profiles and deploy specs)."""
+"""Shared helpers in loomctl/core: the atomic file writer, the one TOML writer (config profiles and deploy specs),
+the one looks-secret rule."""
 
 from __future__ import annotations
 
@@ -83,3 +84,15 @@ def test_values_stay_on_one_line():
     assert toml.key("plain_key-1") == "plain_key-1" and toml.key("a.b") == '"a.b"'
     with pytest.raises(TypeError):
         toml.value(object())
+
+
+@pytest.mark.parametrize("name,secret", [
+    ("OPENAI_API_KEY", True), ("openai_apikey", True), ("DB_PASSWORD", True), ("DB_PASSWD", True),
+    ("GITHUB_TOKEN", True), ("SQL_CONNECTION_STRING", True), ("STORAGE_CONNECTIONSTRING", True),
+    ("STORAGE_SAS", True), ("SAS", True), ("CLIENT_SECRET_NAME", True), ("KEYVAULT_URL", True),
+    ("GUN_PEERS", False), ("GUN_DATA_PATH", False), ("SASQUATCH", False), ("PASSWD_FILE", False),
+])
+def test_looks_secret_is_the_union_of_the_old_rules(name, secret):
+    from loomctl.core.secrets import looks_secret
+
+    assert looks_secret(name) is secret
