@@ -67,12 +67,6 @@ def get(name: str, environ: Mapping[str, str] | None = None) -> Any:
         return var.default
 
 
-def is_set(name: str, environ: Mapping[str, str] | None = None) -> bool:
-    """Whether the variable is set to something other than spaces."""
-    VARS[name]  # a typo is a KeyError, not a silent False
-    return bool((os.environ if environ is None else environ).get(name, "").strip())
-
-
 def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
     """`$LOOMCTL_CACHE_DIR`, else `$XDG_CACHE_HOME/loomctl` (`~/.cache/loomctl`)."""
     given = get("LOOMCTL_CACHE_DIR", environ)

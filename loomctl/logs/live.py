@@ -41,7 +41,7 @@ def _sources(loom: "LoomContext", app: str, replica: str | None, container: str 
 
         model = get_app(loom.azure, app)
         endpoint = (model.raw.get("properties") or {}).get("eventStreamEndpoint")
-        if endpoint and not environment.is_set(tgt.DATAPLANE_ENV):
+        if endpoint and not environment.get(tgt.DATAPLANE_ENV):
             return [Source(endpoint.split("?")[0], True, app=app)]
         base = tgt.dataplane_from(endpoint, model.location)
         return [Source(f"{base}/subscriptions/{s.subscription}/resourceGroups/{s.resource_group}/containerApps/"
