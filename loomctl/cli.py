@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
@@ -32,7 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 def _debug_requested(ctx: click.Context) -> bool:
     obj = ctx.find_root().obj
-    return bool(getattr(obj, "debug", False)) or "--debug" in sys.argv[1:]
+    return bool(getattr(obj, "debug", False))
 
 
 def report(exc: BaseException) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 
 def settings_of(loomctl, *args):
@@ -102,3 +103,36 @@ def test_values_with_quotes_round_trip(loomctl):
     loomctl("config", "init", "--profile", "q")
     assert loomctl("config", "set", "environment", 'we"ird\\name').exit_code == 0
     assert settings_of(loomctl)["environment"] == ('we"ird\\name', "profile q")
+
+
+def test_config_debug_prints_the_traceback_of_an_unexpected_error(loomctl, monkeypatch):
+    from loomctl.core import profiles
+
+    assert loomctl("config", "init", "--profile", "x").exit_code == 0
+
+    def boom(cfg):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(profiles, "save", boom)
+    plain = loomctl("config", "set", "relay_app", "r")
+    assert plain.exit_code == 3 and "disk on fire" in plain.stderr and "Traceback" not in plain.stderr
+    for args in (("config", "set", "relay_app", "r", "--debug"), ("config", "use", "x", "--debug"),
+                 ("config", "init", "--profile", "x", "--force", "--debug")):
+        run = loomctl(*args)
+        assert run.exit_code == 3, run.stderr
+        assert "Traceback" in run.stderr and "RuntimeError: disk on fire" in run.stderr
+    assert "--debug" not in loomctl("config", "set", "--help").stdout  # still hidden
+
+
+def test_debug_after_a_separator_is_not_the_debug_flag(loomctl, monkeypatch):
+    # `--debug` as an argument value (not the option) no longer turns tracebacks on
+    from loomctl.core import profiles
+
+    def boom(cfg):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(profiles, "save", boom)
+    args = ("config", "set", "relay_app", "--", "--debug")
+    monkeypatch.setattr(sys, "argv", ["loomctl", *args])  # as in a real run
+    run = loomctl(*args)
+    assert "disk on fire" in run.stderr and "Traceback" not in run.stderr

@@ -21,6 +21,7 @@ from urllib.parse import quote_plus
 
 from loomctl.aca import framing
 from loomctl.aca.target import Target
+from loomctl.core import environment
 from loomctl.core.errors import AzureError, NetworkError
 from loomctl.core.retry import Deadline, retry
 
@@ -55,7 +56,7 @@ def exec_url(target: Target, command: str) -> str:
 
 
 def ssl_context() -> ssl.SSLContext:
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
+    bundle = environment.get("REQUESTS_CA_BUNDLE") or environment.get("SSL_CERT_FILE")
     return ssl.create_default_context(cafile=bundle) if bundle else ssl.create_default_context()
 
 
@@ -94,7 +95,7 @@ def connect(target: Target, token: str, command: str, timeout: float, *, retry_d
     from websockets.sync.client import connect as ws_connect
 
     if retry_delay is None:
-        retry_delay = float(os.environ.get("LOOMCTL_EXEC_RETRY_DELAY", "2"))
+        retry_delay = environment.get("LOOMCTL_EXEC_RETRY_DELAY")
     deadline = Deadline(timeout)
     url = exec_url(target, command)
     extra = {"legacy": True} if "legacy" in inspect.signature(ws_connect).parameters else {}

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from loomctl.azure.errors import sdk_errors
+from loomctl.core import environment
 from loomctl.core.errors import AzureError, ConfigError, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -62,7 +63,7 @@ def region_host(location: str | None) -> str | None:
 
 
 def dataplane_from(endpoint: str | None, location: str | None) -> str:
-    override = os.environ.get(DATAPLANE_ENV, "").strip()
+    override = environment.get(DATAPLANE_ENV) or ""
     if override:
         if not override.startswith("https://"):
             raise ConfigError(f"{DATAPLANE_ENV} '{override}' is not an https:// URL",

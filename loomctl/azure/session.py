@@ -9,6 +9,7 @@ import os
 import threading
 from typing import TYPE_CHECKING, Any, Callable
 
+from loomctl.core import environment
 from loomctl.core.clouds import is_public_authority
 from loomctl.core.errors import ConfigError
 
@@ -17,22 +18,19 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def http_timeout() -> float:
-    try:
-        return float(os.environ.get("LOOMCTL_HTTP_TIMEOUT", "30"))
-    except ValueError:
-        return 30.0
+    return environment.get("LOOMCTL_HTTP_TIMEOUT")
 
 
 def client_kwargs() -> dict[str, Any]:
     """Transport settings shared by every client: bounded retries (429/5xx honour Retry-After) and timeouts."""
     kwargs: dict[str, Any] = {
-        "retry_total": int(os.environ.get("LOOMCTL_RETRIES", "3")),
-        "retry_backoff_factor": float(os.environ.get("LOOMCTL_RETRY_BACKOFF", "0.8")),
+        "retry_total": environment.get("LOOMCTL_RETRIES"),
+        "retry_backoff_factor": environment.get("LOOMCTL_RETRY_BACKOFF"),
         "retry_backoff_max": 20,
         "connection_timeout": min(10.0, http_timeout()),
         "read_timeout": http_timeout(),
     }
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE")
+    bundle = environment.get("REQUESTS_CA_BUNDLE")
     if bundle:
         kwargs["connection_verify"] = bundle
     return kwargs

@@ -11,6 +11,7 @@ import os
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from loomctl.azure.errors import OperationFailed, sdk_errors
+from loomctl.core import environment
 from loomctl.core.errors import AzureError
 from loomctl.core.retry import Deadline, poll, retry
 
@@ -21,10 +22,7 @@ T = TypeVar("T")
 
 
 def poll_interval() -> float:
-    try:
-        return max(0.0, float(os.environ.get("LOOMCTL_POLL_INTERVAL", "5")))
-    except ValueError:
-        return 5.0
+    return max(0.0, environment.get("LOOMCTL_POLL_INTERVAL"))
 
 
 class OperationTimeout(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from loomctl.core.context import LoomContext, pass_loom
-from loomctl.core.options import local_options
+from loomctl.core.options import debug_option, local_options
 
 
 @click.group()
@@ -28,9 +28,9 @@ def _keys_help() -> str:
 @click.option("-g", "--resource-group", metavar="NAME", help="Resource group of the deployment.")
 @click.option("--environment", metavar="NAME", help="Container Apps environment.")
 @click.option("--force", is_flag=True, help="Replace an existing profile of that name.")
-@click.option("--debug", is_flag=True, hidden=True)
-def init(name: str, subscription: str | None, resource_group: str | None, environment: str | None, force: bool,
-         debug: bool) -> None:
+@debug_option(hidden=True)
+def init(name: str, subscription: str | None, resource_group: str | None, environment: str | None,
+         force: bool) -> None:
     """Create a profile and make it the current one."""
     from loomctl.core import profiles as cfgmod
     from loomctl.output import ui
@@ -63,8 +63,8 @@ def show(loom: LoomContext) -> None:
 
 @config.command("use")
 @click.argument("name")
-@click.option("--debug", is_flag=True, hidden=True)
-def use(name: str, debug: bool) -> None:
+@debug_option(hidden=True)
+def use(name: str) -> None:
     """Make profile NAME the current one."""
     from loomctl.core import profiles as cfgmod
     from loomctl.output import ui
@@ -80,8 +80,8 @@ def use(name: str, debug: bool) -> None:
 @click.argument("key")
 @click.argument("value")
 @click.option("--profile", "name", metavar="NAME", envvar="LOOMCTL_PROFILE", help="Profile to change (default: current).")
-@click.option("--debug", is_flag=True, hidden=True)
-def set_(key: str, value: str, name: str | None, debug: bool) -> None:
+@debug_option(hidden=True)
+def set_(key: str, value: str, name: str | None) -> None:
     """Set KEY to VALUE in a profile (lists: comma-separated).
 
     Keys: subscription, resource_group, environment, relay_app, node_app, cloud, arm_endpoint, logs_endpoint,

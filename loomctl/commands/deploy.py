@@ -303,13 +303,10 @@ def infra(loom: LoomContext, spec_path: str | None, dry_run: bool, export: bool,
         if spec_path in (None, "-"):
             click.echo(text, nl=False)
         else:
-            import os
-            from pathlib import Path
-
-            tmp = Path(f"{spec_path}.tmp")  # write whole or not at all
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, spec_path)
+            from loomctl.core.files import write_text_atomic
             from loomctl.output import ui
+
+            write_text_atomic(spec_path, text)  # whole or not at all
 
             ui.info(f"wrote the live deployment as a spec to {spec_path}")
         return

@@ -40,10 +40,15 @@ def output_options(func: F) -> F:
     return func
 
 
-def debug_option(func: F) -> F:
-    return click.option("--debug", is_flag=True, default=False, expose_value=False, is_eager=True,
-                        callback=_store_attr("debug"),
-                        help="Show tracebacks and HTTP details on errors.")(func)
+def debug_option(func: F | None = None, *, hidden: bool = False) -> Any:
+    """`--debug`; as `@debug_option(hidden=True)` it works the same but is left out of help and docs."""
+
+    def decorate(f: F) -> F:
+        return click.option("--debug", is_flag=True, default=False, expose_value=False, is_eager=True,
+                            callback=_store_attr("debug"), hidden=hidden,
+                            help="Show tracebacks and HTTP details on errors.")(f)
+
+    return decorate if func is None else decorate(func)
 
 
 def profile_option(func: F) -> F:

@@ -14,13 +14,14 @@ Location: ``$LOOMCTL_CONFIG`` or ``$XDG_CONFIG_HOME/loomctl/config.toml`` (``~/.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from loomctl.core import environment, toml
 from loomctl.core.errors import ConfigError
+from loomctl.core.files import write_text_atomic
 
 
 @dataclass(frozen=True)
@@ -68,11 +69,10 @@ _PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 
 def config_path(environ: dict[str, str] | None = None) -> Path:
-    env = os.environ if environ is None else environ
-    if env.get("LOOMCTL_CONFIG"):
-        return Path(env["LOOMCTL_CONFIG"]).expanduser()
-    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "loomctl" / "config.toml"
+    given = environment.get("LOOMCTL_CONFIG", environ)
+    if given is not None:
+        return given
+    return (environment.get("XDG_CONFIG_HOME", environ) or Path.home() / ".config") / "loomctl" / "config.toml"
 
 
 @dataclass
@@ -166,39 +166,22 @@ def load(path: Path | None = None) -> ConfigFile:
     return cfg
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    text = str(value)
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    escaped = "".join(c if c >= " " and c != "\x7f" else f"\\u{ord(c):04x}" for c in escaped)
-    return f'"{escaped}"'
-
-
 def dumps(cfg: ConfigFile) -> str:
     lines: list[str] = []
     if cfg.current:
-        lines.append(f"current = {_toml_value(cfg.current)}")
+        lines.append(f"current = {toml.value(cfg.current)}")
     for name in sorted(cfg.profiles):
         lines.append("")
-        lines.append(f'[profiles."{name}"]')
+        lines.append(f"[profiles.{toml.string(name)}]")
         for key in sorted(cfg.profiles[name]):
-            lines.append(f"{key} = {_toml_value(cfg.profiles[name][key])}")
+            lines.append(f"{toml.key(key)} = {toml.value(cfg.profiles[name][key])}")
     return "\n".join(lines) + "\n"
 
 
 def save(cfg: ConfigFile) -> None:
-    """Write atomically: a temporary file in the same folder, then a rename (never a half-written file)."""
+    """Write atomically (never a half-written file), readable by the owner only."""
     cfg.path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cfg.path.with_name(cfg.path.name + ".tmp")
     try:
-        tmp.write_text(dumps(cfg), encoding="utf-8")
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, cfg.path)
+        write_text_atomic(cfg.path, dumps(cfg), mode=0o600)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise ConfigError(f"cannot write {cfg.path}: {exc}", "check the folder's permissions, or set LOOMCTL_CONFIG")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from loomctl.core import environment
 from loomctl.core import profiles as cfgmod
 from loomctl.core.clouds import CLOUDS, Cloud
 from loomctl.core.errors import ConfigError
@@ -91,7 +92,7 @@ def resolve(flags: dict[str, Any], profile: str | None = None, environ: dict[str
     env = os.environ if environ is None else environ
     path = path or cfgmod.config_path(env)
     cfg = cfgmod.load(path)
-    profile = profile or env.get("LOOMCTL_PROFILE") or cfg.current
+    profile = profile or environment.get("LOOMCTL_PROFILE", env) or cfg.current
     prof: dict[str, Any] = {}
     if profile:
         if profile in cfg.profiles:

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from loomctl.core import environment
 from loomctl.cost.model import STORAGE_TIERS, Rates
 from loomctl.core.errors import ConfigError, UsageError
+from loomctl.core.files import write_text_atomic
 
 SCHEMA = 1
 
@@ -102,15 +103,8 @@ class PriceList:
                               "delete it and run `loomctl cost prices update`") from None
 
 
-def cache_dir() -> Path:
-    if os.environ.get("LOOMCTL_CACHE_DIR"):
-        return Path(os.environ["LOOMCTL_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "loomctl"
-
-
 def cache_path(region: str, currency: str) -> Path:
-    return cache_dir() / f"prices-{region}-{currency}.json"
+    return environment.cache_dir() / f"prices-{region}-{currency}.json"
 
 
 def _data_dir() -> Path:
@@ -123,7 +117,7 @@ def shipped_regions() -> list[str]:
 
 def cached_lists() -> list[tuple[str, str]]:
     out = []
-    for p in sorted(cache_dir().glob("prices-*-*.json")):
+    for p in sorted(environment.cache_dir().glob("prices-*-*.json")):
         region, _, currency = p.stem[len("prices-"):].rpartition("-")
         out.append((region, currency))
     return out
@@ -174,8 +168,6 @@ def save(pl: PriceList) -> Path:
     """Write a fetched price list to the cache atomically (a reader never sees half a file)."""
     path = cache_path(pl.region, pl.currency)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(pl.to_doc(), indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(pl.to_doc(), indent=2) + "\n")
     pl.path = str(path)
     return path

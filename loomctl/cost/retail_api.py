@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import ssl
 import time
 import urllib.error
@@ -20,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from loomctl.core import environment
 from loomctl.cost.prices import PriceList
 from loomctl.core.errors import AzureError, NetworkError
 
@@ -55,26 +55,20 @@ UNIT_NAMES = {"aca.vcpu_active": "vCPU-second", "aca.vcpu_idle": "vCPU-second", 
 
 
 def endpoint() -> str:
-    return os.environ.get("LOOMCTL_PRICES_ENDPOINT") or DEFAULT_ENDPOINT
+    return environment.get("LOOMCTL_PRICES_ENDPOINT") or DEFAULT_ENDPOINT
 
 
 def _ssl_context() -> ssl.SSLContext:
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE")
+    bundle = environment.get("REQUESTS_CA_BUNDLE")
     return ssl.create_default_context(cafile=bundle) if bundle else ssl.create_default_context()
 
 
 def _timeout() -> float:
-    try:
-        return float(os.environ.get("LOOMCTL_HTTP_TIMEOUT") or 30)
-    except ValueError:
-        return 30.0
+    return environment.get("LOOMCTL_HTTP_TIMEOUT")
 
 
 def _backoff() -> float:
-    try:
-        return float(os.environ.get("LOOMCTL_RETRY_BACKOFF") or 1.0)
-    except ValueError:
-        return 1.0
+    return environment.get("LOOMCTL_RETRY_BACKOFF")
 
 
 def _get_json(url: str) -> dict[str, Any]:

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from loomctl.azure.writes import Deadline, OperationTimeout, Writer
 from loomctl.deploy import spec as sp
 from loomctl.core.errors import AzureError, ConfigError
+from loomctl.core.secrets import looks_secret
 
 if TYPE_CHECKING:  # pragma: no cover
     from loomctl.core.settings import Settings
 
 HIDDEN = "(value hidden)"
-_SECRETISH = re.compile(r"(KEY|SECRET|PASSWORD|TOKEN|CONNECTION_STRING)", re.I)
 READ_ONLY = ("provisioningState", "runningStatus", "latestRevisionName", "latestReadyRevisionName",
              "latestRevisionFqdn", "eventStreamEndpoint", "outboundIpAddresses", "customDomainVerificationId")
 
@@ -175,7 +174,7 @@ def diff(spec: sp.Spec, live: Live) -> list[Change]:
 
 def mask_one(key: str, value: Any) -> Any:
     if key.startswith("env.") and isinstance(value, str) and not value.startswith("secret:") and \
-            _SECRETISH.search(key.split(".", 1)[1]) and value:
+            looks_secret(key.split(".", 1)[1]) and value:
         return HIDDEN
     return value
 

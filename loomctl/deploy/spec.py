@@ -11,12 +11,11 @@ start from `loomctl deploy infra --export` to get your own.
 from __future__ import annotations
 
 import copy
-import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from loomctl.core import toml
 from loomctl.core.errors import ConfigError
 
 IDENTITY_NAME = "loom-id"
@@ -164,25 +163,6 @@ def load(path: str | None, relay: str, node: str) -> Spec:
 
 
 # -- save ---------------------------------------------------------------------------------------------------
-_BARE = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-def _key(k: str) -> str:
-    return k if _BARE.match(k) else json.dumps(k)
-
-
-def _value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{_key(k)} = {_value(x)}" for k, x in v.items() if x is not None) + "}"
-    if isinstance(v, list):
-        return "[" + ", ".join(_value(x) for x in v) + "]"
-    raise TypeError(f"cannot write {type(v).__name__} to TOML")
 
 
 def dumps(spec: Spec, header: str = "") -> str:
@@ -190,24 +170,24 @@ def dumps(spec: Spec, header: str = "") -> str:
     if lines:
         lines.append("")
     for s in spec.storages.values():
-        lines.append(f"[storages.{_key(s.name)}]")
+        lines.append(f"[storages.{toml.key(s.name)}]")
         for k in _STORAGE_KEYS:
             v = getattr(s, k)
             if v is not None:
-                lines.append(f"{k} = {_value(v)}")
+                lines.append(f"{k} = {toml.value(v)}")
         lines.append("")
     for a in spec.apps.values():
-        lines.append(f"[apps.{_key(a.name)}]")
+        lines.append(f"[apps.{toml.key(a.name)}]")
         for k in ("role", "image", "identity", "revisions_mode", "cpu", "memory", "min_replicas", "max_replicas",
                   "scale_rules"):
             v = getattr(a, k)
             if v is not None:
-                lines.append(f"{k} = {_value(v)}")
+                lines.append(f"{k} = {toml.value(v)}")
         for table in ("ingress", "env", "secrets", "volumes"):
             v = getattr(a, table)
             if v:
-                lines += ["", f"[apps.{_key(a.name)}.{table}]"]
-                lines += [f"{_key(k)} = {_value(x)}" for k, x in v.items()]
+                lines += ["", f"[apps.{toml.key(a.name)}.{table}]"]
+                lines += [f"{toml.key(k)} = {toml.value(x)}" for k, x in v.items()]
         lines.append("")
     return "\n".join(lines)
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
+from loomctl.core import environment
 from loomctl.core.errors import AzureError, UsageError
 from loomctl.logs.matching import is_error_line, matches_grep
 
@@ -40,7 +41,7 @@ def _sources(loom: "LoomContext", app: str, replica: str | None, container: str 
 
         model = get_app(loom.azure, app)
         endpoint = (model.raw.get("properties") or {}).get("eventStreamEndpoint")
-        if endpoint and not os.environ.get(tgt.DATAPLANE_ENV):
+        if endpoint and not environment.get(tgt.DATAPLANE_ENV):
             return [Source(endpoint.split("?")[0], True, app=app)]
         base = tgt.dataplane_from(endpoint, model.location)
         return [Source(f"{base}/subscriptions/{s.subscription}/resourceGroups/{s.resource_group}/containerApps/"
@@ -88,8 +89,8 @@ def run_live(loom: "LoomContext", *, render: "Render", app: str | None = None, r
 
     if tail is not None and not 0 <= tail <= 300:
         raise UsageError(f"--tail {tail} is out of range for live logs", "the log stream serves 0 to 300 lines")
-    if duration is None and os.environ.get("LOOMCTL_LIVE_DURATION"):
-        duration = float(os.environ["LOOMCTL_LIVE_DURATION"])
+    if duration is None:
+        duration = environment.get("LOOMCTL_LIVE_DURATION")
     names = _app_names(loom, app, replica, revision)
     sources: list[Source] = []
     from loomctl.azure.deployment import parallel

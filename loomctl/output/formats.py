@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as _dt
 import enum
 import json
-import os
 import sys
 from dataclasses import asdict, is_dataclass
 from typing import Any, Callable, Iterable
 
 import click
 
+from loomctl.core import environment
 from loomctl.core.errors import UsageError
 
 
@@ -27,7 +27,7 @@ FORMAT_NAMES = [f.value for f in Format]
 
 
 def default_format() -> Format:
-    env = os.environ.get("LOOMCTL_OUTPUT")
+    env = environment.get("LOOMCTL_OUTPUT")
     if env in FORMAT_NAMES:
         return Format(env)
     return Format.TABLE if sys.stdout.isatty() else Format.JSON

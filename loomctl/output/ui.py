@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from functools import lru_cache
 from typing import Any
 
 import click
 
+from loomctl.core import environment
+
 
 def color_enabled(stream: Any = None) -> bool:
-    if os.environ.get("NO_COLOR"):
+    if environment.get("NO_COLOR"):
         return False
-    if os.environ.get("FORCE_COLOR"):
+    if environment.get("FORCE_COLOR"):
         return True
     stream = stream or sys.stdout
     return bool(getattr(stream, "isatty", lambda: False)())
@@ -48,7 +49,7 @@ def _console(stderr: bool, stream_id: int) -> Any:
 
     stream = sys.stderr if stderr else sys.stdout
     tty = is_terminal(stream)
-    width = None if tty else int(os.environ.get("COLUMNS", "120") or 120)
+    width = None if tty else environment.get("COLUMNS")
     return Console(
         file=stream,
         stderr=stderr,

@@ -12,16 +12,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from loomctl.core import environment
 from loomctl.core.errors import ConfigError, NetworkError
 
 GUN_VERSION = "0.2020.1241"
-
-
-def cache_dir() -> Path:
-    if os.environ.get("LOOMCTL_CACHE_DIR"):
-        return Path(os.environ["LOOMCTL_CACHE_DIR"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "loomctl"
 
 
 def node_binary() -> str:
@@ -38,14 +32,14 @@ def _has_gun(folder: Path) -> bool:
 
 def ensure_gun(version: str = GUN_VERSION) -> Path:
     """The node_modules folder holding gun@version; installs it on first use."""
-    given = os.environ.get("LOOMCTL_GUN_DIR")
-    if given:
-        folder = Path(given).expanduser()
+    folder = environment.get("LOOMCTL_GUN_DIR")
+    if folder is not None:
+        given = str(folder)
         if not _has_gun(folder):
             raise ConfigError(f"LOOMCTL_GUN_DIR={given} holds no node_modules/gun",
                               f"run `npm install --prefix {given} gun@{version}`, or unset LOOMCTL_GUN_DIR")
         return folder / "node_modules"
-    target = cache_dir() / f"gun-{version}"
+    target = environment.cache_dir() / f"gun-{version}"
     if _has_gun(target):
         return target / "node_modules"
     npm = shutil.which("npm")

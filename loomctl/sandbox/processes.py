@@ -14,8 +14,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
+from loomctl.core import environment
 from loomctl.core.errors import ConfigError, LoomError, UsageError
 from loomctl.core.retry import Deadline, poll
+from loomctl.core.files import write_text_atomic
 
 RELAY_SCRIPT = Path(__file__).resolve().parent.parent / "data" / "gun_relay.js"
 PROFILE = "sandbox"
@@ -23,10 +25,10 @@ TOPOLOGY = [("relay", "relay"), ("node-1", "node"), ("node-2", "node")]
 
 
 def sandbox_dir() -> Path:
-    if os.environ.get("LOOMCTL_SANDBOX_DIR"):
-        return Path(os.environ["LOOMCTL_SANDBOX_DIR"]).expanduser()
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "loomctl" / "sandbox"
+    given = environment.get("LOOMCTL_SANDBOX_DIR")
+    if given is not None:
+        return given
+    return (environment.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "loomctl" / "sandbox"
 
 
 @dataclass
@@ -102,10 +104,8 @@ def load_state(folder: Path | None = None) -> State | None:
 
 
 def _save(state: State) -> None:
-    tmp = state.path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"folder": state.folder, "started_at": state.started_at,
-                               "procs": [asdict(p) for p in state.procs]}, indent=2))
-    os.replace(tmp, state.path)
+    write_text_atomic(state.path, json.dumps({"folder": state.folder, "started_at": state.started_at,
+                                              "procs": [asdict(p) for p in state.procs]}, indent=2))
 
 
 def free_port() -> int:

@@ -10,13 +10,13 @@ from typing import Any
 
 from loomctl.checks.base import AppRef, Outcome, failed, passed, spec_maker, warned
 from loomctl.checks.categories.live import live_providers
+from loomctl.core.secrets import looks_secret
 
 CATEGORY = "Configuration"
 
 GUN_PORT = 8765
 MIN_REPLICAS = {"relay": 2, "node": 3}  # the reference's HA floor
 WEBSOCKET_TRANSPORTS = {"auto", "http", "tcp"}  # http2 ingress does not carry the WebSocket upgrade
-SECRETISH = re.compile(r"(^|_)(API_?KEY|KEY|SECRET|PASSWORD|PASSWD|TOKEN|CONNECTION_?STRING|SAS)$", re.I)
 
 
 def _relay(apps: dict[str, Any]) -> Any:
@@ -176,7 +176,7 @@ def check_secrets(app: AppRef, app_obj: Any) -> Outcome:
                       f"move it to Key Vault and reference it: `az containerapp secret set -n {app.name} -g <group> "
                       f"--secrets {plain[0]}=keyvaultref:<secret-url>,identityref:<identity-id>`", plain=plain)
     literal = [e.name for c in app_obj.containers for e in c.env
-               if e.value and not e.secret_ref and SECRETISH.search(e.name)]
+               if e.value and not e.secret_ref and looks_secret(e.name)]
     if literal:
         return failed(f"environment variable {', '.join(literal)} of '{app.name}' holds a literal value that looks "
                       "like a credential (value not shown)",

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sys
 from typing import Any, Iterable
 
+import click
+
+from loomctl.core import environment
 from loomctl.core.errors import ProblemsFound
 from loomctl.core.timeutil import local_time
 
@@ -16,10 +18,7 @@ WIDE_COLUMNS = {"Log", "Sample", "message", "Reasons"}
 
 
 def table_cap() -> int:
-    try:
-        return max(1, int(os.environ.get("LOOMCTL_TABLE_ROWS", "500")))
-    except ValueError:
-        return 500
+    return max(1, environment.get("LOOMCTL_TABLE_ROWS"))
 
 
 def sparkline(values: list[float | None]) -> str:

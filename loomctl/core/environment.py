@@ -1,0 +1,75 @@
+"""Environment variables loomctl reads, other than the profile keys (those are `profiles.KEYS`), and one reader.
+
+An unset or empty variable (or one that is only spaces) gives the default, and so does a value that does not
+parse as the variable's type: a typo in `LOOMCTL_HTTP_TIMEOUT` never stops a command. Paths are `~`-expanded.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+
+@dataclass(frozen=True)
+class Var:
+    name: str
+    kind: type  # str, int, float, bool (set and not empty) or Path
+    default: Any
+    help: str
+
+
+VARS: dict[str, Var] = {
+    v.name: v
+    for v in [
+        Var("LOOMCTL_CONFIG", Path, None, "the config file (default $XDG_CONFIG_HOME/loomctl/config.toml)"),
+        Var("LOOMCTL_PROFILE", str, None, "the profile to use (as --profile)"),
+        Var("LOOMCTL_OUTPUT", str, None, "default output format: table, json, yaml, tsv or none"),
+        Var("LOOMCTL_TABLE_ROWS", int, 500, "most rows a table shows"),
+        Var("LOOMCTL_HTTP_TIMEOUT", float, 30.0, "seconds each HTTP request may take"),
+        Var("LOOMCTL_RETRIES", int, 3, "retries of a throttled (429) or failed (5xx) Azure request"),
+        Var("LOOMCTL_RETRY_BACKOFF", float, 0.8, "backoff factor (seconds) between those retries"),
+        Var("LOOMCTL_POLL_INTERVAL", float, 5.0, "seconds between polls of a long-running Azure operation"),
+        Var("LOOMCTL_EXEC_RETRY_DELAY", float, 2.0, "seconds before retrying a refused exec connection"),
+        Var("LOOMCTL_LIVE_DURATION", float, None, "stop `logs --live` after this many seconds"),
+        Var("LOOMCTL_ACA_DATAPLANE_ENDPOINT", str, None,
+            "Container Apps data-plane base URL (https://REGION.azurecontainerapps.dev)"),
+        Var("LOOMCTL_PRICES_ENDPOINT", str, None, "Azure Retail Prices API URL (`cost prices update`)"),
+        Var("LOOMCTL_CACHE_DIR", Path, None, "cache folder: price lists, gun (default $XDG_CACHE_HOME/loomctl)"),
+        Var("LOOMCTL_SANDBOX_DIR", Path, None, "sandbox state folder (default $XDG_STATE_HOME/loomctl/sandbox)"),
+        Var("LOOMCTL_GUN_DIR", Path, None, "a folder holding node_modules/gun for the sandbox (no install)"),
+        Var("XDG_CONFIG_HOME", Path, None, "base of the config folder (default ~/.config)"),
+        Var("XDG_CACHE_HOME", Path, None, "base of the cache folder (default ~/.cache)"),
+        Var("XDG_STATE_HOME", Path, None, "base of the state folder (default ~/.local/state)"),
+        Var("NO_COLOR", bool, False, "no colour in messages and tables"),
+        Var("FORCE_COLOR", bool, False, "colour even when not on a terminal"),
+        Var("COLUMNS", int, 120, "table width when not on a terminal"),
+        Var("REQUESTS_CA_BUNDLE", str, None, "CA bundle (PEM) trusted for HTTPS"),
+        Var("SSL_CERT_FILE", str, None, "CA bundle for the exec WebSocket when REQUESTS_CA_BUNDLE is unset"),
+    ]
+}
+
+
+def get(name: str, environ: Mapping[str, str] | None = None) -> Any:
+    """The value of a variable in `VARS`, as its type; its default when unset, empty or not parseable."""
+    var = VARS[name]
+    text = (os.environ if environ is None else environ).get(name, "").strip()
+    if not text:
+        return var.default
+    if var.kind is bool:
+        return True
+    if var.kind is Path:
+        return Path(text).expanduser()
+    try:
+        return var.kind(text)
+    except ValueError:
+        return var.default
+
+
+def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """`$LOOMCTL_CACHE_DIR`, else `$XDG_CACHE_HOME/loomctl` (`~/.cache/loomctl`)."""
+    given = get("LOOMCTL_CACHE_DIR", environ)
+    if given is not None:
+        return given
+    return (get("XDG_CACHE_HOME", environ) or Path.home() / ".cache") / "loomctl"
