@@ -47,7 +47,7 @@ def main() -> None:
     from loomctl.cost.model import estimate
 
     pl = prices.load("eastus")
-    inp = inputs.build({k: None for k in inputs.DEFAULTS} | {"dev": False, "peak_hours": None,
+    inp = inputs.build(dict.fromkeys(inputs.DEFAULTS) | {"dev": False, "peak_hours": None,
                                                              "peak_replicas": None})
     rates = pl.rates()
     n = 2000

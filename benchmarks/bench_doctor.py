@@ -31,7 +31,7 @@ def main() -> None:
     tmp = tempfile.mkdtemp()
 
     from tests.fakeazure import topology
-    from tests.fakeazure.server import CLIENT_ID, CLIENT_SECRET, TENANT, Fault, FakeAzure
+    from tests.fakeazure.server import CLIENT_ID, CLIENT_SECRET, TENANT, FakeAzure, Fault
 
     server = FakeAzure(tmp).start()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "LOOMCTL_"))}

@@ -33,9 +33,9 @@ def main() -> None:
 
     from tests.acafakes.exec_server import FakeExec
     from tests.acafakes.fixtures import add_auth_token_route
-    from tests.gunrelay import Relays
     from tests.fakeazure import topology
     from tests.fakeazure.server import CLIENT_ID, CLIENT_SECRET, TENANT, FakeAzure
+    from tests.gunrelay import Relays
 
     server = FakeAzure(str(tmp)).start()
     server.reset(topology.healthy())

@@ -21,7 +21,7 @@ class BadPeers:
         self.servers: list[Any] = []
         self.silent_socks: list[socket.socket] = []
 
-    def start(self) -> "BadPeers":
+    def start(self) -> BadPeers:
         self.thread.start()
         self.closed_port = free_port()  # nothing listens here
         self.silent_port = self._silent()
@@ -101,7 +101,7 @@ class BadPeers:
 class BadPeersProcess:
     """The bad peers in a child process; attributes mirror BadPeers (closed_port, silent_port, ...)."""
 
-    def start(self) -> "BadPeersProcess":
+    def start(self) -> BadPeersProcess:
         import json
         import subprocess
         import sys

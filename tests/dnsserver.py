@@ -8,7 +8,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from dnslib import AAAA, CNAME, QTYPE, RCODE, A, DNSRecord, RR
+from dnslib import AAAA, CNAME, QTYPE, RCODE, RR, A, DNSRecord
 
 
 @dataclass
@@ -19,7 +19,7 @@ class DnsServer:
     default: str = "NXDOMAIN"
     queries: list[str] = field(default_factory=list)
 
-    def start(self) -> "DnsServer":
+    def start(self) -> DnsServer:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from tools import regen as docs
 from loomctl.checks.registry import all_checks
+from tools import regen as docs
 
 
 def test_docs_checks_md_is_current():

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
+from loomctl.azure.errors import describe
 from loomctl.checks.base import CheckSpec, Status, failed, passed, spec_maker
 from loomctl.checks.inputs import Inputs
 from loomctl.checks.registry import all_checks
 from loomctl.checks.runner import expand, run_checks
-from loomctl.azure.errors import describe
 from loomctl.core.errors import LoomError
 
 

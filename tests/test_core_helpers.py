@@ -4,7 +4,6 @@ the one looks-secret rule."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 

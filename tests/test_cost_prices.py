@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 

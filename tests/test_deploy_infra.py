@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.fakeazure import topology
-from tests.fakeazure.writes import install, write_requests as writes
+from tests.fakeazure.writes import install
+from tests.fakeazure.writes import write_requests as writes
 
 ENV_PATH = "managedEnvironments/loom-env"
 

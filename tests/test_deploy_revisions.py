@@ -8,7 +8,8 @@ import threading
 import pytest
 
 from tests.fakeazure import topology
-from tests.fakeazure.writes import install, multiple_mode, write_requests as writes
+from tests.fakeazure.writes import install, multiple_mode
+from tests.fakeazure.writes import write_requests as writes
 
 NODE = topology.NODE
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loomctl.deploy.validate import check_suffix, default_suffix, parse_image
 from loomctl.core.errors import UsageError
+from loomctl.deploy.validate import check_suffix, default_suffix, parse_image
 
 
 @pytest.mark.parametrize("ref,registry,repo,tag,digest", [

@@ -8,8 +8,8 @@ import pytest
 
 from tests.acafakes.fixtures import aca_exec, fake_exec_server  # noqa: F401 - fixtures
 from tests.dnsserver import DnsServer
-from tests.gunrelay import Relays
 from tests.fakeazure import topology
+from tests.gunrelay import Relays
 from tests.test_inside_probe import SHELL_BASE, _image
 
 pytestmark = pytest.mark.timeout(90)

@@ -14,8 +14,8 @@ from loomctl.inside import script
 from loomctl.inside.results import DnsResult, PeerResult
 from tests.acafakes.fixtures import aca_exec, fake_exec_server  # noqa: F401 - fixtures
 from tests.dnsserver import DnsServer
-from tests.gunrelay import Relays
 from tests.fakeazure import topology
+from tests.gunrelay import Relays
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from loomctl.azure.model import App, Environment, data_location
 from loomctl.azure.storage import EnvStorage, FileShare, StorageAccount
-from loomctl.checks.categories import configuration as conf
 from loomctl.checks.base import AppRef, Status
-from loomctl.azure.model import data_location
-from loomctl.azure.model import App, Environment
+from loomctl.checks.categories import configuration as conf
 from tests.fakeazure import topology as t
 
 ENV_WP = Environment.parse(t.environment())  # with workload profiles: up to 4 vCPU

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from loomctl.runbooks import load_all
 from loomctl.checks.registry import all_checks
+from loomctl.runbooks import load_all
 from tests import faults
+
 
 @pytest.fixture
 def logs(azure):

@@ -9,8 +9,8 @@ Works from the repository root whatever the current directory. The docs and comp
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import click
 

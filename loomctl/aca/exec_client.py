@@ -12,11 +12,11 @@ from __future__ import annotations
 import codecs
 import inspect
 import logging
-import os
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote_plus
 
 from loomctl.aca import framing

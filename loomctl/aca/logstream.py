@@ -14,8 +14,8 @@ import json
 import logging
 import re
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 from urllib.parse import urlencode
 
 from loomctl.core.errors import AzureError, NetworkError

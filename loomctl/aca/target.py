@@ -7,7 +7,6 @@ for sovereign clouds, proxies and tests.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -87,7 +86,7 @@ def _rest(model: Any) -> dict[str, Any]:
     return rest(model)
 
 
-def list_replicas(session: "AzureSession", app: str, revision: str) -> list[ReplicaInfo]:
+def list_replicas(session: AzureSession, app: str, revision: str) -> list[ReplicaInfo]:
     rg = session.settings.resource_group
     with sdk_errors():
         result = session.containerapps().container_apps_revision_replicas.list_replicas(rg, app, revision)
@@ -113,7 +112,7 @@ class AppReplicas:
     replicas: list[ReplicaInfo]
 
 
-def app_replicas(session: "AzureSession", app: str, revision: str | None = None) -> AppReplicas:
+def app_replicas(session: AzureSession, app: str, revision: str | None = None) -> AppReplicas:
     """The app's (latest or named) revision and its replicas."""
     from loomctl.azure.deployment import get_app
 
@@ -132,7 +131,7 @@ def app_replicas(session: "AzureSession", app: str, revision: str | None = None)
     return AppReplicas(app, model.location, rev, container, replicas)
 
 
-def resolve(session: "AzureSession", app: str, replica: str | None = None, container: str | None = None,
+def resolve(session: AzureSession, app: str, replica: str | None = None, container: str | None = None,
             revision: str | None = None) -> Target:
     """The replica (the first running one by default) and container (the template's first) to reach."""
     session.settings.require("subscription", "resource_group")
@@ -167,7 +166,7 @@ def resolve(session: "AzureSession", app: str, replica: str | None = None, conta
     return Target(str(s.subscription), str(s.resource_group), app, state.revision, chosen.name, name, dataplane)
 
 
-def auth_token(session: "AzureSession", app: str) -> str:
+def auth_token(session: AzureSession, app: str) -> str:
     """The Container Apps data-plane token (POST getAuthToken through the SDK pipeline). Never print it."""
     rg = session.settings.resource_group
     try:
@@ -189,7 +188,7 @@ def auth_token(session: "AzureSession", app: str) -> str:
     return str(token)
 
 
-def resolve_with_token(session: "AzureSession", app: str, replica: str | None = None, container: str | None = None,
+def resolve_with_token(session: AzureSession, app: str, replica: str | None = None, container: str | None = None,
                        revision: str | None = None) -> tuple[Target, str]:
     """`resolve` and `auth_token` concurrently (independent ARM calls)."""
     from loomctl.azure.deployment import parallel

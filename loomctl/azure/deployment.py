@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from loomctl.core.errors import AzureError
 from loomctl.azure.errors import sdk_errors
 from loomctl.azure.model import App, Environment, Replica, Revision
+from loomctl.core.errors import AzureError
 
 if TYPE_CHECKING:  # pragma: no cover
     from loomctl.azure.session import AzureSession
@@ -31,7 +32,7 @@ def _not_found(exc: Exception) -> bool:
     return isinstance(exc, AzureError) and exc.status == 404
 
 
-def _scope_missing(exc: AzureError, session: "AzureSession") -> AzureError | None:
+def _scope_missing(exc: AzureError, session: AzureSession) -> AzureError | None:
     """A 404 that is about the subscription or resource group, not the resource asked for."""
     code = str(exc.code or "")
     s = session.settings
@@ -46,7 +47,7 @@ def _scope_missing(exc: AzureError, session: "AzureSession") -> AzureError | Non
     return None
 
 
-def get_subscription(session: "AzureSession") -> dict[str, Any]:
+def get_subscription(session: AzureSession) -> dict[str, Any]:
     sub = session.settings.subscription
     try:
         return session.arm_get(f"/subscriptions/{sub}", SUBSCRIPTION_API)
@@ -58,7 +59,7 @@ def get_subscription(session: "AzureSession") -> dict[str, Any]:
         raise
 
 
-def get_resource_group(session: "AzureSession") -> dict[str, Any]:
+def get_resource_group(session: AzureSession) -> dict[str, Any]:
     session.settings.require("subscription", "resource_group")
     rg = session.settings.resource_group
     try:
@@ -72,7 +73,7 @@ def get_resource_group(session: "AzureSession") -> dict[str, Any]:
         raise
 
 
-def get_environment(session: "AzureSession") -> Environment:
+def get_environment(session: AzureSession) -> Environment:
     session.settings.require("subscription", "resource_group", "environment")
     rg, name = session.settings.resource_group, session.settings.environment
     try:
@@ -87,7 +88,7 @@ def get_environment(session: "AzureSession") -> Environment:
     return Environment.parse(_rest(model))
 
 
-def get_app(session: "AzureSession", name: str) -> App:
+def get_app(session: AzureSession, name: str) -> App:
     session.settings.require("subscription", "resource_group")
     rg = session.settings.resource_group
     try:
@@ -102,14 +103,14 @@ def get_app(session: "AzureSession", name: str) -> App:
     return App.parse(_rest(model))
 
 
-def list_revisions(session: "AzureSession", app: str) -> list[Revision]:
+def list_revisions(session: AzureSession, app: str) -> list[Revision]:
     rg = session.settings.resource_group
     with sdk_errors():
         items = session.containerapps().container_apps_revisions.list_revisions(rg, app)
         return [Revision.parse(_rest(m)) for m in items]
 
 
-def list_replicas(session: "AzureSession", app: str, revision: str) -> list[Replica]:
+def list_replicas(session: AzureSession, app: str, revision: str) -> list[Replica]:
     rg = session.settings.resource_group
     with sdk_errors():
         result = session.containerapps().container_apps_revision_replicas.list_replicas(rg, app, revision)
@@ -136,7 +137,7 @@ class AppState:
         return sum(1 for r in self.replicas if (r.running_state or "").lower() == "running")
 
 
-def app_state(session: "AzureSession", name: str, with_replicas: bool = True) -> AppState:
+def app_state(session: AzureSession, name: str, with_replicas: bool = True) -> AppState:
     app, revisions = parallel([lambda: get_app(session, name), lambda: list_revisions(session, name)])
     replicas: list[Replica] = []
     if with_replicas:
@@ -152,7 +153,7 @@ class DeploymentState:
     apps: dict[str, AppState]
 
 
-def deployment_state(session: "AzureSession", app_names: list[str]) -> DeploymentState:
+def deployment_state(session: AzureSession, app_names: list[str]) -> DeploymentState:
     """The environment and each app with revisions and replicas, all fetched concurrently."""
     calls: list[Callable[[], Any]] = [lambda: get_environment(session)]
     calls += [lambda n=n: app_state(session, n) for n in app_names]

@@ -58,7 +58,7 @@ def convert_cell(kind: str, value: Any) -> Any:
     return value
 
 
-def logs_client(session: "AzureSession") -> Any:
+def logs_client(session: AzureSession) -> Any:
     """LogsQueryClient for the configured endpoint; the token is fetched on a thread while the SDK imports."""
     import threading
 
@@ -191,7 +191,7 @@ def _iso(t: dt.datetime) -> str:
     return t.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def run_query(session: "AzureSession", workspace: str, kql: str, start: dt.datetime, end: dt.datetime,
+def run_query(session: AzureSession, workspace: str, kql: str, start: dt.datetime, end: dt.datetime,
               destination: str | None = None, server_timeout: int | None = None,
               raw_times: bool = False) -> QueryResult:
     """Run `kql` over [start, end] and return the primary table with typed cells.

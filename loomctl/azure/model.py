@@ -32,7 +32,7 @@ class Environment:
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def parse(cls, d: dict[str, Any]) -> "Environment":
+    def parse(cls, d: dict[str, Any]) -> Environment:
         p = d.get("properties") or {}
         logs = p.get("appLogsConfiguration") or {}
         return cls(
@@ -75,7 +75,7 @@ class Ingress:
     additional_ports: list[PortMapping] = field(default_factory=list)
 
     @classmethod
-    def parse(cls, d: dict[str, Any] | None) -> "Ingress | None":
+    def parse(cls, d: dict[str, Any] | None) -> Ingress | None:
         if not d:
             return None
         return cls(
@@ -163,7 +163,7 @@ class App:
         return self.containers[0].image if self.containers else None
 
     @classmethod
-    def parse(cls, d: dict[str, Any]) -> "App":
+    def parse(cls, d: dict[str, Any]) -> App:
         p = d.get("properties") or {}
         conf = p.get("configuration") or {}
         tmpl = p.get("template") or {}
@@ -216,7 +216,7 @@ class Revision:
     fqdn: str | None
 
     @classmethod
-    def parse(cls, d: dict[str, Any]) -> "Revision":
+    def parse(cls, d: dict[str, Any]) -> Revision:
         p = d.get("properties") or {}
         containers = _g(p, "template", "containers", default=[]) or []
         return cls(
@@ -257,7 +257,7 @@ class Replica:
         return sum(c.restart_count for c in self.containers)
 
     @classmethod
-    def parse(cls, d: dict[str, Any], revision: str) -> "Replica":
+    def parse(cls, d: dict[str, Any], revision: str) -> Replica:
         p = d.get("properties") or {}
         return cls(
             name=d.get("name", ""),

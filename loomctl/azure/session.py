@@ -5,9 +5,9 @@ Every Azure SDK import lives inside a function here so that importing loomctl st
 
 from __future__ import annotations
 
-import os
 import threading
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from loomctl.core import environment
 from loomctl.core.clouds import is_public_authority
@@ -37,7 +37,7 @@ def client_kwargs() -> dict[str, Any]:
 
 
 class AzureSession:
-    def __init__(self, settings: "Settings"):
+    def __init__(self, settings: Settings):
         self.settings = settings
         self._lock = threading.Lock()  # the credential
         self._credential: Any = None

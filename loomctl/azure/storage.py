@@ -7,8 +7,9 @@ deployment's resource group first, then anywhere in the subscription.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from loomctl.azure.deployment import _not_found, _rest, parallel
 from loomctl.azure.errors import as_loom_error, sdk_errors
@@ -28,7 +29,7 @@ class EnvStorage:
     key_vault: bool  # the account key comes from Key Vault
 
     @classmethod
-    def parse(cls, d: dict[str, Any]) -> "EnvStorage":
+    def parse(cls, d: dict[str, Any]) -> EnvStorage:
         p = d.get("properties") or {}
         kind, f = ("NfsAzureFile", p["nfsAzureFile"]) if p.get("nfsAzureFile") else ("AzureFile", p.get("azureFile") or {})
         account = f.get("accountName")
@@ -55,7 +56,7 @@ class StorageAccount:
     default_action: str | None  # network ACL default action: Allow or Deny
 
     @classmethod
-    def parse(cls, d: dict[str, Any]) -> "StorageAccount":
+    def parse(cls, d: dict[str, Any]) -> StorageAccount:
         p = d.get("properties") or {}
         rid = d.get("id", "")
         parts = rid.split("/")
@@ -89,7 +90,7 @@ class FileShare:
         return self.usage_bytes / (self.quota_gib * 1024**3)
 
     @classmethod
-    def parse(cls, account: str, d: dict[str, Any]) -> "FileShare":
+    def parse(cls, account: str, d: dict[str, Any]) -> FileShare:
         p = d.get("properties") or {}
         return cls(account=account, name=d.get("name", ""), quota_gib=p.get("shareQuota"),
                    usage_bytes=p.get("shareUsageBytes"), protocols=p.get("enabledProtocols"))
@@ -105,7 +106,7 @@ class StorageInventory:
     errors: dict[str, LoomError] = field(default_factory=dict)  # account or account/share -> why not read
 
 
-def client(session: "AzureSession") -> Any:
+def client(session: AzureSession) -> Any:
     """A StorageManagementClient on the session's credential and transport settings (built once)."""
     from loomctl.azure.session import client_kwargs
 
@@ -121,7 +122,7 @@ def client(session: "AzureSession") -> Any:
     return session.client("storage", build)
 
 
-def list_env_storages(session: "AzureSession") -> dict[str, EnvStorage]:
+def list_env_storages(session: AzureSession) -> dict[str, EnvStorage]:
     s = session.settings
     s.require("subscription", "resource_group", "environment")
     try:
@@ -137,7 +138,7 @@ def list_env_storages(session: "AzureSession") -> dict[str, EnvStorage]:
     return {i.name: i for i in items}
 
 
-def get_account(session: "AzureSession", name: str) -> StorageAccount | None:
+def get_account(session: AzureSession, name: str) -> StorageAccount | None:
     """The storage account by name: in the deployment's resource group, else anywhere in the subscription."""
     c = client(session)
     try:
@@ -155,7 +156,7 @@ def get_account(session: "AzureSession", name: str) -> StorageAccount | None:
     return None
 
 
-def get_share(session: "AzureSession", account: StorageAccount, share: str) -> FileShare | None:
+def get_share(session: AzureSession, account: StorageAccount, share: str) -> FileShare | None:
     try:
         with sdk_errors():
             model = client(session).file_shares.get(account.resource_group, account.name, share, expand="stats")
@@ -166,7 +167,7 @@ def get_share(session: "AzureSession", account: StorageAccount, share: str) -> F
     return FileShare.parse(account.name, _rest(model))
 
 
-def inventory(session: "AzureSession", used: Callable[[], set[str]] | None = None) -> StorageInventory:
+def inventory(session: AzureSession, used: Callable[[], set[str]] | None = None) -> StorageInventory:
     """Environment storages, then (concurrently) the account and share behind each one that `used()` names
     (default: all). `used` runs while the environment storages are fetched and the storage SDK imports."""
     storages, used_names, _ = parallel([lambda: list_env_storages(session), used or (lambda: None),

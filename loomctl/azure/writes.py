@@ -7,8 +7,8 @@ every LOOMCTL_POLL_INTERVAL seconds (default 5; the SDK's own default is 30).
 
 from __future__ import annotations
 
-import os
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from loomctl.azure.errors import OperationFailed, sdk_errors
 from loomctl.core import environment
@@ -44,7 +44,7 @@ def _as_dict(model: Any) -> dict[str, Any]:
 class Writer:
     """Container Apps reads and writes for one resource group, with logging, 409 waits and LRO polling."""
 
-    def __init__(self, session: "AzureSession", log: Callable[[str], None]):
+    def __init__(self, session: AzureSession, log: Callable[[str], None]):
         self.session = session
         self.rg = str(session.settings.resource_group)
         self.log = log

@@ -8,8 +8,9 @@ returns an `Outcome`. It never reads shared state filled by other checks: orderi
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any
 
 DOCS_URL = "https://github.com/loomdb/loomctl/blob/main/docs/checks.md"
 

@@ -8,7 +8,8 @@ raises again for every check that needs it (the error is memoised with the value
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 Provider = Callable[["Inputs"], Any]
 

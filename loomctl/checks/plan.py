@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from loomctl.checks.base import CheckResult, CheckSpec, Status
 from loomctl.checks.registry import CATEGORIES, all_checks, category_names, resolve_category
@@ -58,7 +59,7 @@ def suppressed(result: CheckResult, rules: list[tuple[str, str | None]]) -> bool
     return any(result.code == code and (res is None or res == result.resource) for code, res in rules)
 
 
-def plan(loom: "LoomContext", categories: tuple[str, ...], ignore: tuple[str, ...]) -> tuple[list[Instance], Selection]:
+def plan(loom: LoomContext, categories: tuple[str, ...], ignore: tuple[str, ...]) -> tuple[list[Instance], Selection]:
     from loomctl.checks.providers import app_refs
 
     cats = [resolve_category(c) for c in categories] if categories else category_names()
@@ -70,8 +71,8 @@ def plan(loom: "LoomContext", categories: tuple[str, ...], ignore: tuple[str, ..
     return expand(specs, app_refs(loom)), sel
 
 
-def run(loom: "LoomContext", instances: list[Instance], sel: Selection,
-        on_result: Callable[[CheckResult], None], inputs: "Inputs | None" = None, **given: Any) -> list[CheckResult]:
+def run(loom: LoomContext, instances: list[Instance], sel: Selection,
+        on_result: Callable[[CheckResult], None], inputs: Inputs | None = None, **given: Any) -> list[CheckResult]:
     """Run the planned checks; `inputs` (from `build_inputs`) lets a caller share fetched data with them, and
     `given` sets inputs of the run (e.g. `inside_app` for `doctor --from-inside`)."""
     from loomctl.checks.providers import build_inputs

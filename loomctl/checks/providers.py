@@ -16,12 +16,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from loomctl.core.context import LoomContext
 
 
-def app_refs(loom: "LoomContext") -> list[AppRef]:
+def app_refs(loom: LoomContext) -> list[AppRef]:
     s = loom.settings
     return [AppRef("relay", s.relay_app), AppRef("node", s.node_app)]
 
 
-def base_providers(loom: "LoomContext", apps: list[AppRef]) -> dict[str, Provider]:
+def base_providers(loom: LoomContext, apps: list[AppRef]) -> dict[str, Provider]:
     from loomctl.azure import deployment as d
 
     providers: dict[str, Provider] = {
@@ -41,7 +41,7 @@ def base_providers(loom: "LoomContext", apps: list[AppRef]) -> dict[str, Provide
     return providers
 
 
-def build_inputs(loom: "LoomContext", modules: list[str], **given: Any) -> Inputs:
+def build_inputs(loom: LoomContext, modules: list[str], **given: Any) -> Inputs:
     apps = app_refs(loom)
     providers = base_providers(loom, apps)
     for module in modules:

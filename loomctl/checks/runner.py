@@ -6,12 +6,13 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
+from loomctl.azure.errors import describe
 from loomctl.checks.base import AppRef, CheckResult, CheckSpec, Outcome, Status, fill_placeholders, no_azure
 from loomctl.checks.inputs import Inputs
-from loomctl.azure.errors import describe
 from loomctl.core.errors import LoomError
 
 

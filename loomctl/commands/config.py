@@ -33,8 +33,8 @@ def init(name: str, subscription: str | None, resource_group: str | None, enviro
          force: bool) -> None:
     """Create a profile and make it the current one."""
     from loomctl.core import profiles as cfgmod
-    from loomctl.output import ui
     from loomctl.core.errors import ConfigError
+    from loomctl.output import ui
 
     cfgmod.validate_profile_name(name)
     cfg = cfgmod.load()
@@ -88,8 +88,8 @@ def set_(key: str, value: str, name: str | None) -> None:
     authority_host, workspace_id, azure, peers, relay_host, node_host, dns_servers, suppress.
     """
     from loomctl.core import profiles as cfgmod
-    from loomctl.output import ui
     from loomctl.core.errors import ConfigError
+    from loomctl.output import ui
 
     cfg = cfgmod.load()
     name = name or cfg.current or "default"

@@ -127,11 +127,11 @@ def prices_update(loom: LoomContext, region: str, currency: str) -> None:
     The endpoint is https://prices.azure.com/api/retail/prices (override: LOOMCTL_PRICES_ENDPOINT).
     The cache is $LOOMCTL_CACHE_DIR, else $XDG_CACHE_HOME/loomctl, else ~/.cache/loomctl.
     """
-    from loomctl.output import ui
     from loomctl.cost import prices
     from loomctl.cost.report import price_doc
-    from loomctl.output.views.cost import render_prices
     from loomctl.cost.retail_api import fetch_price_list
+    from loomctl.output import ui
+    from loomctl.output.views.cost import render_prices
 
     region, currency = prices.check_region(region), prices.check_currency(currency)
     pl = fetch_price_list(region, currency)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -37,8 +38,8 @@ def confirm(question: str, yes: bool) -> None:
 
 
 def writer(loom: LoomContext, log: Callable[[str], None] | None = None) -> Any:
-    from loomctl.output import ui
     from loomctl.azure.writes import Writer
+    from loomctl.output import ui
 
     loom.settings.require("subscription", "resource_group")
     return Writer(loom.azure, log or ui.info)

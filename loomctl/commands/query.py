@@ -94,9 +94,9 @@ def show(loom: LoomContext, name: str, since: str | None, start: str | None, end
 
     Offline: the destination comes from --destination or the profile (default log-analytics).
     """
+    from loomctl.core.timeutil import resolve_range
     from loomctl.logs.kql import catalogue as cat
     from loomctl.logs.target import check_destination, check_metrics_source
-    from loomctl.core.timeutil import resolve_range
 
     q = cat.get(name)
     rng = resolve_range(since, start, end)
@@ -131,10 +131,10 @@ def run(loom: LoomContext, name: str, since: str | None, start: str | None, end:
     Exit 1 when Log Analytics returned only part of the result (PartialError).
     """
     from loomctl.azure.loganalytics import run_query
+    from loomctl.core.timeutil import resolve_range
     from loomctl.logs.kql import catalogue as cat
     from loomctl.logs.target import resolve_target
     from loomctl.output.views.results import emit_result
-    from loomctl.core.timeutil import resolve_range
 
     q = cat.get(name)
     assignments = cat.parse_assignments(params, q)

@@ -50,10 +50,9 @@ def list_(loom: LoomContext) -> None:
 @pass_loom
 def show(loom: LoomContext, name: str) -> None:
     """Print a runbook as Markdown (for an operations wiki); -o json for its data."""
+    from loomctl.output.formats import Format
     from loomctl.runbooks import get
     from loomctl.runbooks.markdown import markdown
-
-    from loomctl.output.formats import Format
 
     rb = get(name)
     if loom.output_format in (None, Format.TABLE) and not loom.output.query:  # Markdown unless asked for data
@@ -75,8 +74,7 @@ def run(loom: LoomContext, name: str, all_steps: bool) -> None:
     Stops at the first step that explains the problem (unless --all). Exit 0 when no step found a
     problem, 1 when one did.
     """
-    from loomctl.runbooks import get
-    from loomctl.runbooks import runner
+    from loomctl.runbooks import get, runner
 
     rb = get(name)
     out = loom.output

@@ -21,15 +21,15 @@ class LoomContext:
     debug: bool = False
     profile: str | None = None
     flags: dict[str, Any] = field(default_factory=dict)
-    _settings: "Settings | None" = None
-    _azure: "AzureSession | None" = None
+    _settings: Settings | None = None
+    _azure: AzureSession | None = None
 
     @property
     def output(self) -> Output:
         return Output(self.output_format or default_format(), self.query)
 
     @property
-    def settings(self) -> "Settings":
+    def settings(self) -> Settings:
         if self._settings is None:
             from loomctl.core.settings import resolve
 
@@ -37,7 +37,7 @@ class LoomContext:
         return self._settings
 
     @property
-    def azure(self) -> "AzureSession":
+    def azure(self) -> AzureSession:
         """The Azure session (credential and clients), built on first use."""
         if self._azure is None:
             import logging

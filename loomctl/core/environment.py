@@ -7,9 +7,10 @@ parse as the variable's type: a typo in `LOOMCTL_HTTP_TIMEOUT` never stops a com
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 
 @dataclass(frozen=True)

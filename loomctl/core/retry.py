@@ -7,7 +7,8 @@ clock. A wait is never longer than what is left of the deadline.
 from __future__ import annotations
 
 import time
-from typing import Callable, NoReturn, TypeVar
+from collections.abc import Callable
+from typing import NoReturn, TypeVar
 
 T = TypeVar("T")
 

@@ -7,9 +7,18 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from loomctl.cost.model import (ALLOWED_ALLOCATIONS, PREMIUM_MIN_GIB, STORAGE_TIERS, AppShape, Inputs,
-                                StorageShape, allowed_pairs_text, is_allowed, num)
 from loomctl.core.errors import UsageError
+from loomctl.cost.model import (
+    ALLOWED_ALLOCATIONS,
+    PREMIUM_MIN_GIB,
+    STORAGE_TIERS,
+    AppShape,
+    Inputs,
+    StorageShape,
+    allowed_pairs_text,
+    is_allowed,
+    num,
+)
 
 # the reference architecture (/docs: relay 2 x 0.5 vCPU / 1 GiB, node 3 x 1.0 vCPU / 2 GiB up to 20, 100 GiB share)
 DEFAULTS: dict[str, Any] = {

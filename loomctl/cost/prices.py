@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from loomctl.core import environment
-from loomctl.cost.model import STORAGE_TIERS, Rates
 from loomctl.core.errors import ConfigError, UsageError
 from loomctl.core.files import write_text_atomic
+from loomctl.cost.model import STORAGE_TIERS, Rates
 
 SCHEMA = 1
 
@@ -85,7 +85,7 @@ class PriceList:
                 "source": self.source, "meters": self.meters}
 
     @classmethod
-    def from_doc(cls, doc: dict[str, Any], origin: str, path: str) -> "PriceList":
+    def from_doc(cls, doc: dict[str, Any], origin: str, path: str) -> PriceList:
         try:
             meters = doc["meters"]
             missing = [k for k in REQUIRED_METERS if k not in meters]

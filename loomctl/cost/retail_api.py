@@ -20,8 +20,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from loomctl.core import environment
-from loomctl.cost.prices import PriceList
 from loomctl.core.errors import AzureError, NetworkError
+from loomctl.cost.prices import PriceList
 
 DEFAULT_ENDPOINT = "https://prices.azure.com/api/retail/prices"
 API_VERSION = "2023-01-01-preview"  # filter values are case-sensitive with it

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from loomctl.azure.writes import Deadline, OperationTimeout, Writer
-from loomctl.deploy import spec as sp
 from loomctl.core.errors import AzureError, ConfigError
 from loomctl.core.secrets import looks_secret
+from loomctl.deploy import spec as sp
 
 if TYPE_CHECKING:  # pragma: no cover
     from loomctl.core.settings import Settings
@@ -136,11 +136,11 @@ def flat_app_live(d: dict[str, Any], spec_has_image: bool) -> dict[str, Any]:
 
 
 # -- read and compare ---------------------------------------------------------------------------------------
-def load_spec(path: str | None, s: "Settings") -> sp.Spec:
+def load_spec(path: str | None, s: Settings) -> sp.Spec:
     return sp.load(path, s.relay_app, s.node_app)
 
 
-def read_live(w: Writer, s: "Settings", spec: sp.Spec) -> Live:
+def read_live(w: Writer, s: Settings, spec: sp.Spec) -> Live:
     from loomctl.azure.deployment import get_environment, parallel
 
     names = list(spec.apps)
@@ -265,7 +265,7 @@ def preflight(live: Live, changes: list[Change]) -> None:
                           "write the relay's address into GUN_PEERS in the spec")
 
 
-def apply(w: Writer, s: "Settings", spec: sp.Spec, live: Live, changes: list[Change], timeout: float) -> list[str]:
+def apply(w: Writer, s: Settings, spec: sp.Spec, live: Live, changes: list[Change], timeout: float) -> list[str]:
     preflight(live, changes)
     deadline = Deadline(timeout)
     done: list[str] = []
@@ -304,7 +304,7 @@ def apply(w: Writer, s: "Settings", spec: sp.Spec, live: Live, changes: list[Cha
 
 
 # -- export -------------------------------------------------------------------------------------------------
-def export(w: Writer, s: "Settings") -> str:
+def export(w: Writer, s: Settings) -> str:
     from loomctl.azure.deployment import parallel
 
     names = [s.relay_app, s.node_app]

@@ -6,9 +6,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loomctl.azure.writes import Deadline, Writer
-from loomctl.deploy.rollout import (Report, RolloutFailed, fmt_traffic, parse_revision, template_drift, serving_weights,
-                                    wait_healthy, wait_traffic)
 from loomctl.core.errors import UsageError
+from loomctl.deploy.rollout import (
+    Report,
+    RolloutFailed,
+    fmt_traffic,
+    parse_revision,
+    serving_weights,
+    template_drift,
+    wait_healthy,
+    wait_traffic,
+)
 
 
 def min_replicas(app: dict[str, Any]) -> int:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, NoReturn
+from typing import Any, NoReturn
 
 from loomctl.azure.writes import Deadline, OperationTimeout, Writer, poll_interval
-from loomctl.deploy.validate import ImageRef, check_suffix, default_suffix
 from loomctl.core.errors import AzureError, UsageError
 from loomctl.core.retry import poll
+from loomctl.deploy.validate import ImageRef, check_suffix, default_suffix
 
 RESTARTS_FAIL = 5  # a container restarted this often is crash-looping: fail fast instead of waiting
 

@@ -19,7 +19,7 @@ NOT_FOUND = 127
 SESSION_LIMIT = 25.0  # the service cuts exec sessions after ~30 s; a probe must finish well inside that
 
 
-def probe(loom: "LoomContext", app: str, *, hosts: list[str] | None = None,
+def probe(loom: LoomContext, app: str, *, hosts: list[str] | None = None,
           peers: list[tuple[str, str]] | None = None, dns_servers: list[tuple[str, int]] | None = None,
           timeout: float = 5.0, replica: str | None = None) -> InsideRun:
     from loomctl.aca import target as tgt
@@ -54,7 +54,7 @@ def no_tools_error(run: InsideRun) -> ProblemsFound:
         "(`az containerapp debug`), which brings its own tools")
 
 
-def probe_mesh(loom: "LoomContext", app: str, peers: list[tuple[str, str]], dns_servers: list[tuple[str, int]],
+def probe_mesh(loom: LoomContext, app: str, peers: list[tuple[str, str]], dns_servers: list[tuple[str, int]],
                timeout: float) -> InsideRun:
     """One in-replica run for every peer and every peer's host (one session), checked like `probe_checked`."""
     from urllib.parse import urlsplit
@@ -63,7 +63,7 @@ def probe_mesh(loom: "LoomContext", app: str, peers: list[tuple[str, str]], dns_
     return probe_checked(loom, app, hosts=hosts, peers=peers, dns_servers=dns_servers, timeout=timeout)
 
 
-def probe_checked(loom: "LoomContext", app: str, **kw: object) -> InsideRun:
+def probe_checked(loom: LoomContext, app: str, **kw: object) -> InsideRun:
     """`probe`, with a replica that has no usable tool reported as its own finding (exit 1)."""
     run = probe(loom, app, **kw)  # type: ignore[arg-type]
     if run.missing_tools:

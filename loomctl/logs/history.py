@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from loomctl.core.errors import ProblemsFound
-from loomctl.logs.query import LogLine, LogQuery, build_query, to_lines
 from loomctl.core.timeutil import local_time, parse_duration, resolve_range
+from loomctl.logs.query import LogLine, LogQuery, build_query, to_lines
 
 if TYPE_CHECKING:  # pragma: no cover
     from loomctl.core.context import LoomContext
@@ -22,14 +23,14 @@ Show = Callable[[list[LogLine], bool], Any]
 INGESTION_OVERLAP = dt.timedelta(minutes=10)
 
 
-def _prepare(loom: "LoomContext", app: str | None, workspace_id: str | None, destination: str | None) -> Any:
+def _prepare(loom: LoomContext, app: str | None, workspace_id: str | None, destination: str | None) -> Any:
     from loomctl.logs.target import app_names, resolve_target
 
     apps = app_names(loom, app)
     return apps, resolve_target(loom, workspace_id, destination)
 
 
-def _query(loom: "LoomContext", target: Any, q: LogQuery, show_query: bool) -> tuple[list[LogLine], Any]:
+def _query(loom: LoomContext, target: Any, q: LogQuery, show_query: bool) -> tuple[list[LogLine], Any]:
     from loomctl.azure.loganalytics import run_query
 
     kql = build_query(q)
@@ -48,7 +49,7 @@ def _partial(result: Any) -> None:
         raise ProblemsFound()  # the warning above says it
 
 
-def show_logs(loom: "LoomContext", *, app: str | None, errors: bool, grep: str | None, replica: str,
+def show_logs(loom: LoomContext, *, app: str | None, errors: bool, grep: str | None, replica: str,
               revision: str, since: str | None, start: str | None, end: str | None, limit: int, system: bool,
               show_query: bool, workspace_id: str | None, destination: str | None, show: Show) -> None:
     from loomctl.output import ui
@@ -71,12 +72,12 @@ def show_logs(loom: "LoomContext", *, app: str | None, errors: bool, grep: str |
     _partial(result)
 
 
-def follow_logs(loom: "LoomContext", *, interval: float, max_polls: int | None, app: str | None, errors: bool,
+def follow_logs(loom: LoomContext, *, interval: float, max_polls: int | None, app: str | None, errors: bool,
                 grep: str | None, replica: str, revision: str, since: str | None, start: str | None,
                 end: str | None, limit: int, system: bool, show_query: bool, workspace_id: str | None,
                 destination: str | None, show: Show) -> None:
-    from loomctl.output import ui
     from loomctl.core.errors import ExitCode, LoomError
+    from loomctl.output import ui
     from loomctl.output.formats import Format
 
     if loom.output.format is Format.YAML or loom.output.format is Format.TSV:

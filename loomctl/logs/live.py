@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import os
 import queue
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,7 +18,7 @@ from loomctl.core.errors import AzureError, UsageError
 from loomctl.logs.matching import is_error_line, matches_grep
 
 if TYPE_CHECKING:  # pragma: no cover
-    from loomctl.aca.logstream import LogLine, Source  # noqa: F401
+    from loomctl.aca.logstream import LogLine, Source
     from loomctl.core.context import LoomContext
 
 Render = Callable[["LogLine", bool, bool, bool], str]
@@ -26,8 +26,8 @@ HOLD = 0.4  # seconds a line waits so that lines from several replicas come out 
 TOKEN_TTL = 45 * 60
 
 
-def _sources(loom: "LoomContext", app: str, replica: str | None, container: str | None, system: bool,
-             revision: str | None) -> list["Source"]:
+def _sources(loom: LoomContext, app: str, replica: str | None, container: str | None, system: bool,
+             revision: str | None) -> list[Source]:
     from loomctl.aca import target as tgt
     from loomctl.aca.logstream import Source
 
@@ -66,7 +66,7 @@ def _sources(loom: "LoomContext", app: str, replica: str | None, container: str 
     return out
 
 
-def _app_names(loom: "LoomContext", app: str | None, replica: str | None, revision: str | None) -> list[str]:
+def _app_names(loom: LoomContext, app: str | None, replica: str | None, revision: str | None) -> list[str]:
     """`relay`, `node`, an app name, or both apps when none is given."""
     s = loom.settings
     if not app:
@@ -76,16 +76,16 @@ def _app_names(loom: "LoomContext", app: str | None, replica: str | None, revisi
     return [{"relay": s.relay_app, "node": s.node_app}.get(app, app)]
 
 
-def run_live(loom: "LoomContext", *, render: "Render", app: str | None = None, replica: str | None = None, container: str | None = None,
+def run_live(loom: LoomContext, *, render: Render, app: str | None = None, replica: str | None = None, container: str | None = None,
              system: bool = False, tail: int | None = None, errors: bool = False, grep: str | None = None,
              revision: str | None = None, duration: float | None = None, max_lines: int | None = None) -> int:
     """Stream until Ctrl+C (or `duration` seconds / `max_lines` lines, env LOOMCTL_LIVE_DURATION); return 0.
 
     `render(line, merged, system, as_json)` makes the text of each line (the command passes
     `output.views.logs.live_line`)."""
-    from loomctl.output import ui
     from loomctl.aca import target as tgt
     from loomctl.aca.logstream import StreamStats, follow
+    from loomctl.output import ui
 
     if tail is not None and not 0 <= tail <= 300:
         raise UsageError(f"--tail {tail} is out of range for live logs", "the log stream serves 0 to 300 lines")
@@ -113,12 +113,12 @@ def run_live(loom: "LoomContext", *, render: "Render", app: str | None = None, r
 
     parallel([token_for(n) for n in names])  # fail fast (and once per app) on a token problem
     stop = threading.Event()
-    lines: "queue.Queue[Any]" = queue.Queue()
+    lines: queue.Queue[Any] = queue.Queue()
     stats = [StreamStats() for _ in sources]
     failures: dict[int, BaseException] = {}
     tail_n = 20 if tail is None else tail
 
-    def pump(i: int, src: "Source") -> None:
+    def pump(i: int, src: Source) -> None:
         try:
             for line in follow(src, token_for(src.app or names[0]), tail_n, stop, stats[i]):
                 lines.put(line)
@@ -138,7 +138,7 @@ def run_live(loom: "LoomContext", *, render: "Render", app: str | None = None, r
     shown = 0
     end = time.monotonic() + duration if duration else None
 
-    def emit(line: "LogLine") -> bool:
+    def emit(line: LogLine) -> bool:
         nonlocal shown
         if errors and not (is_error_line(line.text) or (system and (line.type or "").lower() == "warning")):
             return True

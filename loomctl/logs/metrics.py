@@ -11,16 +11,16 @@ if TYPE_CHECKING:  # pragma: no cover
 METRIC_QUERIES = {"peers": "peers-connected", "nodes": "graph-size", "latency": "sync-latency"}
 
 
-def collect(loom: "LoomContext", *, since: str | None, start: str | None, end: str | None, bin_size: str | None,
+def collect(loom: LoomContext, *, since: str | None, start: str | None, end: str | None, bin_size: str | None,
             app: str | None, metrics_source: str | None, workspace_id: str | None,
             show_query: bool = False) -> dict[str, Any]:
     import click
 
     from loomctl.azure.deployment import parallel
     from loomctl.azure.loganalytics import run_query
+    from loomctl.core.timeutil import auto_bin, parse_duration, resolve_range
     from loomctl.logs.kql import catalogue as cat
     from loomctl.logs.target import app_names, resolve_target
-    from loomctl.core.timeutil import auto_bin, parse_duration, resolve_range
 
     rng = resolve_range(since, start, end)
     width = parse_duration(bin_size, "--bin") if bin_size else auto_bin(rng.span)

@@ -41,7 +41,7 @@ def check_metrics_source(value: str | None) -> str:
     raise UsageError(f"unknown metrics source '{value}'", f"use one of {', '.join(views.METRIC_SOURCES)}")
 
 
-def resolve_target(loom: "LoomContext", workspace: str | None = None, destination: str | None = None,
+def resolve_target(loom: LoomContext, workspace: str | None = None, destination: str | None = None,
                    metrics_source: str | None = None) -> LogTarget:
     s = loom.settings
     ws = workspace or s.get("workspace_id")
@@ -77,7 +77,7 @@ def resolve_target(loom: "LoomContext", workspace: str | None = None, destinatio
     return LogTarget(ws, dest or views.LOG_ANALYTICS, msrc, source)
 
 
-def app_names(loom: "LoomContext", app: str | None) -> list[str]:
+def app_names(loom: LoomContext, app: str | None) -> list[str]:
     """`--app relay|node|NAME` as app names; no --app means both LoomDB apps."""
     s = loom.settings
     if not app:

@@ -77,7 +77,7 @@ def validate_url(url: str) -> str:
     return url
 
 
-def node_gun_urls(node: "App") -> list[str]:
+def node_gun_urls(node: App) -> list[str]:
     """URLs on which the node's embedded LoomMesh peer (container port 8765) is exposed, if any."""
     ing = node.ingress
     if ing is None or not ing.fqdn:
@@ -91,7 +91,7 @@ def node_gun_urls(node: "App") -> list[str]:
     return out
 
 
-def judge_gun_peers(node: "App", relay: "App", domain: str | None) -> GunPeersVerdict | None:
+def judge_gun_peers(node: App, relay: App, domain: str | None) -> GunPeersVerdict | None:
     from loomctl.loommesh import relay_urls
 
     value = None
@@ -110,7 +110,7 @@ def judge_gun_peers(node: "App", relay: "App", domain: str | None) -> GunPeersVe
     return GunPeersVerdict(value, urls, bool(good), problems, suggestion)
 
 
-def from_deployment(env: "Environment", relay: "App", node: "App") -> PeerList:
+def from_deployment(env: Environment, relay: App, node: App) -> PeerList:
     from loomctl.loommesh import relay_urls
 
     notes: list[str] = []
@@ -134,7 +134,7 @@ def from_deployment(env: "Environment", relay: "App", node: "App") -> PeerList:
     return PeerList(peers, notes, verdict)
 
 
-def discover(settings: "Settings", live: Any = None, peers: tuple[str, ...] = ()) -> PeerList:
+def discover(settings: Settings, live: Any = None, peers: tuple[str, ...] = ()) -> PeerList:
     """The peers to probe. `live()` returns (environment, relay app, node app) and is called only when needed."""
     explicit = list(peers) or list(settings.get("peers") or [])
     if explicit:

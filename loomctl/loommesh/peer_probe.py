@@ -350,5 +350,5 @@ def preload(dns: bool = True) -> None:
     """Import websockets (and dnspython when a host needs a lookup) before the clocks start, so that no stage
     times an import; address literals and /etc/hosts names never load dnspython."""
     if dns:
-        import dns.asyncresolver  # noqa: F401
+        import dns.asyncresolver
     import websockets.asyncio.client  # noqa: F401

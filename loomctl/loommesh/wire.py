@@ -23,8 +23,9 @@ import math
 import secrets
 import string
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 MAX_FRAME = 1 << 20  # 1 MiB: a health probe never needs more; a bigger frame closes the socket (1009)
 _ALPHABET = string.ascii_letters + string.digits
@@ -139,7 +140,7 @@ class GunClient:
         self._reader = asyncio.ensure_future(self._read())
 
     @classmethod
-    async def connect(cls, url: str, *, timeout: float = 5.0, max_frame: int = MAX_FRAME, **kw: Any) -> "GunClient":
+    async def connect(cls, url: str, *, timeout: float = 5.0, max_frame: int = MAX_FRAME, **kw: Any) -> GunClient:
         from websockets.asyncio.client import connect
 
         ws = await connect(ws_url(url), open_timeout=timeout, max_size=max_frame, ping_interval=None,

@@ -6,8 +6,9 @@ import datetime as _dt
 import enum
 import json
 import sys
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, is_dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import click
 

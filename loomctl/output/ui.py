@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import click
@@ -43,7 +43,7 @@ def info(message: str) -> None:
     click.echo(message, err=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _console(stderr: bool, stream_id: int) -> Any:
     from rich.console import Console
 

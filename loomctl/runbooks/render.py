@@ -7,8 +7,8 @@ from typing import Any
 import click
 
 from loomctl.checks.base import Status
-from loomctl.runbooks import Runbook
 from loomctl.output.ui import color_enabled
+from loomctl.runbooks import Runbook
 
 MARKS = {"pass": ("✓", "green"), "warn": ("‼", "yellow"), "fail": ("×", "red"), "error": ("×", "red"),
          "skip": ("-", "bright_black"), "not-run": ("-", "bright_black"), "info": ("i", "cyan")}
@@ -25,7 +25,7 @@ class StepPrinter:
         return click.style(text, **kw) if self.color else text
 
     def __call__(self, r: Any) -> None:
-        from loomctl.checks.render import SYMBOLS, COLORS, _enc_safe
+        from loomctl.checks.render import COLORS, SYMBOLS, _enc_safe
 
         mark, color = MARKS[r.status]
         click.echo(f"{r.index}. {self._s(_enc_safe(mark), fg=color, bold=True)} {r.step.title}")

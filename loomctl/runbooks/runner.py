@@ -3,8 +3,9 @@ the first step that explains the problem unless asked for all. Results stream to
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from loomctl.checks.base import CheckResult, Status
 from loomctl.core.errors import LoomError
@@ -71,19 +72,19 @@ class RunbookRun:
                 "stopped_at": self.stopped_at, "steps": [s.to_json() for s in self.steps], "next": self.next}
 
 
-def placeholders(loom: "LoomContext") -> dict[str, Any]:
+def placeholders(loom: LoomContext) -> dict[str, Any]:
     s = loom.settings
     return {"relay_app": s.relay_app, "node_app": s.node_app, "resource_group": s.get("resource_group"),
             "environment": s.get("environment"), "subscription": s.get("subscription")}
 
 
 class StepRunner:
-    def __init__(self, loom: "LoomContext"):
+    def __init__(self, loom: LoomContext):
         self.loom = loom
-        self._inputs: "Inputs | None" = None
+        self._inputs: Inputs | None = None
 
     @property
-    def inputs(self) -> "Inputs":
+    def inputs(self) -> Inputs:
         if self._inputs is None:
             from loomctl.checks.providers import build_inputs
             from loomctl.checks.registry import CATEGORIES, category_names
@@ -147,9 +148,9 @@ class StepRunner:
                               f"(azure = false), so no Log Analytics workspace to query",
                               hint=None)
         from loomctl.azure.loganalytics import run_query
+        from loomctl.core.timeutil import resolve_range
         from loomctl.logs.kql import catalogue as cat
         from loomctl.logs.target import resolve_target
-        from loomctl.core.timeutil import resolve_range
 
         try:
             q = cat.get(name)
@@ -207,7 +208,7 @@ def _outside(rows: list[dict[str, Any]], e: dict[str, Any]) -> list[dict[str, An
     return out
 
 
-def run(loom: "LoomContext", runbook: Runbook, all_steps: bool = False,
+def run(loom: LoomContext, runbook: Runbook, all_steps: bool = False,
         on_step: Callable[[StepResult], None] = lambda r: None) -> RunbookRun:
     s = loom.settings
     if s.azure_enabled and needs_azure(runbook):  # say once what is missing instead of failing every step
@@ -225,7 +226,7 @@ def run(loom: "LoomContext", runbook: Runbook, all_steps: bool = False,
     return RunbookRun(runbook, done, stopped, what_next(loom, runbook, done, stopped))
 
 
-def what_next(loom: "LoomContext", runbook: Runbook, steps: list[StepResult], stopped: int | None) -> str:
+def what_next(loom: LoomContext, runbook: Runbook, steps: list[StepResult], stopped: int | None) -> str:
     problems = [s for s in steps if s.explains or s.status == "error"]
     if not problems:
         skipped = [s for s in steps if s.status in ("skip", "not-run")]

@@ -16,8 +16,8 @@ from typing import Any, NoReturn
 
 from loomctl.core import environment
 from loomctl.core.errors import ConfigError, LoomError, UsageError
-from loomctl.core.retry import Deadline, poll
 from loomctl.core.files import write_text_atomic
+from loomctl.core.retry import Deadline, poll
 
 RELAY_SCRIPT = Path(__file__).resolve().parent.parent / "data" / "gun_relay.js"
 PROFILE = "sandbox"
@@ -180,7 +180,7 @@ def _wait_ready(state: State, timeout: float) -> None:
             r = asyncio.run(probe_peer(p.url, timeout=1.0))
             if r.pid:
                 pending.remove(p)
-                setattr(p, "_ready", True)
+                p._ready = True
         return None if pending else True
 
     def timed_out() -> NoReturn:

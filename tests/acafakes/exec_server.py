@@ -62,7 +62,7 @@ class FakeExec:
         self.sessions: list[Session] = []
 
     # -- lifecycle ------------------------------------------------------------------------------------------
-    def start(self) -> "FakeExec":
+    def start(self) -> FakeExec:
         from websockets.asyncio.server import serve
 
         ready = threading.Event()

@@ -18,6 +18,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
 from tests.fakeazure.server import serve_https
 
 LOG_PATH = re.compile(r"/subscriptions/[^/]+/resourceGroups/[^/]+/containerApps/([^/]+)/revisions/([^/]+)"
@@ -68,7 +69,7 @@ class FakeLogStream:
             self._cond.notify_all()
 
     # -- server ---------------------------------------------------------------------------------------------
-    def start(self) -> "FakeLogStream":
+    def start(self) -> FakeLogStream:
         outer = self
 
         class H(BaseHTTPRequestHandler):
@@ -77,7 +78,7 @@ class FakeLogStream:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 outer._serve(self)
 
         self._httpd = serve_https(self._ctx, H, "fake-logstream")

@@ -17,9 +17,10 @@ import re
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 TENANT = "72f988bf-0000-4000-8000-00000000loom".replace("loom", "0001")
@@ -112,7 +113,7 @@ class FakeAzure:
         self._install_default_routes()
 
     # -- lifecycle ----------------------------------------------------------------------------------------
-    def start(self) -> "FakeAzure":
+    def start(self) -> FakeAzure:
         outer = self
 
         class H(BaseHTTPRequestHandler):

@@ -88,7 +88,7 @@ class FakeWrites:
                 f"containerappOperationResults/{op_id}?api-version=2026-07-01")
 
     # -- routes -----------------------------------------------------------------------------------------
-    def install(self) -> "FakeWrites":
+    def install(self) -> FakeWrites:
         r = self.server.route
         r("PATCH", SUB + r"/containerApps/([^/]+)", self.patch_app)
         r("PUT", SUB + r"/containerApps/([^/]+)", self.put_app)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from loomctl.checks.base import AppRef, Outcome, failed, passed, skipped, spec_maker, warned
 from loomctl.azure.model import data_location
+from loomctl.checks.base import AppRef, Outcome, failed, passed, skipped, spec_maker, warned
 from loomctl.checks.categories.live import live_providers
 
 CATEGORY = "Storage"

@@ -7,8 +7,8 @@ import click
 from loomctl.commands.diagnose._peer_options import dns_servers, peer_options, targets
 from loomctl.core.context import LoomContext, pass_loom
 from loomctl.core.errors import ProblemsFound
-from loomctl.inside.options import inside_app, inside_options, notes
 from loomctl.core.options import common_options
+from loomctl.inside.options import inside_app, inside_options, notes
 
 
 @click.command()

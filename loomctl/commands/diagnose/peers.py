@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
+
 import click
 
 from loomctl.commands.diagnose._peer_options import dns_servers, peer_options, targets
 from loomctl.core.context import LoomContext, pass_loom
 from loomctl.core.errors import ProblemsFound, UsageError
-from loomctl.inside.options import inside_app, inside_options, notes
 from loomctl.core.options import common_options
+from loomctl.inside.options import inside_app, inside_options, notes
+
 
 @click.command()
 @peer_options

@@ -24,10 +24,10 @@ def storage(loom: LoomContext, fail_on_warn: bool) -> None:
       loomctl diagnose storage
       loomctl diagnose storage -o json --query 'shares[0].percent'
     """
-    from loomctl.output import ui
     from loomctl.checks import plan as doc
     from loomctl.checks.providers import build_inputs
     from loomctl.checks.render import CollectingRenderer, TableRenderer, as_document, is_success
+    from loomctl.output import ui
     from loomctl.output.views.storage import storage_view, tables
 
     if loom.settings.azure_enabled:

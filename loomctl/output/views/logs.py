@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import click
 
@@ -26,7 +27,7 @@ def format_line(line: LogLine, color: bool) -> str:
     return text
 
 
-def print_lines(loom: "LoomContext", lines: Iterable[LogLine], ndjson: bool = False) -> int:
+def print_lines(loom: LoomContext, lines: Iterable[LogLine], ndjson: bool = False) -> int:
     from loomctl.output.formats import Format
     from loomctl.output.ui import color_enabled
 
@@ -45,7 +46,7 @@ def print_lines(loom: "LoomContext", lines: Iterable[LogLine], ndjson: bool = Fa
 
 
 # -- the log stream (`loomctl logs --live`) ---------------------------------------------------------------
-def live_time(line: "LiveLine", utc: bool = False) -> str:
+def live_time(line: LiveLine, utc: bool = False) -> str:
     """JSON: UTC (`...Z`); text: local time with its offset, as `loomctl logs` shows Log Analytics rows."""
     if line.time is None:
         return line.raw_time or "-"
@@ -54,7 +55,7 @@ def live_time(line: "LiveLine", utc: bool = False) -> str:
     return line.time.astimezone().isoformat(sep=" ", timespec="milliseconds")
 
 
-def live_line(line: "LiveLine", merged: bool, system: bool, as_json: bool) -> str:
+def live_line(line: LiveLine, merged: bool, system: bool, as_json: bool) -> str:
     if as_json:
         return json.dumps({"time": live_time(line, utc=True), "replica": line.replica, "container": line.container,
                            "type": line.type, "reason": line.reason, "text": line.text}, ensure_ascii=False)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from typing import Any, Iterable
-
-import click
+from collections.abc import Iterable
+from typing import Any
 
 from loomctl.core import environment
 from loomctl.core.errors import ProblemsFound
