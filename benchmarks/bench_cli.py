@@ -59,10 +59,19 @@ def main() -> None:
 
     server = FakeAzure(tmp).start()
     server.reset(topology.healthy())
-    azure_env = dict(base, AZURE_TENANT_ID=TENANT, AZURE_CLIENT_ID=CLIENT_ID, AZURE_CLIENT_SECRET=CLIENT_SECRET,
-                     AZURE_AUTHORITY_HOST=server.url, LOOMCTL_ARM_ENDPOINT=server.url, REQUESTS_CA_BUNDLE=server.ca_path,
-                     AZURE_SUBSCRIPTION_ID=topology.SUB, LOOMCTL_RESOURCE_GROUP=topology.RG,
-                     LOOMCTL_ENVIRONMENT=topology.ENV, AZURE_TOKEN_CREDENTIALS="EnvironmentCredential")
+    azure_env = dict(
+        base,
+        AZURE_TENANT_ID=TENANT,
+        AZURE_CLIENT_ID=CLIENT_ID,
+        AZURE_CLIENT_SECRET=CLIENT_SECRET,
+        AZURE_AUTHORITY_HOST=server.url,
+        LOOMCTL_ARM_ENDPOINT=server.url,
+        REQUESTS_CA_BUNDLE=server.ca_path,
+        AZURE_SUBSCRIPTION_ID=topology.SUB,
+        LOOMCTL_RESOURCE_GROUP=topology.RG,
+        LOOMCTL_ENVIRONMENT=topology.ENV,
+        AZURE_TOKEN_CREDENTIALS="EnvironmentCredential",
+    )
     complete_env = dict(base, _LOOMCTL_COMPLETE="bash_complete", COMP_WORDS="loomctl status --", COMP_CWORD="2")
 
     rows = [

@@ -55,7 +55,7 @@ class RootGroup(LazyGroup):
 
             ui.error("interrupted", None)
             ctx.exit(int(ExitCode.INTERRUPTED))
-        except Exception as exc:  # the one place errors become exit codes
+        except Exception as exc:  # noqa: BLE001 - the one place errors become exit codes
             if isinstance(exc, ProblemsFound) and exc.silent:  # the output already says what is wrong
                 ctx.exit(int(exc.exit_code))
             debug = _debug_requested(ctx)

@@ -71,7 +71,9 @@ def test_missing_environment_storage_names_the_fix(azure, loomctl):
     faults.missing_env_storage(azure.state)
     run = loomctl("diagnose", "storage", "-o", "json")
     assert run.exit_code == 1
-    fails = [c for c in [c for cat in run.json()["checks"]["categories"] for c in cat["checks"]] if c["status"] == "fail"]
+    fails = [
+        c for c in [c for cat in run.json()["checks"]["categories"] for c in cat["checks"]] if c["status"] == "fail"
+    ]
     assert {c["code"] for c in fails} == {"LOOM501"}
     assert "az containerapp env storage set" in fails[0]["hint"]
 
@@ -88,7 +90,8 @@ def test_share_stats_garbage_is_reported_by_the_share_check(azure, loomctl):
     azure.route("GET", r".*/fileServices/default/shares/[^/]+", lambda req, m: Response(200, b"{not json"))
     run = loomctl("diagnose", "storage", "-o", "json")
     assert run.exit_code == 1
-    fails = {c["code"]: c for c in [c for cat in run.json()["checks"]["categories"] for c in cat["checks"]] if c["status"] == "fail"}
+    checks = [c for cat in run.json()["checks"]["categories"] for c in cat["checks"]]
+    fails = {c["code"]: c for c in checks if c["status"] == "fail"}
     assert set(fails) == {"LOOM503"}
     assert fails["LOOM503"]["message"] == ("file share 'gun-storage' could not be read: Azure returned a response for "
                                            "file share 'gun-storage' that is not valid JSON")

@@ -188,7 +188,7 @@ def test_exec_interactive_on_a_terminal(aca_exec, azure, tmp_path):
     import sys
     import time
 
-    env = {k: v for k, v in os.environ.items()}
+    env = dict(os.environ)
     master, slave = pty.openpty()
     proc = subprocess.Popen([sys.executable, "-m", "loomctl", "exec", "--app", "loom-node", "--interactive"],
                             stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)

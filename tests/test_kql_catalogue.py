@@ -18,7 +18,9 @@ NOW = dt.datetime(2026, 11, 28, 4, 0, tzinfo=dt.timezone.utc)
 def all_variants():
     """Each query for each table family it reads: destinations for log views, metric tables for Metrics."""
     for q in cat.load_all().values():
-        dests = ("log-analytics", "azure-monitor") if {"ConsoleLogs", "SystemLogs"} & set(q.views) else ("log-analytics",)
+        dests = (
+            ("log-analytics", "azure-monitor") if {"ConsoleLogs", "SystemLogs"} & set(q.views) else ("log-analytics",)
+        )
         msrcs = ("AppMetrics", "customMetrics") if "Metrics" in q.views else ("AppMetrics",)
         for dest, msrc in itertools.product(dests, msrcs):
             yield q, dest, msrc

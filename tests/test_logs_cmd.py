@@ -48,7 +48,7 @@ def test_logs_console_local_time_and_recorded_kql(azure, la, loomctl, kolkata, k
     assert q.workspace == topology.WORKSPACE_ID  # from the environment's appLogsConfiguration
     assert "ContainerAppConsoleLogs_CL" in q.kql and "ReplicaName_s" not in q.kql
     assert 'pack_array("gun-relay", "loom-node")' in q.kql
-    assert [e for e in kusto.errors(q.kql)] == []
+    assert list(kusto.errors(q.kql)) == []
 
 
 def test_logs_json_is_utc(azure, la, loomctl, kolkata):

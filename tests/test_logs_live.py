@@ -16,14 +16,14 @@ import pytest
 from loomctl.core.context import LoomContext
 from loomctl.core.errors import AzureError, UsageError
 from loomctl.logs import live
+from loomctl.output.formats import Format
 from loomctl.output.views.logs import live_line
+from tests.acafakes.fixtures import aca_logs, fake_logstream_server  # noqa: F401 - fixtures
 
 
 def run_live(loom, **kw):
     """`run_live` as `loomctl logs --live` calls it, with the command's line renderer."""
     return live.run_live(loom, render=live_line, **kw)
-from loomctl.output.formats import Format
-from tests.acafakes.fixtures import aca_logs, fake_logstream_server  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -144,7 +144,9 @@ def test_doctor_logs_and_metrics_category(azure, la, loomctl):
         if "IsDisconnect" in kql:
             return body(table(PEER_ERR, [["loom-node", "loom-node--n1-abc", 3, 1, NOW, NOW, "Error: ECONNREFUSED"]]))
         if "CrashLoop" in kql:
-            return body(table(RESTARTS, [["gun-relay", "gun-relay--r1-x", 6, 4, NOW, NOW, "BackOff", "Back-off", True]]))
+            return body(
+                table(RESTARTS, [["gun-relay", "gun-relay--r1-x", 6, 4, NOW, NOW, "BackOff", "Back-off", True]])
+            )
         return metrics_answer(kql, p95=(40.0, 900.0, 60.0, 50.0), min_peers=0.0)
 
     la.answer = answer

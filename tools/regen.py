@@ -19,7 +19,9 @@ REGEN = "python tools/regen.py"
 SHELLS = {"bash": "loomctl.bash", "zsh": "_loomctl", "fish": "loomctl.fish"}
 
 
-def walk(cmd: click.Command, ctx: click.Context, path: list[str]) -> Iterator[tuple[list[str], click.Command, click.Context]]:
+def walk(
+    cmd: click.Command, ctx: click.Context, path: list[str]
+) -> Iterator[tuple[list[str], click.Command, click.Context]]:
     yield path, cmd, ctx
     if isinstance(cmd, click.Group):
         for name in cmd.list_commands(ctx):

@@ -71,8 +71,11 @@ def _status_error(status: int, target: Target, retry_after: str | None) -> ExecE
                          "the replica may have been replaced: `loomctl status` lists the current replicas",
                          status=status)
     if status == 429:
-        return ExecError(f"exec sessions are throttled (429{', retry after ' + retry_after + ' s' if retry_after else ''})",
-                         "too many exec sessions in a short window; wait a minute and try again", status=status)
+        return ExecError(
+            f"exec sessions are throttled (429{', retry after ' + retry_after + ' s' if retry_after else ''})",
+            "too many exec sessions in a short window; wait a minute and try again",
+            status=status,
+        )
     if status >= 500:
         return ExecError(f"the exec endpoint could not open a session in {where} ({status}): the container is not "
                          "running or is still starting",

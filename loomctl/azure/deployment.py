@@ -81,9 +81,11 @@ def get_environment(session: AzureSession) -> Environment:
             model = session.containerapps().managed_environments.get(rg, name)
     except AzureError as exc:
         if _not_found(exc):
-            raise _scope_missing(exc, session) or AzureError(f"Container Apps environment '{name}' not found in resource group '{rg}'",
-                             "check --environment (env LOOMCTL_ENVIRONMENT); "
-                             "`az containerapp env list -g <group>` shows them", status=404) from exc
+            raise _scope_missing(exc, session) or AzureError(
+                f"Container Apps environment '{name}' not found in resource group '{rg}'",
+                "check --environment (env LOOMCTL_ENVIRONMENT); `az containerapp env list -g <group>` shows them",
+                status=404,
+            ) from exc
         raise
     return Environment.parse(_rest(model))
 
@@ -96,9 +98,12 @@ def get_app(session: AzureSession, name: str) -> App:
             model = session.containerapps().container_apps.get(rg, name)
     except AzureError as exc:
         if _not_found(exc):
-            raise _scope_missing(exc, session) or AzureError(f"container app '{name}' not found in resource group '{rg}'",
-                             "check --relay-app / --node-app (or relay_app / node_app in the profile); "
-                             "`az containerapp list -g <group>` shows them", status=404) from exc
+            raise _scope_missing(exc, session) or AzureError(
+                f"container app '{name}' not found in resource group '{rg}'",
+                "check --relay-app / --node-app (or relay_app / node_app in the profile); "
+                "`az containerapp list -g <group>` shows them",
+                status=404,
+            ) from exc
         raise
     return App.parse(_rest(model))
 

@@ -31,7 +31,9 @@ class EnvStorage:
     @classmethod
     def parse(cls, d: dict[str, Any]) -> EnvStorage:
         p = d.get("properties") or {}
-        kind, f = ("NfsAzureFile", p["nfsAzureFile"]) if p.get("nfsAzureFile") else ("AzureFile", p.get("azureFile") or {})
+        kind, f = (
+            ("NfsAzureFile", p["nfsAzureFile"]) if p.get("nfsAzureFile") else ("AzureFile", p.get("azureFile") or {})
+        )
         account = f.get("accountName")
         if not account and f.get("server"):  # NFS: "<account>.file.core.windows.net"
             account = str(f["server"]).split(".")[0]

@@ -79,7 +79,9 @@ def use(name: str) -> None:
 @config.command("set")
 @click.argument("key")
 @click.argument("value")
-@click.option("--profile", "name", metavar="NAME", envvar="LOOMCTL_PROFILE", help="Profile to change (default: current).")
+@click.option(
+    "--profile", "name", metavar="NAME", envvar="LOOMCTL_PROFILE", help="Profile to change (default: current)."
+)
 @debug_option(hidden=True)
 def set_(key: str, value: str, name: str | None) -> None:
     """Set KEY to VALUE in a profile (lists: comma-separated).

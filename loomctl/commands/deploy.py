@@ -76,8 +76,9 @@ def _verifier(loom: LoomContext, categories: tuple[str, ...]) -> tuple[Callable[
             counts = {s: sum(1 for r in results if r.status is s) for s in (Status.PASS, Status.WARN, Status.SKIP)}
             return True, (f"verified: {counts[Status.PASS]} checks passed, {counts[Status.WARN]} warned, "
                           f"{counts[Status.SKIP]} skipped ({', '.join(chosen)})")
-        return False, "checks failed: " + "; ".join(f"{r.code}{' (' + r.resource + ')' if r.resource else ''} {r.message}"
-                                             for r in bad)
+        return False, "checks failed: " + "; ".join(
+            f"{r.code}{' (' + r.resource + ')' if r.resource else ''} {r.message}" for r in bad
+        )
 
     return verify, chosen
 

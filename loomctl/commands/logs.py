@@ -55,19 +55,31 @@ def logs(loom: LoomContext, app: str | None, errors: bool, grep: str | None, rep
         from loomctl.logs.live import run_live
         from loomctl.output.views.logs import live_line
 
-        run_live(loom, render=live_line, app=app, replica=replica or None, container=None, system=system, tail=tail, errors=errors,
-                 grep=grep, revision=revision or None)
+        run_live(
+            loom,
+            render=live_line,
+            app=app,
+            replica=replica or None,
+            container=None,
+            system=system,
+            tail=tail,
+            errors=errors,
+            grep=grep,
+            revision=revision or None,
+        )
         return
 
     from loomctl.logs.history import follow_logs, show_logs
     from loomctl.output.views.logs import print_lines
 
-    opts = dict(show=lambda lines, ndjson: print_lines(loom, lines, ndjson=ndjson), app=app, errors=errors, grep=grep, replica=replica, revision=revision, since=since, start=start,
-                end=end, limit=limit, system=system, show_query=show_query, workspace_id=workspace_id,
-                destination=destination)
+    opts = {"show": lambda lines, ndjson: print_lines(loom, lines, ndjson=ndjson), "app": app, "errors": errors,
+            "grep": grep, "replica": replica, "revision": revision, "since": since, "start": start, "end": end,
+            "limit": limit, "system": system, "show_query": show_query, "workspace_id": workspace_id,
+            "destination": destination}
     if follow:
         if start or end:
-            raise UsageError("--follow cannot be combined with --start/--end", "use --since to say how far back to begin")
+            raise UsageError("--follow cannot be combined with --start/--end",
+                             "use --since to say how far back to begin")
         follow_logs(loom, interval=interval, max_polls=max_polls, **opts)
     else:
         show_logs(loom, **opts)

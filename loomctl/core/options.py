@@ -32,9 +32,16 @@ def _store_attr(attr: str, convert: Callable[[Any], Any] = lambda v: v) -> Calla
 
 
 def output_options(func: F) -> F:
-    func = click.option("-o", "--output", type=click.Choice(FORMAT_NAMES), default=None, expose_value=False,
-                        callback=_store_attr("output_format", Format), is_eager=True,
-                        help="Output format: table (default on a terminal), json (default when piped), yaml, tsv, none.")(func)
+    func = click.option(
+        "-o",
+        "--output",
+        type=click.Choice(FORMAT_NAMES),
+        default=None,
+        expose_value=False,
+        callback=_store_attr("output_format", Format),
+        is_eager=True,
+        help="Output format: table (default on a terminal), json (default when piped), yaml, tsv, none.",
+    )(func)
     func = click.option("--query", metavar="JMESPATH", default=None, expose_value=False,
                         callback=_store_attr("query"),
                         help="JMESPath query applied to the JSON output, as in `az`.")(func)

@@ -145,9 +145,13 @@ def load(path: Path | None = None) -> ConfigFile:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}", "check the file's permissions, or point LOOMCTL_CONFIG elsewhere")
+        raise ConfigError(
+            f"cannot read {path}: {exc}", "check the file's permissions, or point LOOMCTL_CONFIG elsewhere"
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}", "fix the file, or move it away and run `loomctl config init`")
+        raise ConfigError(
+            f"{path} is not valid TOML: {exc}", "fix the file, or move it away and run `loomctl config init`"
+        ) from exc
     cfg = ConfigFile(path)
     for top, value in data.items():
         if top == "current":
@@ -162,7 +166,8 @@ def load(path: Path | None = None) -> ConfigFile:
                     raise ConfigError(f"profile '{name}' in {path} must be a table", f"write it as [profiles.{name}]")
                 cfg.profiles[name] = {k: coerce(k, v, f"{path} [profiles.{name}]") for k, v in keys.items()}
         else:
-            raise ConfigError(f"unknown key '{top}' in {path}", "the file holds only 'current' and [profiles.NAME] tables")
+            raise ConfigError(f"unknown key '{top}' in {path}",
+                              "the file holds only 'current' and [profiles.NAME] tables")
     return cfg
 
 
@@ -184,4 +189,5 @@ def save(cfg: ConfigFile) -> None:
     try:
         write_text_atomic(cfg.path, dumps(cfg), mode=0o600)
     except OSError as exc:
-        raise ConfigError(f"cannot write {cfg.path}: {exc}", "check the folder's permissions, or set LOOMCTL_CONFIG")
+        raise ConfigError(f"cannot write {cfg.path}: {exc}",
+                          "check the folder's permissions, or set LOOMCTL_CONFIG") from exc

@@ -159,7 +159,9 @@ def diff(spec: sp.Spec, live: Live) -> list[Change]:
             changes.append(Change("storage", name, "(resource)", None, flat_storage_spec(st)))
             continue
         a, b = flat_storage_live(cur, bool(st.account_key_vault_url)), flat_storage_spec(st)
-        changes += [Change("storage", name, k, a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+        changes += [
+            Change("storage", name, k, a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)
+        ]
     for name, app in want.apps.items():
         cur = live.apps.get(name)
         if cur is None:

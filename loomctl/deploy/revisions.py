@@ -79,7 +79,10 @@ def pick_target(revisions: list[dict[str, Any]], to: str | None) -> tuple[str, s
                              "pick a revision that was healthy: `loomctl deploy history`")
         return to, current
     ordered = sorted(revisions, key=lambda r: (r.get("properties") or {}).get("createdTime") or "")
-    cur_created = next(((r.get("properties") or {}).get("createdTime") or "" for r in ordered if r["name"] == current), "")
+    cur_created = next(
+        ((r.get("properties") or {}).get("createdTime") or "" for r in ordered if r["name"] == current), ""
+    )
+
     def usable(r: dict[str, Any]) -> bool:  # not failed, not left unhealthy by a rolled-back rollout
         p = r.get("properties") or {}
         return (p.get("provisioningState") or "").lower() != "failed" and \

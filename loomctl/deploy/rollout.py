@@ -61,7 +61,9 @@ def parse_revision(rev: dict[str, Any], replicas: list[dict[str, Any]], minimum:
     p = rev.get("properties") or {}
     containers = ((p.get("template") or {}).get("containers") or [{}])
     running = [r for r in replicas if ((r.get("properties") or {}).get("runningState") or "").lower() == "running"]
-    restarts = [c.get("restartCount") or 0 for r in replicas for c in ((r.get("properties") or {}).get("containers") or [])]
+    restarts = [
+        c.get("restartCount") or 0 for r in replicas for c in ((r.get("properties") or {}).get("containers") or [])
+    ]
     details = p.get("provisioningError") or p.get("runningStateDetails") or None
     if not details:
         rd = [(r.get("properties") or {}).get("runningStateDetails") for r in replicas]

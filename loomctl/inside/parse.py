@@ -181,7 +181,9 @@ def _shell_peer(fields: list[str], url: str, role: str, dns: DnsResult | None, w
             return res
         add("tcp", True, connect_s=connect)
         if status != 101:
-            err = f"upgrade rejected with HTTP {status}" if status else f"no HTTP answer to the upgrade (curl exit {rc})"
+            err = (
+                f"upgrade rejected with HTTP {status}" if status else f"no HTTP answer to the upgrade (curl exit {rc})"
+            )
             add("websocket", False, err, http_status=status or None)
             return res
         add("websocket", True, status=101)

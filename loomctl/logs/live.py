@@ -76,9 +76,21 @@ def _app_names(loom: LoomContext, app: str | None, replica: str | None, revision
     return [{"relay": s.relay_app, "node": s.node_app}.get(app, app)]
 
 
-def run_live(loom: LoomContext, *, render: Render, app: str | None = None, replica: str | None = None, container: str | None = None,
-             system: bool = False, tail: int | None = None, errors: bool = False, grep: str | None = None,
-             revision: str | None = None, duration: float | None = None, max_lines: int | None = None) -> int:
+def run_live(
+    loom: LoomContext,
+    *,
+    render: Render,
+    app: str | None = None,
+    replica: str | None = None,
+    container: str | None = None,
+    system: bool = False,
+    tail: int | None = None,
+    errors: bool = False,
+    grep: str | None = None,
+    revision: str | None = None,
+    duration: float | None = None,
+    max_lines: int | None = None,
+) -> int:
     """Stream until Ctrl+C (or `duration` seconds / `max_lines` lines, env LOOMCTL_LIVE_DURATION); return 0.
 
     `render(line, merged, system, as_json)` makes the text of each line (the command passes

@@ -71,9 +71,11 @@ def resolve_target(loom: LoomContext, workspace: str | None = None, destination:
         ws = env.workspace_customer_id
         source = f"environment '{env.name}'"
         if not ws:
-            raise ConfigError(f"environment '{env.name}' sends logs to {env_dest or dest} but names no workspace "
-                              "(diagnostic settings keep it)",
-                              "pass --workspace-id ID (the workspace's customer id), or set workspace_id in the profile")
+            raise ConfigError(
+                f"environment '{env.name}' sends logs to {env_dest or dest} but names no workspace "
+                "(diagnostic settings keep it)",
+                "pass --workspace-id ID (the workspace's customer id), or set workspace_id in the profile",
+            )
     return LogTarget(ws, dest or views.LOG_ANALYTICS, msrc, source)
 
 

@@ -56,7 +56,8 @@ def host_url(value: str, default_port: int | None = None) -> str:
         parts = urlsplit(v)
         port = parts.port
     except ValueError as exc:
-        raise UsageError(f"'{value}' is not a host or URL: {exc}", "give HOST, HOST:PORT or http://HOST[:PORT]/gun")
+        raise UsageError(f"'{value}' is not a host or URL: {exc}",
+                         "give HOST, HOST:PORT or http://HOST[:PORT]/gun") from exc
     if not parts.hostname or parts.scheme not in ("http", "https", "ws", "wss"):
         raise UsageError(f"'{value}' is not a host or URL", "give HOST, HOST:PORT or http://HOST[:PORT]/gun")
     if port is None and default_port:

@@ -101,7 +101,7 @@ def _resolver(servers: list[tuple[str, int]], timeout: float) -> Any:
     if servers:
         r = dns.asyncresolver.Resolver(configure=False)
         r.nameservers = [h for h, _ in servers]
-        r.nameserver_ports = {h: p for h, p in servers}
+        r.nameserver_ports = dict(servers)
         r.port = servers[0][1]
     else:
         try:

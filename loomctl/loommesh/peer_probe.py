@@ -304,7 +304,11 @@ async def probe_peer(url: str, *, role: str = "peer", timeout: float = 5.0,
         if run.stage is None:
             run.begin(stage)
             run.t0 = start
-        run.fail(f"timed out after {timeout:g} s (the deadline) in the {stage} stage", TIMEOUT_HINTS[stage], timeout_s=timeout)
+        run.fail(
+            f"timed out after {timeout:g} s (the deadline) in the {stage} stage",
+            TIMEOUT_HINTS[stage],
+            timeout_s=timeout,
+        )
     except ProtocolError as exc:
         if run.stage:
             run.fail(f"protocol error: {exc}", "this peer is not a GUN relay")

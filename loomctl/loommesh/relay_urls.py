@@ -99,7 +99,11 @@ def judge(url: str, relay: App, default_domain: str | None) -> PeerVerdict:
     problems: list[str] = []
     try:
         parts = urlsplit(url if "://" in url else "http://" + url)
-        scheme = parts.scheme.lower().replace("ws", "http", 1) if parts.scheme.lower().startswith("ws") else parts.scheme.lower()
+        scheme = (
+            parts.scheme.lower().replace("ws", "http", 1)
+            if parts.scheme.lower().startswith("ws")
+            else parts.scheme.lower()
+        )
         host = (parts.hostname or "").lower()
         port = parts.port or {"http": 80, "https": 443}.get(scheme, 0)
         path = parts.path or "/"

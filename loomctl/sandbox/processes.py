@@ -97,7 +97,7 @@ def load_state(folder: Path | None = None) -> State | None:
         state = State(raw["folder"], raw["started_at"], [Proc(**p) for p in raw["procs"]])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"the sandbox state file {path} is unreadable: {exc}",
-                          "stop any leftover `node .../gun_relay.js` processes yourself, then delete the file")
+                          "stop any leftover `node .../gun_relay.js` processes yourself, then delete the file") from exc
     for p in state.procs:
         p.alive = is_ours(p)
     return state
@@ -175,8 +175,10 @@ def _wait_ready(state: State, timeout: float) -> None:
         for p in list(pending):
             if not is_ours(p):
                 tail = Path(p.log).read_text(errors="replace").strip().splitlines()[-3:] if Path(p.log).exists() else []
-                raise LoomError(f"sandbox {p.name} (pid {p.pid}) exited while starting: {' | '.join(tail) or 'no output'}",
-                                f"see {p.log}; check that Node.js can run gun (node --version >= 18)")
+                raise LoomError(
+                    f"sandbox {p.name} (pid {p.pid}) exited while starting: {' | '.join(tail) or 'no output'}",
+                    f"see {p.log}; check that Node.js can run gun (node --version >= 18)",
+                )
             r = asyncio.run(probe_peer(p.url, timeout=1.0))
             if r.pid:
                 pending.remove(p)

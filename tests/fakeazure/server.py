@@ -199,7 +199,7 @@ class FakeAzure:
             if m:
                 try:
                     out = handler(req, m)
-                except Exception as exc:  # a bug in a test route is a 500 the test will see
+                except Exception as exc:  # noqa: BLE001 - a bug in a test route is a 500 the test will see
                     return Response(500, arm_error("TestServerBug", repr(exc)))
                 return out if isinstance(out, Response) else Response(200, out)
         return Response(404, arm_error("NotFound", f"no route for {req.method} {req.path}"))

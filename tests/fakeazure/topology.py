@@ -17,7 +17,9 @@ ENV = "loom-env"
 DOMAIN = "happyriver-4f1a2b3c.eastus.azurecontainerapps.io"
 RELAY = "gun-relay"
 NODE = "loom-node"
-IDENTITY = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/loom-id"
+IDENTITY = (
+    f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/loom-id"
+)
 STORAGE_ACCOUNT = "loomstorage01"
 SHARE = "gun-storage"
 WORKSPACE_ID = "d6b2a6f3-5c1e-4e55-9f59-0a1b2c3d4e5f"

@@ -94,13 +94,17 @@ class FakeWrites:
         r("PUT", SUB + r"/containerApps/([^/]+)", self.put_app)
         r("PUT", SUB + r"/managedEnvironments/([^/]+)/storages/([^/]+)", self.put_storage)
         r("POST", SUB + r"/containerApps/([^/]+)/revisions/([^/]+)/(activate|deactivate|restart)", self.revision_action)
-        r("GET", r"/subscriptions/([^/]+)/providers/Microsoft\.App/locations/([^/]+)/containerappOperationResults/([^/]+)",
-          self.operation_status)
+        r(
+            "GET",
+            r"/subscriptions/([^/]+)/providers/Microsoft\.App/locations/([^/]+)/containerappOperationResults/([^/]+)",
+            self.operation_status,
+        )
         return self
 
     def _scope(self, m: re.Match[str]) -> Response | None:
         if m.group(1) != self.state.get("subscription") or m.group(2).lower() != self.state["resource_group"].lower():
-            return Response(404, arm_error("ResourceGroupNotFound", f"Resource group '{m.group(2)}' could not be found."))
+            return Response(404, arm_error("ResourceGroupNotFound",
+                                           f"Resource group '{m.group(2)}' could not be found."))
         return None
 
     def patch_app(self, req: Request, m: re.Match[str]) -> Any:
@@ -110,8 +114,9 @@ class FakeWrites:
             name = m.group(3)
             app = self.state.get("apps", {}).get(name)
             if app is None:
-                return Response(404, arm_error("ResourceNotFound", f"The Resource 'Microsoft.App/containerApps/{name}' "
-                                                                   f"under resource group '{m.group(2)}' was not found."))
+                return Response(404, arm_error("ResourceNotFound",
+                                               f"The Resource 'Microsoft.App/containerApps/{name}' "
+                                               f"under resource group '{m.group(2)}' was not found."))
             body = req.json() or {}
             for k in READ_ONLY_APP:
                 (body.get("properties") or {}).pop(k, None)
@@ -207,7 +212,7 @@ class FakeWrites:
         elif scenario == "unhealthy":
             p.update(provisioningState="Provisioned", runningState="Degraded", healthState="Unhealthy",
                      replicas=minimum)
-            p["runningStateDetails"] = "Deployment Progress Deadline Exceeded. 0/%d replicas ready." % minimum
+            p["runningStateDetails"] = f"Deployment Progress Deadline Exceeded. 0/{minimum} replicas ready."
             reps[rev_name] = [topology.replica(app, rev_name, i, running="NotRunning", restarts=6, ready=False,
                                                details="back-off restarting failed container") for i in range(minimum)]
         elif scenario == "fail":

@@ -124,9 +124,11 @@ def check_mount_path(app: AppRef, app_obj: Any) -> Outcome:
     loc = data_location(app_obj)
     mounts = ", ".join(m.mount_path for c in app_obj.containers[:1] for m in c.mounts) or "none"
     if not loc.data_path:
-        return warned(f"GUN_DATA_PATH is not set on '{app.name}': GUN writes 'radata' in its working directory, "
-                      f"not on the share (mounts: {mounts})",
-                      "set GUN_DATA_PATH to a folder under the Azure Files mount, e.g. <mountPath>/$(CONTAINER_APP_REPLICA_NAME)")
+        return warned(
+            f"GUN_DATA_PATH is not set on '{app.name}': GUN writes 'radata' in its working directory, "
+            f"not on the share (mounts: {mounts})",
+            "set GUN_DATA_PATH to a folder under the Azure Files mount, e.g. <mountPath>/$(CONTAINER_APP_REPLICA_NAME)",
+        )
     if loc.mount_path is None:
         return failed(f"GUN_DATA_PATH {loc.data_path} is not under any volume mount of '{app.name}' (mounts: "
                       f"{mounts}): the data stays in the container and is lost on restart",
@@ -186,7 +188,8 @@ def check_public_access(storage: Any) -> Outcome:
     bad = [a for a in accts if a.publicly_reachable]
     if bad:
         return warned(f"storage account '{bad[0].name}' is reachable from every network (public network access "
-                      f"{bad[0].public_network_access or 'Enabled'}, firewall default {bad[0].default_action or 'Allow'})",
+                      f"{bad[0].public_network_access or 'Enabled'}, "
+                      f"firewall default {bad[0].default_action or 'Allow'})",
                       "the reference uses a private endpoint: `az storage account update -n "
                       f"{bad[0].name} --public-network-access Disabled` after adding one, or `--default-action Deny` "
                       "with the environment's subnet allowed")

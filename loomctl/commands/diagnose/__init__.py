@@ -7,10 +7,16 @@ import click
 from loomctl.core.lazy import LazyGroup
 
 
-@click.group(cls=LazyGroup, lazy_subcommands={
-    "dns": ("loomctl.commands.diagnose.dns:dns", "Resolve every LoomMesh peer host and explain failures."),
-    "peers": ("loomctl.commands.diagnose.peers:peers", "Probe each LoomMesh peer stage by stage; optional write probe."),
-    "storage": ("loomctl.commands.diagnose.storage:storage", "Check the Azure Files share, mounts and quotas."),
-})
+@click.group(
+    cls=LazyGroup,
+    lazy_subcommands={
+        "dns": ("loomctl.commands.diagnose.dns:dns", "Resolve every LoomMesh peer host and explain failures."),
+        "peers": (
+            "loomctl.commands.diagnose.peers:peers",
+            "Probe each LoomMesh peer stage by stage; optional write probe.",
+        ),
+        "storage": ("loomctl.commands.diagnose.storage:storage", "Check the Azure Files share, mounts and quotas."),
+    },
+)
 def diagnose() -> None:
     """Diagnose DNS, LoomMesh peers and Azure Files storage."""

@@ -36,8 +36,8 @@ _CONSOLE = {
         "ContainerAppConsoleLogs_CL\n"
         "| where TimeGenerated between (_start .. _end)\n"
         "| extend App = ContainerAppName_s, Revision = RevisionName_s,"
-        " Replica = coalesce(column_ifexists(\"ContainerGroupName_g\", \"\"), column_ifexists(\"ContainerGroupName_s\", \"\")),"
-        " Container = ContainerName_s, Stream = column_ifexists(\"Stream_s\", \"\"), Log = Log_s\n"
+        ' Replica = coalesce(column_ifexists("ContainerGroupName_g", ""), column_ifexists("ContainerGroupName_s", "")),'
+        ' Container = ContainerName_s, Stream = column_ifexists("Stream_s", ""), Log = Log_s\n'
     ),
     AZURE_MONITOR: (
         "ContainerAppConsoleLogs\n"
@@ -51,14 +51,14 @@ _SYSTEM = {
     LOG_ANALYTICS: (
         "ContainerAppSystemLogs_CL\n"
         "| where TimeGenerated between (_start .. _end)\n"
-        "| extend App = ContainerAppName_s, Revision = RevisionName_s, Replica = column_ifexists(\"ReplicaName_s\", \"\"),"
-        " Reason = column_ifexists(\"Reason_s\", \"\"), Level = column_ifexists(\"Type_s\", \"\"), Log = Log_s\n"
+        '| extend App = ContainerAppName_s, Revision = RevisionName_s, Replica = column_ifexists("ReplicaName_s", ""),'
+        ' Reason = column_ifexists("Reason_s", ""), Level = column_ifexists("Type_s", ""), Log = Log_s\n'
     ),
     AZURE_MONITOR: (
         "ContainerAppSystemLogs\n"
         "| where TimeGenerated between (_start .. _end)\n"
         "| extend App = ContainerAppName, Revision = RevisionName, Replica = ReplicaName,"
-        " Reason = Reason, Level = column_ifexists(\"Level\", \"\"), Log = Log\n"
+        ' Reason = Reason, Level = column_ifexists("Level", ""), Log = Log\n'
     ),
 }
 

@@ -35,7 +35,9 @@ def render_estimate(doc: dict[str, Any], explain: bool = False) -> list[Any]:
         comp = ln["component"] if ln["component"] != prev else ""
         prev = ln["component"]
         q = f"{ln['quantity']:,} {ln['unit']}".strip() if ln["unit"] else ""
-        rate = f"{money(Decimal(ln['rate']), _sym(cur))}{ln['rate_unit'].replace('per ', '/')}" if ln["rate_unit"] else ""
+        rate = (
+            f"{money(Decimal(ln['rate']), _sym(cur))}{ln['rate_unit'].replace('per ', '/')}" if ln["rate_unit"] else ""
+        )
         t.add_row(comp, f"{ln['item']}" + (f" [{i}]" if explain else ""), q, rate, _money(ln["monthly"], cur))
     g = doc["free_grant"]
     t.add_section()

@@ -96,10 +96,15 @@ def render_revisions(doc: dict[str, Any]) -> Any:
         t.add_column(col, no_wrap=col != "Image", overflow="fold")
     for r in doc["revisions"]:
         good = r["healthy"] or not r["active"]
-        t.add_row(Text(r["name"]), f"{r['traffic']}%", Text(r["image"] or "-"),
-                  (r["created"] or "-")[5:19].replace("T", " "), str(r["replicas_running"]) if r["active"] else "-",
-                  Text(r["health"] or "-", style="" if good else "red") if r["active"] else Text("inactive", style="dim"),
-                  Text(r["provisioning"] or "-", style="red" if (r["provisioning"] or "") == "Failed" else ""))
+        t.add_row(
+            Text(r["name"]),
+            f"{r['traffic']}%",
+            Text(r["image"] or "-"),
+            (r["created"] or "-")[5:19].replace("T", " "),
+            str(r["replicas_running"]) if r["active"] else "-",
+            Text(r["health"] or "-", style="" if good else "red") if r["active"] else Text("inactive", style="dim"),
+            Text(r["provisioning"] or "-", style="red" if (r["provisioning"] or "") == "Failed" else ""),
+        )
     return t
 
 
