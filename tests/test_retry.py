@@ -114,3 +114,15 @@ def test_poll_returns_the_first_result_and_times_out_on_the_deadline():
         poll(never, deadline=Deadline(5, clock=clock), interval=2, on_timeout=timed_out, sleep=clock.sleep)
     assert clock.slept == [2, 2, 1] and checks == [100, 102, 104, 105]
 
+
+
+def test_tries_bounds_the_calls_and_raises_the_last_error():
+    calls, waits = [], []
+
+    def fn():
+        calls.append(1)
+        raise ValueError(f"try {len(calls)}")
+
+    with pytest.raises(ValueError, match="try 3"):
+        retry(fn, retry_on=lambda e: True, tries=3, backoff=exponential(0.5, 10), sleep=waits.append)
+    assert len(calls) == 3 and waits == [0.5, 1.0]

@@ -43,13 +43,13 @@ def retry(fn: Callable[[], T], *, retry_on: Callable[[BaseException], bool], dea
           backoff: Callable[[int], float] = lambda n: 1.0,
           retry_after: Callable[[BaseException], float | None] | None = None,
           on_retry: Callable[[BaseException, float], None] | None = None,
-          sleep: Callable[[float], object] | None = None) -> T:
+          tries: int | None = None, sleep: Callable[[float], object] | None = None) -> T:
     """Call `fn` until it returns; an exception for which `retry_on(exc)` is true is retried, any other raised.
 
     The wait before retry n (0 for the first) is `retry_after(exc)` when that gives a number (the server's
     Retry-After), else `backoff(n)`. With a deadline, the exception is raised instead of retried once the deadline
     has passed or when a Retry-After wait would not end before it; a backoff wait is cut to what is left.
-    `on_retry(exc, wait)` runs before each wait.
+    With `tries`, the exception of the last allowed call is raised. `on_retry(exc, wait)` runs before each wait.
     """
     sleep = sleep or time.sleep
     n = 0
@@ -57,7 +57,7 @@ def retry(fn: Callable[[], T], *, retry_on: Callable[[BaseException], bool], dea
         try:
             return fn()
         except Exception as exc:
-            if not retry_on(exc):
+            if not retry_on(exc) or (tries is not None and n + 1 >= tries):
                 raise
             asked = retry_after(exc) if retry_after is not None else None
             wait = backoff(n) if asked is None else asked

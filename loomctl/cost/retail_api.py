@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import ssl
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -21,6 +21,7 @@ from typing import Any
 
 from loomctl.core import environment
 from loomctl.core.errors import AzureError, NetworkError
+from loomctl.core.retry import exponential, retry
 from loomctl.cost.prices import PriceList
 
 DEFAULT_ENDPOINT = "https://prices.azure.com/api/retail/prices"
@@ -71,36 +72,40 @@ def _backoff() -> float:
     return environment.get("LOOMCTL_RETRY_BACKOFF")
 
 
+def _transient(exc: BaseException) -> bool:
+    return isinstance(exc, urllib.error.HTTPError) and (exc.code == 429 or exc.code >= 500)
+
+
 def _get_json(url: str) -> dict[str, Any]:
+    """One GET of the Retail Prices API: 429 and 5xx retried with exponential backoff, then a LoomError."""
     ctx = _ssl_context() if url.startswith("https:") else None
-    for attempt in range(RETRIES + 1):
+
+    def fetch() -> bytes:
         req = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": "loomctl"})
-        try:
-            with urllib.request.urlopen(req, timeout=_timeout(), context=ctx) as resp:
-                body = resp.read()
-        except urllib.error.HTTPError as exc:
-            if (exc.code == 429 or exc.code >= 500) and attempt < RETRIES:
-                time.sleep(_backoff() * (2 ** attempt))
-                continue
-            raise AzureError(f"the Azure Retail Prices API answered {exc.code} ({exc.reason})",
-                             "try again later; `loomctl cost estimate` keeps using the price list it has"
-                             if exc.code >= 500 or exc.code == 429 else
-                             "check LOOMCTL_PRICES_ENDPOINT and the region", status=exc.code) from None
-        except (urllib.error.URLError, OSError, TimeoutError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise NetworkError(f"cannot reach the Azure Retail Prices API at {_host(url)}: {reason}",
-                               "check the network (or LOOMCTL_PRICES_ENDPOINT); `loomctl cost estimate` works "
-                               "offline with the price list it has") from None
-        try:
-            doc = json.loads(body)
-        except ValueError:
-            raise AzureError(f"the Azure Retail Prices API at {_host(url)} answered something that is not JSON",
-                             "check LOOMCTL_PRICES_ENDPOINT; try again later") from None
-        if not isinstance(doc, dict) or not isinstance(doc.get("Items", []), list):
-            raise AzureError(f"the Azure Retail Prices API at {_host(url)} answered an unexpected shape",
-                             "check LOOMCTL_PRICES_ENDPOINT; try again later")
-        return doc
-    raise AssertionError("unreachable")  # pragma: no cover
+        with urllib.request.urlopen(req, timeout=_timeout(), context=ctx) as resp:
+            return resp.read()
+
+    try:
+        body = retry(fetch, retry_on=_transient, tries=RETRIES + 1, backoff=exponential(_backoff(), math.inf))
+    except urllib.error.HTTPError as exc:
+        raise AzureError(f"the Azure Retail Prices API answered {exc.code} ({exc.reason})",
+                         "try again later; `loomctl cost estimate` keeps using the price list it has"
+                         if exc.code >= 500 or exc.code == 429 else
+                         "check LOOMCTL_PRICES_ENDPOINT and the region", status=exc.code) from None
+    except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise NetworkError(f"cannot reach the Azure Retail Prices API at {_host(url)}: {reason}",
+                           "check the network (or LOOMCTL_PRICES_ENDPOINT); `loomctl cost estimate` works "
+                           "offline with the price list it has") from None
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        raise AzureError(f"the Azure Retail Prices API at {_host(url)} answered something that is not JSON",
+                         "check LOOMCTL_PRICES_ENDPOINT; try again later") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("Items", []), list):
+        raise AzureError(f"the Azure Retail Prices API at {_host(url)} answered an unexpected shape",
+                         "check LOOMCTL_PRICES_ENDPOINT; try again later")
+    return doc
 
 
 def _host(url: str) -> str:
