@@ -73,38 +73,34 @@ def get_resource_group(session: AzureSession) -> dict[str, Any]:
         raise
 
 
+def _read_one(session: AzureSession, fetch: Callable[[], Any], missing: AzureError) -> Any:
+    """One SDK read. A 404 is `missing`, unless what is missing is the resource group or subscription around it."""
+    try:
+        with sdk_errors():
+            return fetch()
+    except AzureError as exc:
+        if _not_found(exc):
+            raise _scope_missing(exc, session) or missing from exc
+        raise
+
+
 def get_environment(session: AzureSession) -> Environment:
     session.settings.require("subscription", "resource_group", "environment")
     rg, name = session.settings.resource_group, session.settings.environment
-    try:
-        with sdk_errors():
-            model = session.containerapps().managed_environments.get(rg, name)
-    except AzureError as exc:
-        if _not_found(exc):
-            raise _scope_missing(exc, session) or AzureError(
-                f"Container Apps environment '{name}' not found in resource group '{rg}'",
-                "check --environment (env LOOMCTL_ENVIRONMENT); `az containerapp env list -g <group>` shows them",
-                status=404,
-            ) from exc
-        raise
+    model = _read_one(session, lambda: session.containerapps().managed_environments.get(rg, name), AzureError(
+        f"Container Apps environment '{name}' not found in resource group '{rg}'",
+        "check --environment (env LOOMCTL_ENVIRONMENT); `az containerapp env list -g <group>` shows them",
+        status=404))
     return Environment.parse(_rest(model))
 
 
 def get_app(session: AzureSession, name: str) -> App:
     session.settings.require("subscription", "resource_group")
     rg = session.settings.resource_group
-    try:
-        with sdk_errors():
-            model = session.containerapps().container_apps.get(rg, name)
-    except AzureError as exc:
-        if _not_found(exc):
-            raise _scope_missing(exc, session) or AzureError(
-                f"container app '{name}' not found in resource group '{rg}'",
-                "check --relay-app / --node-app (or relay_app / node_app in the profile); "
-                "`az containerapp list -g <group>` shows them",
-                status=404,
-            ) from exc
-        raise
+    model = _read_one(session, lambda: session.containerapps().container_apps.get(rg, name), AzureError(
+        f"container app '{name}' not found in resource group '{rg}'",
+        "check --relay-app / --node-app (or relay_app / node_app in the profile); "
+        "`az containerapp list -g <group>` shows them", status=404))
     return App.parse(_rest(model))
 
 

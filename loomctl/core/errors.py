@@ -7,6 +7,9 @@ status. Nothing else prints tracebacks or calls ``sys.exit`` with a number of it
 from __future__ import annotations
 
 import enum
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class ExitCode(enum.IntEnum):
@@ -155,6 +158,13 @@ def as_loom_error(exc: BaseException) -> LoomError:
             return mapped
     return LoomError(f"unexpected error: {type(exc).__name__}: {exc}",
                      "run again with --debug for the traceback, and report it", exit_code=ExitCode.AZURE)
+
+
+def by_name(table: dict[str, T], name: str, what: str, listing: str) -> T:
+    """`table[name]`, or a usage error "no WHAT named 'NAME'" with a did-you-mean and where to list them."""
+    if name in table:
+        return table[name]
+    raise UsageError(f"no {what} named '{name}'", f"{did_you_mean(name, list(table))}{listing}")
 
 
 def did_you_mean(name: str, known: list[str]) -> str:

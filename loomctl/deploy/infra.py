@@ -100,14 +100,20 @@ def flat_app_spec(a: sp.AppSpec) -> dict[str, Any]:
     return out
 
 
-def flat_app_live(d: dict[str, Any], spec_has_image: bool) -> dict[str, Any]:
+def _live_parts(d: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    """The parts of a live container app (ARM JSON) both the diff and the export read: configuration, template,
+    first container, its resources, scale, and the user-assigned identity ids (in ARM's order)."""
     p = d.get("properties") or {}
     conf = p.get("configuration") or {}
     tmpl = p.get("template") or {}
     c = (tmpl.get("containers") or [{}])[0]
-    res = c.get("resources") or {}
-    scale = tmpl.get("scale") or {}
-    ids = sorted(((d.get("identity") or {}).get("userAssignedIdentities") or {}).keys())
+    ids = list(((d.get("identity") or {}).get("userAssignedIdentities") or {}).keys())
+    return conf, tmpl, c, c.get("resources") or {}, tmpl.get("scale") or {}, ids
+
+
+def flat_app_live(d: dict[str, Any], spec_has_image: bool) -> dict[str, Any]:
+    conf, tmpl, c, res, scale, ids = _live_parts(d)
+    ids = sorted(ids)
     out: dict[str, Any] = {"identity": ids[0] if len(ids) == 1 else (",".join(ids) or None),
                            "revisions_mode": (conf.get("activeRevisionsMode") or "Single").lower(),
                            "cpu": float(res["cpu"]) if res.get("cpu") is not None else None,
@@ -329,13 +335,7 @@ def export(w: Writer, s: Settings) -> str:
 
 
 def app_from_live(name: str, role: str, d: dict[str, Any]) -> sp.AppSpec:
-    p = d.get("properties") or {}
-    conf = p.get("configuration") or {}
-    tmpl = p.get("template") or {}
-    c = (tmpl.get("containers") or [{}])[0]
-    res = c.get("resources") or {}
-    scale = tmpl.get("scale") or {}
-    ids = list(((d.get("identity") or {}).get("userAssignedIdentities") or {}).keys())
+    conf, tmpl, c, res, scale, ids = _live_parts(d)
     ing = conf.get("ingress")
     mounts = {m.get("volumeName"): m.get("mountPath") for m in c.get("volumeMounts") or []}
     secrets = {}

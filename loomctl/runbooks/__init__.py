@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from loomctl.core.errors import UsageError, did_you_mean
+from loomctl.core.errors import by_name
 
 
 @dataclass(frozen=True)
@@ -107,10 +107,7 @@ def load_all() -> dict[str, Runbook]:
 
 def get(name: str) -> Runbook:
     books = load_all()
-    if name in books:
-        return books[name]
-    raise UsageError(f"no runbook named '{name}'",
-                     f"{did_you_mean(name, list(books))}`loomctl runbook list` shows them: {', '.join(books)}")
+    return by_name(books, name, "runbook", f"`loomctl runbook list` shows them: {', '.join(books)}")
 
 
 def fill(text: str, values: dict[str, Any]) -> str:

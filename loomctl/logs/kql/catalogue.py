@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from loomctl.core.errors import UsageError, did_you_mean
+from loomctl.core.errors import UsageError, by_name
 from loomctl.logs.kql import literals as lit
 from loomctl.logs.kql import views
 from loomctl.logs.matching import ERROR_TERMS
@@ -90,11 +90,7 @@ def load_all() -> dict[str, CannedQuery]:
 
 
 def get(name: str) -> CannedQuery:
-    queries = load_all()
-    if name in queries:
-        return queries[name]
-    raise UsageError(f"no canned query named '{name}'",
-                     f"{did_you_mean(name, list(queries))}`loomctl query list` shows them all")
+    return by_name(load_all(), name, "canned query", "`loomctl query list` shows them all")
 
 
 # -- parameters ------------------------------------------------------------------------------------------------
