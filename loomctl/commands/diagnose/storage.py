@@ -39,7 +39,7 @@ def storage(loom: LoomContext, fail_on_warn: bool) -> None:
         try:
             view = storage_view(inputs.get("apps"), inputs.get("storage"))
         except LoomError as exc:  # the checks below say the same, with a hint each
-            ui.warn(f"warning: storage overview unavailable: {exc.message}")
+            ui.warn(f"storage overview unavailable: {exc.message}")
     out = loom.output
     if out.is_table and not out.query:
         if view is not None:
