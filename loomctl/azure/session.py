@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from loomctl.core import environment
 from loomctl.core.clouds import is_public_authority
 from loomctl.core.errors import ConfigError
+from loomctl.core.once import OncePerKey
 
 if TYPE_CHECKING:  # pragma: no cover
     from loomctl.core.settings import Settings
@@ -41,9 +42,7 @@ class AzureSession:
         self.settings = settings
         self._lock = threading.Lock()  # the credential
         self._credential: Any = None
-        self._clients: dict[str, Any] = {}
-        self._client_locks: dict[str, threading.Lock] = {}
-        self._locks_lock = threading.Lock()
+        self._clients = OncePerKey()
 
     # -- credential ------------------------------------------------------------------------------------------
     @property
@@ -87,12 +86,7 @@ class AzureSession:
     def client(self, name: str, factory: Callable[[], Any]) -> Any:
         """The session's client called `name`, built by `factory` once (other threads asking meanwhile wait for
         it). Each name has its own lock, so a factory may ask for another client or the credential."""
-        with self._locks_lock:
-            lock = self._client_locks.setdefault(name, threading.Lock())
-        with lock:
-            if name not in self._clients:
-                self._clients[name] = factory()
-            return self._clients[name]
+        return self._clients.get(name, factory)
 
     def containerapps(self) -> Any:
         def build() -> Any:

@@ -7,9 +7,10 @@ raises again for every check that needs it (the error is memoised with the value
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
+
+from loomctl.core.once import OncePerKey
 
 Provider = Callable[["Inputs"], Any]
 
@@ -17,27 +18,19 @@ Provider = Callable[["Inputs"], Any]
 class Inputs:
     def __init__(self, providers: dict[str, Provider], **given: Any):
         self._providers = dict(providers)
-        self._values: dict[str, tuple[bool, Any]] = {k: (True, v) for k, v in given.items()}
-        self._locks: dict[str, threading.Lock] = {}
-        self._guard = threading.Lock()
+        # name -> (ok, value or the exception it raised)
+        self._values = OncePerKey({k: (True, v) for k, v in given.items()})
 
-    def _lock(self, name: str) -> threading.Lock:
-        with self._guard:
-            return self._locks.setdefault(name, threading.Lock())
+    def _compute(self, name: str) -> tuple[bool, Any]:
+        try:
+            return True, self._providers[name](self)
+        except BaseException as exc:  # noqa: BLE001 - memoised and re-raised
+            return False, exc
 
     def get(self, name: str) -> Any:
-        if name in self._values:
-            ok, value = self._values[name]
-        else:
-            with self._lock(name):
-                if name not in self._values:
-                    if name not in self._providers:
-                        raise KeyError(f"no provider for input '{name}'")
-                    try:
-                        self._values[name] = (True, self._providers[name](self))
-                    except BaseException as exc:  # noqa: BLE001 - memoised and re-raised
-                        self._values[name] = (False, exc)
-                ok, value = self._values[name]
+        if name not in self._values and name not in self._providers:
+            raise KeyError(f"no provider for input '{name}'")
+        ok, value = self._values.get(name, lambda: self._compute(name))
         if not ok:
             raise value
         return value

@@ -57,9 +57,9 @@ def no_tools_error(run: InsideRun) -> ProblemsFound:
 def probe_mesh(loom: LoomContext, app: str, peers: list[tuple[str, str]], dns_servers: list[tuple[str, int]],
                timeout: float) -> InsideRun:
     """One in-replica run for every peer and every peer's host (one session), checked like `probe_checked`."""
-    from urllib.parse import urlsplit
+    from loomctl.loommesh.peer_probe import peer_host
 
-    hosts = list(dict.fromkeys(urlsplit(u if "://" in u else "http://" + u).hostname or u for u, _ in peers))
+    hosts = list(dict.fromkeys(peer_host(u) for u, _ in peers))
     return probe_checked(loom, app, hosts=hosts, peers=peers, dns_servers=dns_servers, timeout=timeout)
 
 

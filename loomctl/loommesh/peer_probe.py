@@ -67,6 +67,11 @@ def split_url(url: str) -> tuple[str, str, int, str]:
     return scheme, parts.hostname, port, parts.path or "/"
 
 
+def peer_host(url: str) -> str:
+    """The host a peer URL names (what DNS must resolve); the text itself when it names none."""
+    return urlsplit(url if "://" in url else "http://" + url).hostname or url
+
+
 class _Run:
     def __init__(self, result: PeerResult):
         self.result = result

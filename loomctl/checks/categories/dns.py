@@ -48,14 +48,14 @@ def providers(loom: Any, apps: list[AppRef]) -> dict[str, Any]:
 
     def dns_results(i: Any) -> list[Any]:
         import asyncio
-        from urllib.parse import urlsplit
 
         from loomctl.loommesh.dns_probe import parse_servers, resolve_all
+        from loomctl.loommesh.peer_probe import peer_host
 
         if i.get("inside_app"):  # `doctor --from-inside`: the in-replica run shared with the LoomMesh checks
             return i.get("inside_run").dns
         plist = i.get("loommesh_peers")
-        hosts = [urlsplit(p.url if "://" in p.url else "http://" + p.url).hostname or p.url for p in plist.peers]
+        hosts = [peer_host(p.url) for p in plist.peers]
         servers = parse_servers(i.get("settings").get("dns_servers") or [])
         return asyncio.run(resolve_all(hosts, servers, DNS_TIMEOUT))
 

@@ -32,15 +32,15 @@ def dns(loom: LoomContext, peers: tuple[str, ...], timeout: float, from_inside: 
       loomctl diagnose dns --from-inside          (resolve inside a loom-node replica, via exec)
     """
     import asyncio
-    from urllib.parse import urlsplit
 
     from loomctl.loommesh.dns_probe import resolve_all
+    from loomctl.loommesh.peer_probe import peer_host
     from loomctl.output.views.dns import render_dns
 
     servers = dns_servers(loom)
     where_app = inside_app(loom, from_inside, inside_app_name, inside_replica)
     plist = targets(loom, peers)
-    hosts = [urlsplit(p.url if "://" in p.url else "http://" + p.url).hostname or p.url for p in plist.peers]
+    hosts = [peer_host(p.url) for p in plist.peers]
     if where_app:
         from loomctl.inside.run import probe_checked
 
