@@ -191,6 +191,7 @@ def test_fit_widths_keeps_times_and_gives_text_the_rest():
     assert narrow[0] == 25 and sum(narrow) + 7 <= 80 and narrow[3] >= 20
 
 
+@pytest.mark.also_subprocess
 def test_doctor_logs_on_the_default_quiet_workspace(azure, loomctl):
     """The server's default Log Analytics route: a workspace with no rows passes, metric checks say why they skip."""
     run = loomctl("doctor", "--category", "logs", "-o", "json")
