@@ -221,8 +221,57 @@ def test_values_come_only_from_list_secrets_and_list_keys(azure):
     base = f"/subscriptions/{t.SUB}/resourceGroups/{t.RG}/providers"
     assert _post(azure, f"{base}/Microsoft.App/containerApps/{t.NODE}/listSecrets") == {
         "value": [{"name": "openai-api-key", "value": t.PLAIN_SECRET_VALUE}]}
-    keys = _post(azure, f"{base}/Microsoft.Storage/storageAccounts/{t.STORAGE_ACCOUNT}/listKeys")["keys"]
-    assert [k["value"] for k in keys] == [t.STORAGE_KEY, t.STORAGE_KEY_2]
+    keys = _post(azure, f"{base}/Microsoft.Storage/storageAccounts/{t.STORAGE_ACCOUNT}/listKeys")
+    assert [k["value"] for k in keys["keys"]] == [t.STORAGE_KEY, t.STORAGE_KEY_2]
+    app_models, storage_models = _models()
+    secrets = _post(azure, f"{base}/Microsoft.App/containerApps/{t.NODE}/listSecrets")
+    assert unknown_fields(app_models.SecretsCollection, secrets, app_models) == []
+    assert unknown_fields(storage_models.StorageAccountListKeysResult, keys, storage_models) == []
+
+
+# -- Log Analytics query API v1 ----------------------------------------------------------------------------
+ERROR_INFO = {"code", "message", "details", "innererror", "additionalProperties"}
+
+
+def log_analytics_problems(doc: dict[str, Any], status: int) -> list[str]:
+    """What in a query answer is not in the v1 spec (queryResults / errorResponse; `error` on a 200 is the
+    documented PartialError)."""
+    out: list[str] = []
+    if status != 200:
+        out += [f".{k}" for k in set(doc) - {"error"}]
+        info = doc.get("error") or {}
+        out += [f".error.{k}" for k in set(info) - ERROR_INFO] + [f".error.{k} missing" for k in ("code", "message")
+                                                                   if k not in info]
+        return out
+    out += [f".{k}" for k in set(doc) - {"tables", "error"}]
+    if "error" in doc:
+        out += [] if doc["error"].get("code") == "PartialError" else [".error (not a PartialError)"]
+    for i, tab in enumerate(doc["tables"]):
+        out += [f".tables[{i}].{k}" for k in set(tab) ^ {"name", "columns", "rows"}]
+        out += [f".tables[{i}].columns" for c in tab["columns"] if set(c) - {"name", "type"}]
+        out += [f".tables[{i}].rows cell {cell!r}" for row in tab["rows"] for cell in row
+                if cell is not None and not isinstance(cell, str)]
+    return out
+
+
+def test_log_analytics_answers_follow_the_v1_spec(azure, loomctl):
+    import datetime as dt
+
+    from tests.loganalytics import CONSOLE, FakeLogAnalytics, body, query_error, table
+
+    when = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.timezone.utc)
+    row = [when, t.NODE, "loom-node--n1", "r0", t.NODE, "stdout", "hello"]
+    loomctl("logs", "--since", "1h", "-o", "json")  # the default route: a quiet workspace
+    la = FakeLogAnalytics(azure)
+    answers = [lambda kql: body(table(CONSOLE, [row])), lambda kql: body(table(CONSOLE, [row]), partial="cut short"),
+               lambda kql: query_error(400, "BadArgumentError", "The request had some invalid properties")]
+    for answer in answers:
+        la.answer = answer
+        loomctl("logs", "--since", "1h", "-o", "json")
+    got = [r for r in azure.requests if r.path.startswith("/v1/workspaces/")]
+    assert [r.status for r in got] == [200, 200, 200, 400]
+    assert [p for r in got for p in log_analytics_problems(json.loads(r.answer), r.status)] == []
+    assert json.loads(got[1].answer)["tables"][0]["rows"][0][0] == "2026-11-20T10:00:00Z"
 
 
 # -- paging ------------------------------------------------------------------------------------------------
@@ -316,3 +365,27 @@ def test_write_only_paths_cover_what_the_sdk_marks_write_only():
                    if rf._visibility and "read" not in rf._visibility}
     listed = {key for paths in contract.WRITE_ONLY.values() for _, key in paths}
     assert marked <= listed
+
+
+def test_write_answers_hold_no_secret_value_and_only_spec_fields(azure, loomctl, monkeypatch, tmp_path):
+    from tests.fakeazure.writes import install
+
+    monkeypatch.setenv("LOOMCTL_POLL_INTERVAL", "0.02")
+    monkeypatch.chdir(tmp_path)  # no ./loom.toml: deploy infra uses the built-in reference spec
+    install(azure)
+    _contract_state(azure)
+    known = contract.known_secret_values(azure.state)
+    run = loomctl("deploy", "app", "--image", "myacr.azurecr.io/loom:1234", "--yes", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    # a PATCH of the template keeps the stored secret value (it is still there for listSecrets)
+    assert azure.state["apps"][t.NODE]["properties"]["configuration"]["secrets"][0]["value"] == t.PLAIN_SECRET_VALUE
+    run = loomctl("deploy", "infra", "--yes", "-o", "json")  # PUTs the node with its secret as a Key Vault reference
+    assert run.exit_code == 0, run.stderr
+    answers = [r for r in azure.arm_requests() if r.answer and r.status < 300]
+    assert {r.method for r in answers} == {"GET", "PUT"}
+    assert [(r.method, r.path, s) for r in answers for s in known if s.encode() in r.answer] == []
+    status = [json.loads(r.answer) for r in answers if "containerappOperationResults" in r.path]
+    assert status and all(set(s) <= {"id", "name", "status", "startTime", "endTime", "percentComplete", "error"}
+                          for s in status)
+    puts = [r for r in answers if r.method == "PUT"]
+    assert [p for r in puts for p in check_answer(r.path, json.loads(r.answer))] == []
