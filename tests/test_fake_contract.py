@@ -118,8 +118,9 @@ def arm_gets(azure: Any) -> list[Any]:
 
 
 def _contract_state(azure: Any) -> None:
-    """Every kind of secret value in the state: a plain app secret (as PUT wrote it), the storage account key of
-    the environment storage, the environment's Log Analytics key, the account's own keys."""
+    """Every kind of secret value in the state: a plain app secret (as a PUT wrote it) added to what the healthy
+    state already holds (the environment storage's account key, the environment's Log Analytics key, the
+    storage account's keys)."""
     faults.plain_value_secret(azure.state)
 
 
