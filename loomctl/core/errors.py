@@ -50,6 +50,12 @@ class ConfigError(LoomError):
     exit_code = ExitCode.USAGE
 
 
+class FileError(LoomError):
+    """A local file that cannot be read or written (named in the message)."""
+
+    exit_code = ExitCode.USAGE
+
+
 class AzureError(LoomError):
     """Azure answered with an error (HTTP status known)."""
 
