@@ -4,6 +4,7 @@ mode kept, and a lock around the config file's read-modify-write so that paralle
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -91,10 +92,35 @@ def test_writer_refuses_devices_and_folders(tmp_path):
         with pytest.raises(FileError, match=f"it is {what}, not a regular file"):
             write_text_atomic(tmp_path / name, "x")
     assert sorted(os.listdir(tmp_path)) == ["dir", "fifo"] and os.listdir(tmp_path / "dir") == []
-    if os.access("/dev/null", os.W_OK):  # nothing is written to /dev/null: it is refused before anything happens
-        with pytest.raises(FileError, match="it is a character device"):
-            write_text_atomic("/dev/null", "x")
-        assert Path("/dev/null").is_char_device()
+
+
+def _null_device(folder: Path) -> Path:
+    """A character device like /dev/null (major 1, minor 3) in the test's own folder: should the writer ever
+    replace a device again, it replaces this one, not the machine's /dev/null. Needs root (CAP_MKNOD)."""
+    dev = folder / "null"
+    try:
+        os.mknod(dev, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except (PermissionError, AttributeError):
+        pytest.skip("making a device file needs root")
+    return dev
+
+
+def test_config_set_refuses_a_device_like_dev_null(loomctl, tmp_path, monkeypatch):
+    dev = _null_device(tmp_path)
+    monkeypatch.setenv("LOOMCTL_CONFIG", str(dev))
+    run = loomctl("config", "set", "relay_app", "x")
+    assert run.exit_code == 2, run.stderr
+    assert run.stderr.splitlines()[0] == f"error: cannot write {dev}: it is a character device, not a regular file"
+    assert dev.is_char_device() and os.listdir(tmp_path) == ["null"]
+    assert loomctl("config", "show", "-o", "json").exit_code == 0  # reading an empty device is fine
+
+
+def test_config_show_with_a_fifo_is_a_config_error_not_a_hang(loomctl, tmp_path, monkeypatch):
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)
+    run = loomctl("config", "show")
+    assert run.exit_code == 2
+    assert run.stderr.splitlines()[0] == f"error: cannot read {fifo}: it is not a regular file"
 
 
 def test_an_existing_file_keeps_its_mode(loomctl, tmp_path):
