@@ -119,3 +119,12 @@ def test_doctor_lines_show_control_characters_from_azure(azure, loomctl):
     doc = loomctl("doctor", "--category", "configuration", "-o", "json").json()
     checks = [c for cat in doc["categories"] for c in cat["checks"] if c["code"] == "LOOM211"]
     assert any("myacr.azurecr.io/loom\x1b]0;pwned\x07" in c["message"] for c in checks)
+
+
+def test_runbook_query_rows_show_control_characters(azure, la, loomctl):
+    cols = [("App", "string"), ("Replica", "string"), ("Errors", "long"), ("Sample", "string")]
+    la.answer = lambda kql: body(table(cols, [["loom-node", "r-1", 4, "mount error(13)\x1b]0;pwned\x07\nforged"]]))
+    run = loomctl("runbook", "run", "azure-files-mount-fails", "-o", "table")
+    assert run.exit_code == 1
+    assert "\x1b" not in run.stdout and "\x07" not in run.stdout
+    assert "Sample=mount error(13)\\x1b]0;pwned\\x07\\nforged" in run.stdout

@@ -56,7 +56,7 @@ class StepPrinter:
         first, *rest = result.next.splitlines() or [""]
         if rest or first.startswith("- "):
             click.echo("Next:")
-            for line in [first, *rest]:
-                click.echo(f"  {line}")
+            for line in [first, *rest]:  # each line quotes a step's hint or message
+                click.echo(f"  {visible(line)}")
         else:
-            click.echo(f"Next: {first}")
+            click.echo(f"Next: {visible(first)}")
