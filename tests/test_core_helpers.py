@@ -40,7 +40,7 @@ def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "fsync", boom)
-    with pytest.raises(FileError, match=f"cannot write {path}: disk full"):
+    with pytest.raises(FileError, match=f"cannot write {path}: disk full"):  # strerror-less OSError: its text
         write_text_atomic(path, "new")
     assert path.read_text() == "old"
     assert os.listdir(tmp_path) == ["out.txt"]

@@ -54,9 +54,10 @@ def test_config_set_refuses_a_target_that_is_not_a_regular_file(loomctl, tmp_pat
     monkeypatch.setenv("LOOMCTL_CONFIG", str(target))
     run = loomctl("config", "set", "relay_app", "x")
     assert run.exit_code == 2, run.stderr
-    what = "a FIFO" if kind == "fifo" else "a folder"
-    assert run.stderr.splitlines()[0] == f"error: cannot write {target}: it is {what}, not a regular file"
-    assert run.stderr.splitlines()[1].startswith("hint: ")
+    what = "a FIFO, not a regular file" if kind == "fifo" else "a folder"
+    assert run.stderr.splitlines()[0] == f"error: cannot write {target}: it is {what}"
+    assert run.stderr.splitlines()[1].startswith("hint: give the path of a ")
+    assert run.stderr.splitlines()[1].endswith(", or set LOOMCTL_CONFIG to another file")
     assert os.listdir(tmp_path) == ["config.toml"]  # nothing written beside it, no lock file, no temporary
     assert target.is_fifo() if kind == "fifo" else (target.is_dir() and os.listdir(target) == [])
 
@@ -81,15 +82,15 @@ def test_spec_export_over_a_fifo_or_into_a_missing_folder_is_a_file_error(azure,
     missing = tmp_path / "nowhere" / "spec.toml"
     run = loomctl("deploy", "infra", "--export", "--spec", str(missing))
     assert run.exit_code == 2
-    assert run.stderr.splitlines()[0] == f"error: cannot write {missing}: No such file or directory"
+    assert run.stderr.splitlines()[0] == f"error: cannot write {missing}: its folder does not exist"
     assert sorted(os.listdir(tmp_path)) == ["spec.toml"]
 
 
 def test_writer_refuses_devices_and_folders(tmp_path):
     os.mkfifo(tmp_path / "fifo")
     (tmp_path / "dir").mkdir()
-    for name, what in (("fifo", "a FIFO"), ("dir", "a folder")):
-        with pytest.raises(FileError, match=f"it is {what}, not a regular file"):
+    for name, what in (("fifo", "a FIFO, not a regular file"), ("dir", "a folder")):
+        with pytest.raises(FileError, match=f"it is {what}$"):
             write_text_atomic(tmp_path / name, "x")
     assert sorted(os.listdir(tmp_path)) == ["dir", "fifo"] and os.listdir(tmp_path / "dir") == []
 

@@ -5,7 +5,7 @@ it over the target. A symlink is followed to its final target (the link stays a 
 is not a regular file (a device such as /dev/null, a FIFO, a folder) is refused with a `FileError` naming it, and
 nothing is written. An existing file keeps its mode. `locked(path)` holds an exclusive lock on the sidecar file
 `<target>.lock` around a read-modify-write (the config file), so that parallel writers all keep their change.
-Every OSError becomes a `FileError` (exit 2) naming the file.
+Every OSError becomes a `FileError` (exit 2) naming the file asked for (`core/errors.py` `file_error`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from loomctl.core.errors import FileError
+from loomctl.core.errors import FileError, file_error
 
-_HINT = "choose a path to a regular file (or to one that does not exist yet)"
 _KINDS = {stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device", stat.S_IFIFO: "a FIFO",
           stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a folder"}
 
@@ -29,25 +28,31 @@ def target_of(path: str | os.PathLike[str]) -> Path:
     return Path(os.path.realpath(path))
 
 
-def _existing(path: Path, shown: Path, hint: str | None) -> os.stat_result | None:
+def _with(err: FileError, also: str | None) -> FileError:
+    if also:
+        err.hint = f"{err.hint}, {also}" if err.hint else also
+    return err
+
+
+def _failed(exc: OSError, shown: Path, also: str | None) -> FileError:
+    return _with(file_error(exc, shown, "write"), also)
+
+
+def _existing(path: Path, shown: Path, also: str | None) -> os.stat_result | None:
     """The stat of an existing regular file, None when there is none; anything else is refused."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise file_error(shown, exc, hint) from exc
+        raise _failed(exc, shown, also) from exc
+    if stat.S_ISDIR(st.st_mode):
+        raise _with(FileError(f"cannot write {shown}: it is a folder", "give the path of a file"), also)
     if not stat.S_ISREG(st.st_mode):
-        kind = _KINDS.get(stat.S_IFMT(st.st_mode), "not a regular file")
-        raise FileError(f"cannot write {shown}: it is {kind}, not a regular file", hint or _HINT)
+        kind = _KINDS.get(stat.S_IFMT(st.st_mode), "a special file")
+        raise _with(FileError(f"cannot write {shown}: it is {kind}, not a regular file",
+                              "give the path of a regular file (or of one that does not exist yet)"), also)
     return st
-
-
-def file_error(path: str | os.PathLike[str], exc: OSError, hint: str | None = None) -> FileError:
-    """An OSError while writing `path` as a one-line FileError naming the file."""
-    reason = exc.strerror or str(exc)
-    return FileError(f"cannot write {path}: {reason}",
-                     hint or "check that the folder exists and that you may write to it")
 
 
 def _umask() -> int:
@@ -64,24 +69,24 @@ def _umask() -> int:
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str, mode: int | None = None, *,
-                      parents: bool = False, hint: str | None = None) -> None:
+                      parents: bool = False, also: str | None = None) -> None:
     """Write `text` (UTF-8) to `path` whole or not at all; see the module docstring.
 
     A reader sees the old file or the new one, never half of one; on an error the old file is untouched and the
     temporary file is removed. An existing file keeps its mode; a new one gets `mode` (e.g. 0o600, whatever the
     umask) or, without it, what `open()` would give (0o666 less the umask). `parents`: create missing folders.
-    Errors are `FileError`s naming `path`, with `hint` (or a generic one).
+    Errors are `FileError`s naming `path`; `also` is added to their hint (", or set LOOMCTL_CONFIG ...").
     """
     shown = Path(path)
     real = target_of(shown)
-    st = _existing(real, shown, hint)
+    st = _existing(real, shown, also)
     new_mode = stat.S_IMODE(st.st_mode) if st else (0o666 & ~_umask()) if mode is None else mode
     try:
         if parents:
             real.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".tmp")
     except OSError as exc:
-        raise file_error(shown, exc, hint) from exc
+        raise _failed(exc, shown, also) from exc
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -93,7 +98,7 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, mode: int | None 
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise file_error(shown, exc, hint) from exc
+            raise _failed(exc, shown, also) from exc
         raise
     _sync_folder(real.parent)
 
@@ -113,7 +118,7 @@ def _sync_folder(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def locked(path: str | os.PathLike[str], *, parents: bool = False, hint: str | None = None) -> Iterator[Path]:
+def locked(path: str | os.PathLike[str], *, parents: bool = False, also: str | None = None) -> Iterator[Path]:
     """Hold an exclusive lock for `path` (on `<target>.lock` beside its real target) for the `with` block.
 
     For read-modify-write: read, change and `write_text_atomic` inside the block, so that parallel writers wait
@@ -122,14 +127,14 @@ def locked(path: str | os.PathLike[str], *, parents: bool = False, hint: str | N
     """
     shown = Path(path)
     real = target_of(shown)
-    _existing(real, shown, hint)
+    _existing(real, shown, also)
     lock = real.with_name(real.name + ".lock")
     try:
         if parents:
             real.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
-        raise file_error(shown, exc, hint) from exc
+        raise _failed(exc, shown, also) from exc
     try:
         try:
             import fcntl

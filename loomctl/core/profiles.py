@@ -25,7 +25,7 @@ from loomctl.core import environment, toml
 from loomctl.core.errors import ConfigError
 from loomctl.core.files import locked, write_text_atomic
 
-_WRITE_HINT = "check the folder's permissions, or set LOOMCTL_CONFIG to a regular file"
+_ALSO = "or set LOOMCTL_CONFIG to another file"  # added to the hint of a file error
 
 
 @dataclass(frozen=True)
@@ -192,7 +192,7 @@ def dumps(cfg: ConfigFile) -> str:
 
 def save(cfg: ConfigFile) -> None:
     """Write atomically (never a half-written file); a new file is readable by the owner only."""
-    write_text_atomic(cfg.path, dumps(cfg), mode=0o600, parents=True, hint=_WRITE_HINT)
+    write_text_atomic(cfg.path, dumps(cfg), mode=0o600, parents=True, also=_ALSO)
 
 
 @contextlib.contextmanager
@@ -200,7 +200,7 @@ def editing(path: Path | None = None) -> Iterator[ConfigFile]:
     """Read the config file, let the block change it, save it: all under the file's lock (`core/files.locked`),
     so that parallel `config set` calls each keep their change. Nothing is saved when the block raises."""
     path = path or config_path()
-    with locked(path, parents=True, hint=_WRITE_HINT):
+    with locked(path, parents=True, also=_ALSO):
         cfg = load(path)
         yield cfg
         save(cfg)
