@@ -90,7 +90,7 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, mode: int | None 
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            os.fchmod(f.fileno(), new_mode)
+            os.chmod(tmp, new_mode)  # mkstemp made it 0o600
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
