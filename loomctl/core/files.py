@@ -20,7 +20,7 @@ from pathlib import Path
 from loomctl.core.errors import FileError, file_error
 
 _KINDS = {stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device", stat.S_IFIFO: "a FIFO",
-          stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a folder"}
+          stat.S_IFSOCK: "a socket"}
 
 
 def target_of(path: str | os.PathLike[str]) -> Path:
