@@ -9,6 +9,7 @@ import click
 
 from loomctl.core import environment
 from loomctl.core.once import OncePerKey
+from loomctl.output.text import visible
 
 
 def color_enabled(stream: Any = None) -> bool:
@@ -29,18 +30,19 @@ def _style(text: str, **kw: Any) -> str:
     return click.style(text, **kw) if color_enabled(sys.stderr) else text
 
 
+# Messages often carry text from outside (Azure error messages, names, peer replies): shown with `visible`.
 def error(message: str, hint: str | None = None) -> None:
-    click.echo(_style("error: ", fg="red", bold=True) + message, err=True)
+    click.echo(_style("error: ", fg="red", bold=True) + visible(message), err=True)
     if hint:
-        click.echo(_style("hint: ", fg="cyan") + hint, err=True)
+        click.echo(_style("hint: ", fg="cyan") + visible(hint), err=True)
 
 
 def warn(message: str) -> None:
-    click.echo(_style("warning: ", fg="yellow") + message, err=True)
+    click.echo(_style("warning: ", fg="yellow") + visible(message), err=True)
 
 
 def info(message: str) -> None:
-    click.echo(message, err=True)
+    click.echo(visible(message), err=True)
 
 
 _CONSOLES = OncePerKey()  # one Console per stream: progress threads and the main thread share it
@@ -65,6 +67,7 @@ def _new_console(stderr: bool) -> Any:
         soft_wrap=False,
         highlight=False,
         emoji=False,
+        markup=False,  # strings are printed as they are: `[bold red]` in an Azure name is not rich markup
     )
 
 
