@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from loomctl.core.errors import ConfigError, UsageError
+from loomctl.loommesh.peer_url import parse
 
 if TYPE_CHECKING:  # pragma: no cover
     from loomctl.azure.model import App, Environment
@@ -61,17 +62,22 @@ def host_url(value: str, default_port: int | None = None) -> str:
     if not parts.hostname or parts.scheme not in ("http", "https", "ws", "wss"):
         raise UsageError(f"'{value}' is not a host or URL", "give HOST, HOST:PORT or http://HOST[:PORT]/gun")
     if port is None and default_port:
-        netloc = f"{parts.hostname}:{default_port}"
+        host = parts.hostname
+        netloc = f"[{host}]:{default_port}" if ":" in host else f"{host}:{default_port}"
     else:
         netloc = parts.netloc
-    return f"{parts.scheme}://{netloc}{parts.path if parts.path not in ('', '/') else '/gun'}"
+    url = f"{parts.scheme}://{netloc}{parts.path if parts.path not in ('', '/') else '/gun'}"
+    try:
+        parse(url)
+    except ValueError as exc:
+        raise UsageError(f"'{value}' is not a host or URL: {exc}",
+                         "give HOST, HOST:PORT or http://HOST[:PORT]/gun") from None
+    return url
 
 
 def validate_url(url: str) -> str:
-    from loomctl.loommesh.peer_probe import split_url
-
     try:
-        split_url(url)
+        parse(url)
     except ValueError as exc:
         raise UsageError(f"peer '{url}' is not a peer URL: {exc}",
                          "write peers as http://HOST[:PORT]/gun (ws://, https:// and wss:// work too)") from None

@@ -13,9 +13,10 @@ import ssl
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from loomctl.loommesh import dns_probe
+from loomctl.loommesh.peer_url import parse, split_url
+from loomctl.loommesh.peer_url import peer_host as peer_host  # re-exported: callers take it from here
 from loomctl.loommesh.wire import MAX_FRAME, GunClient, ProtocolError
 
 STAGES = ("dns", "tcp", "websocket", "hello", "ping", "read")
@@ -53,23 +54,6 @@ class StageFailed(Exception):
     def __init__(self, error: str, hint: str, **details: Any):
         super().__init__(error)
         self.error, self.hint, self.details = error, hint, details
-
-
-def split_url(url: str) -> tuple[str, str, int, str]:
-    """(scheme http|https, host, port, path) of a peer URL written http(s):// or ws(s)://."""
-    parts = urlsplit(url if "://" in url else "http://" + url)
-    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme.lower(), parts.scheme.lower())
-    if scheme not in ("http", "https"):
-        raise ValueError(f"scheme '{parts.scheme}' is not http, https, ws or wss")
-    if not parts.hostname:
-        raise ValueError("no host")
-    port = parts.port or (443 if scheme == "https" else 80)
-    return scheme, parts.hostname, port, parts.path or "/"
-
-
-def peer_host(url: str) -> str:
-    """The host a peer URL names (what DNS must resolve); the text itself when it names none."""
-    return urlsplit(url if "://" in url else "http://" + url).hostname or url
 
 
 class _Run:
@@ -161,7 +145,8 @@ async def _stages(run: _Run, url: str, servers: list[tuple[str, int]], deadline:
     left = lambda: max(0.01, deadline - time.perf_counter())  # noqa: E731
     run.begin("dns")
     try:
-        scheme, host, port, path = split_url(url)
+        target = parse(url)
+        scheme, host, port = target.scheme, target.host, target.port
     except ValueError as exc:
         run.fail(f"not a peer URL: {exc}", "write peers as http://HOST[:PORT]/gun (or ws://, https://, wss://)")
         return
@@ -207,7 +192,7 @@ async def _stages(run: _Run, url: str, servers: list[tuple[str, int]], deadline:
     try:
         from websockets.asyncio.client import connect
 
-        uri = f"{'wss' if scheme == 'https' else 'ws'}://{host}:{port}{path}"
+        uri = target.url(websocket=True)
         kw: dict[str, Any] = {}
         if scheme == "https":
             kw["ssl"] = tls_context()

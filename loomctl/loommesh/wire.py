@@ -311,9 +311,11 @@ class GunClient:
 
 
 def ws_url(url: str) -> str:
-    """GUN peer URLs are written http(s)://...; GUN dials them with http replaced by ws."""
-    if url.startswith("http://"):
-        return "ws://" + url[len("http://"):]
-    if url.startswith("https://"):
-        return "wss://" + url[len("https://"):]
-    return url
+    """GUN peer URLs are written http(s)://...; GUN dials them with http replaced by ws (`peer_url.parse`: IPv6
+    literals keep their brackets, a bare HOST:PORT is ws://)."""
+    from loomctl.loommesh.peer_url import parse
+
+    try:
+        return parse(url).url(websocket=True)
+    except ValueError:
+        return url
