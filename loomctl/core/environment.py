@@ -9,6 +9,7 @@ Paths are `~`-expanded.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,17 +90,24 @@ def _describe(var: Var) -> str:
     return what
 
 
-def _warn_ignored(var: Var, text: str) -> None:
-    """One warning per variable and command (the root click context remembers), else one per call."""
-    import click
+_WARNED: set[str] = set()  # variables already warned about in this command (threads included)
+_WARNED_LOCK = threading.Lock()
 
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None:
-        warned = ctx.find_root().meta.setdefault("loomctl.environment.warned", set())
-        if var.name in warned:
+
+def forget_warnings() -> None:
+    """A new command starts (cli.py): warn again about ignored values."""
+    with _WARNED_LOCK:
+        _WARNED.clear()
+
+
+def _warn_ignored(var: Var, text: str) -> None:
+    """One warning per variable and command, whichever thread reads it first."""
+    with _WARNED_LOCK:
+        if var.name in _WARNED:
             return
-        warned.add(var.name)
-    # plain click (not output.ui, which reads this table): the same `warning:` line, uncoloured
+        _WARNED.add(var.name)
+    import click  # plain click (not output.ui, which reads this table): the same `warning:` line, uncoloured
+
     click.echo(f"warning: ignoring {var.name}={text!r}: not {_describe(var)}", err=True)
 
 
