@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from loomctl.core.limits import fd_limit_error, is_fd_limit, probe_slots
 from loomctl.loommesh import dns_probe
 from loomctl.loommesh.peer_url import parse, split_url
 from loomctl.loommesh.peer_url import peer_host as peer_host  # re-exported: callers take it from here
@@ -303,7 +304,11 @@ async def probe_peer(url: str, *, role: str = "peer", timeout: float = 5.0,
         if run.stage:
             run.fail(f"protocol error: {exc}", "this peer is not a GUN relay")
     except Exception as exc:  # noqa: BLE001 - a probe never crashes the command
-        if run.stage:
+        if is_fd_limit(exc):  # this machine's limit, not the peer's fault: probe_peers reports it once
+            if run.stage is None:
+                run.begin("dns")
+            run.fail(f"local open-file limit reached ({exc.strerror})", "not probed: see the error", local_limit=True)
+        elif run.stage:
             run.fail(f"{type(exc).__name__}: {exc}", "unexpected failure; run again with --debug")
         else:
             res.error, res.failed_stage = f"{type(exc).__name__}: {exc}", "?"
@@ -315,9 +320,11 @@ async def probe_peer(url: str, *, role: str = "peer", timeout: float = 5.0,
 async def probe_peers(peers: list[tuple[str, str]], *, timeout: float = 5.0,
                       dns_servers: list[tuple[str, int]] | None = None, where: str = "local",
                       started: float | None = None) -> list[PeerResult]:
-    """Probe (url, role) pairs concurrently; each has its own deadline, `timeout` after `started` (default:
-    now). A command passes the time it started, so that its own imports count against the deadline and a run
-    ends `timeout` after the command began, whatever the number of peers."""
+    """Probe (url, role) pairs concurrently, at most `probe_slots()` at once (a quarter of the open-file limit).
+    Each has its own deadline, `timeout` after `started` (default: now). A command passes the time it started, so
+    that its own imports count against the deadline; a probe that waited for a slot counts from when it starts.
+
+    Running out of file descriptors (EMFILE/ENFILE) is a local limit, not a peer failure: one error for all."""
     hosts = []
     for u, _ in peers:
         try:
@@ -327,8 +334,19 @@ async def probe_peers(peers: list[tuple[str, str]], *, timeout: float = 5.0,
     preload(any(dns_probe.needs_dns(h, dns_servers) for h in hosts))
     if any(u.lower().startswith(("https:", "wss:")) for u, _ in peers):
         tls_context()  # loading the CA store takes ~0.3 s: before the clocks start, not inside a stage
-    return list(await asyncio.gather(*(probe_peer(u, role=r, timeout=timeout, dns_servers=dns_servers, where=where,
-                                                  started=started) for u, r in peers)))
+    slots = asyncio.Semaphore(probe_slots())
+
+    async def one(url: str, role: str) -> PeerResult:
+        waited = slots.locked()
+        async with slots:
+            return await probe_peer(url, role=role, timeout=timeout, dns_servers=dns_servers, where=where,
+                                    started=None if waited else started)
+
+    results = list(await asyncio.gather(*(one(u, r) for u, r in peers)))
+    limited = [r for r in results if any(s.details.get("local_limit") for s in r.stages)]
+    if limited:
+        raise fd_limit_error(affected=f"{len(limited)} of {len(results)} peer probes could not open a socket")
+    return results
 
 
 _TLS: list[ssl.SSLContext] = []
