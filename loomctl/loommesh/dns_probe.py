@@ -68,9 +68,10 @@ def is_internal(host: str) -> bool:
 
 def internal_hint(host: str) -> str:
     return (f"'{host}' is an environment-internal name: it resolves only inside the Container Apps environment's "
-            "network, so this is expected from outside. Probe from inside instead: `loomctl diagnose peers` in a "
-            "replica via `az containerapp exec -n <node-app> -g <group> --command sh`, then "
-            f"`nslookup {host}`, or run loomctl on a VM in the environment's VNet.")
+            "network, so this is expected from outside. Probe from inside instead: `loomctl diagnose dns "
+            "--from-inside` (or `loomctl doctor --from-inside`) runs the lookup in a replica through exec; or run "
+            "loomctl on a VM in the environment's VNet; by hand: `az containerapp exec -n <node-app> -g <group> "
+            f"--command sh`, then `nslookup {host}`.")
 
 
 def needs_dns(host: str, servers: list[tuple[str, int]] | None = None) -> bool:

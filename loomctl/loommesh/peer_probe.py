@@ -88,16 +88,21 @@ TIMEOUT_HINTS = {
             "is down; check the port against the relay's ingress (HTTP: 80/443, TCP: exposedPort)"),
     "websocket": ("the port accepts TCP connections but never answered the WebSocket upgrade: it is not a GUN "
                   "relay, or a proxy holds the request (is this the right port?)"),
-    "hello": ("the WebSocket opened but no GUN hello (dam \"?\") came: this is not a GUN relay, or its mesh layer "
-              "is stuck; look at the relay's console logs"),
-    "ping": "the relay sent its hello but did not answer the dam ping: its event loop is blocked or overloaded",
-    "read": ("the relay answers pings but not a read: it has no storage (RAD=false) or its storage (radisk on "
-             "Azure Files) is stuck; check the volume mount and the relay's logs"),
+    "hello": ("the WebSocket opened but no GUN hello (dam \"?\") came: this is not a GUN peer, or its mesh layer "
+              "is stuck; look at {who}'s console logs"),
+    "ping": "{who} sent its hello but did not answer the dam ping: its event loop is blocked or overloaded",
+    "read": ("{who} answers pings but not a read: it has no storage (RAD=false) or its storage (radisk on "
+             "Azure Files) is stuck; check the volume mount and {who}'s logs"),
 }
 
 
-def _closed_hint(stage: str) -> str:
-    return (f"the peer closed the connection during the {stage} stage: the relay stopped, crashed or restarted "
+def who(role: str) -> str:
+    """How hints name a peer: by its role (relay, node), else "the peer"."""
+    return f"the {role}" if role in ("relay", "node") else "the peer"
+
+
+def _closed_hint(stage: str, role: str = "peer") -> str:
+    return (f"the peer closed the connection during the {stage} stage: {who(role)} stopped, crashed or restarted "
             "(a new pid at the next probe confirms a restart); check its restarts and console logs")
 
 
@@ -181,7 +186,7 @@ async def _stages(run: _Run, url: str, servers: list[tuple[str, int]], deadline:
         exc = errors[0] if errors else OSError("no address")
         if isinstance(exc, ConnectionRefusedError):
             run.fail(f"connection refused by {host}:{port}",
-                     f"nothing listens on {host}:{port}: the relay is not running, or this is not the port its "
+                     f"nothing listens on {host}:{port}: {who(res.role)} is not running, or this is not the port its "
                      "ingress exposes (HTTP ingress: 80/443; TCP ingress or an additional port: exposedPort)")
         else:
             run.fail(f"cannot connect to {host}:{port}: {exc.strerror or exc}",
@@ -276,7 +281,8 @@ def _closed(run: _Run, client: GunClient, exc: BaseException) -> None:
         run.fail(f"the peer sent data that is not GUN ({client.stats.first_garbage}) and closed",
                  "this WebSocket server is not a GUN relay")
         return
-    run.fail(f"connection closed during the {stage} stage ({reason or type(exc).__name__})", _closed_hint(stage))
+    run.fail(f"connection closed during the {stage} stage ({reason or type(exc).__name__})",
+             _closed_hint(stage, run.result.role))
 
 
 async def probe_peer(url: str, *, role: str = "peer", timeout: float = 5.0,
@@ -297,7 +303,7 @@ async def probe_peer(url: str, *, role: str = "peer", timeout: float = 5.0,
             run.t0 = start
         run.fail(
             f"timed out after {timeout:g} s (the deadline) in the {stage} stage",
-            TIMEOUT_HINTS[stage],
+            TIMEOUT_HINTS[stage].format(who=who(role)),
             timeout_s=timeout,
         )
     except ProtocolError as exc:

@@ -38,7 +38,10 @@ def targets(loom: Any) -> Any:
     if settings.azure_enabled:
         def live() -> Any:
             return live_from_session(loom.azure)()
-    return discover(settings, live)
+        return discover(settings, live)
+    from loomctl.sandbox.hints import label
+
+    return label(discover(settings, live))  # sandbox peers by their role (relay, node)
 
 
 def dns_servers(loom: Any) -> list[tuple[str, int]]:

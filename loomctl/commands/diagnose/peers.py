@@ -62,6 +62,10 @@ def peers(loom: LoomContext, timeout: float, write_probe: bool, samples: int,
     else:
         results = asyncio.run(probe_peers([(p.url, p.role) for p in plist.peers], timeout=timeout,
                                           dns_servers=servers, started=started))
+        if not loom.settings.azure_enabled:
+            from loomctl.sandbox.hints import explain
+
+            explain(results, loom.settings.profile)  # hints about the sandbox, not about Azure ingress
     probe = None
     if write_probe:
         reachable = [r.url for r in results if r.ok]
