@@ -136,3 +136,48 @@ def test_workspace_id_from_the_environment_or_profile_must_be_a_guid(azure, loom
                                           "(8-4-4-4-12 hex digits): 'x/../y'")
     run = loomctl("config", "set", "workspace_id", "not-a-guid", "--profile", "p")
     assert run.exit_code == 2 and "is not a GUID" in run.stderr
+
+
+def _on_a_terminal(tmp_path, columns: str, width: int = 100) -> tuple[int, str]:
+    """`loomctl config show` in a subprocess whose stdout and stderr are a pseudo-terminal `width` columns wide."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+    from pathlib import Path
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, width, 0, 0))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LOOMCTL_", "AZURE_"))}
+    env.update(COLUMNS=columns, LOOMCTL_CONFIG=str(tmp_path / "config.toml"), NO_COLOR="1", TERM="xterm",
+               PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    proc = subprocess.Popen([sys.executable, "-m", "loomctl", "config", "show", "-o", "table"],
+                            stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    import re
+
+    text = b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
+    return proc.wait(30), re.sub(r"\x1b\[[0-9;]*m", "", text)  # rich styles a terminal even with NO_COLOR
+
+
+@pytest.mark.parametrize("value", ["0", "abc"])
+def test_on_a_terminal_a_bad_columns_is_ignored_and_the_terminal_width_used(value, tmp_path):
+    code, out = _on_a_terminal(tmp_path, value, width=100)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == f"warning: ignoring COLUMNS='{value}': not a whole number of at least 10"
+    assert any("relay_app" in line and "gun-relay" in line for line in lines)
+    assert max(len(line) for line in lines[1:]) <= 100
