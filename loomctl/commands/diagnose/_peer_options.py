@@ -25,7 +25,8 @@ def peer_options(func: F) -> F:
                         help="Query this DNS server instead of the system resolver (repeatable; "
                              "env LOOMCTL_DNS_SERVERS, comma-separated).")(func)
     func = click.option("--timeout", type=click.FloatRange(0.1, 300), default=5.0, show_default=True,
-                        help="Deadline per peer, in seconds (peers are probed concurrently).")(func)
+                        help="Deadline per peer, in seconds (peers are probed concurrently, at most 64 or a quarter "
+                             "of the open-file limit at once).")(func)
     return func
 
 
