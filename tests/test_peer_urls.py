@@ -45,8 +45,13 @@ def test_the_inside_probe_gets_ipv6_urls_with_their_brackets():
     from loomctl.inside.script import http_url, params, shell_script
 
     assert http_url("ws://[::1]:8765/gun") == ("http://[::1]:8765/gun", "::1", 8765)
+    with pytest.raises(ValueError, match="port 0 is not a port"):
+        http_url("ws://[::1]:0/gun")
     script = shell_script(params([], [("wss://[fd00::5]/gun", "relay")], [], 3))
-    assert "probe_peer 0 'https://[fd00::5]:443/gun' fd00::5 443" in script
+    assert "probe_peer 0 'https://[fd00::5]/gun' fd00::5 443" in script
+    assert http_url("ws://[::1]/gun") == ("http://[::1]/gun", "::1", 80)
+    assert http_url("gun-relay.internal.example.io/gun") == ("http://gun-relay.internal.example.io/gun",
+                                                             "gun-relay.internal.example.io", 80)
 
 
 @pytest.mark.parametrize("url,reason", [

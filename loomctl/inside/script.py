@@ -8,6 +8,7 @@ import base64
 import json
 import shlex
 from importlib import resources
+from urllib.parse import urlsplit
 
 from loomctl.loommesh.peer_url import parse
 
@@ -46,12 +47,13 @@ def node_command(p: dict) -> str:
 
 
 def http_url(url: str) -> tuple[str, str, int]:
-    """(http(s) URL with its port, host, port) of a peer URL (`loommesh.peer_url.parse`, the one parser)."""
+    """(http(s) URL as written, host, port) of a peer URL, checked by `loommesh.peer_url.parse` (the one parser)."""
     try:
         p = parse(url)
     except ValueError as exc:
         raise ValueError(f"not a peer URL: {url} ({exc})") from None
-    return p.url(), p.host, p.port
+    parts = urlsplit(url.strip() if "://" in url else "http://" + url.strip())
+    return parts._replace(scheme=p.scheme).geturl(), p.host, p.port
 
 
 def shell_script(p: dict) -> str:

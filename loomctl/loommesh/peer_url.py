@@ -21,9 +21,13 @@ class PeerURL:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
     def url(self, websocket: bool = False) -> str:
-        """The URL with an explicit port: http(s)://, or ws(s):// with `websocket`."""
+        """The URL: http(s)://, or ws(s):// with `websocket`; the port only when it is not the scheme's default
+        (so that the Host header an ingress routes on is the bare host, as the user wrote it)."""
         scheme = {"http": "ws", "https": "wss"}[self.scheme] if websocket else self.scheme
-        return f"{scheme}://{self.netloc}{self.path}{'?' + self.query if self.query else ''}"
+        default = self.port == (443 if self.scheme == "https" else 80)
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        netloc = host if default else self.netloc
+        return f"{scheme}://{netloc}{self.path}{'?' + self.query if self.query else ''}"
 
 
 def parse(url: str) -> PeerURL:
