@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loomctl.core.limits import fd_limit_error, is_fd_limit, probe_slots
+from loomctl.core.once import once
 from loomctl.loommesh import dns_probe
 from loomctl.loommesh.peer_url import parse, split_url
 from loomctl.loommesh.peer_url import peer_host as peer_host  # re-exported: callers take it from here
@@ -355,13 +356,10 @@ async def probe_peers(peers: list[tuple[str, str]], *, timeout: float = 5.0,
     return results
 
 
-_TLS: list[ssl.SSLContext] = []
-
-
+@once
 def tls_context() -> ssl.SSLContext:
-    if not _TLS:
-        _TLS.append(ssl.create_default_context())
-    return _TLS[0]
+    """One client TLS context for every wss:// peer (loading the CA store takes a while; peers start together)."""
+    return ssl.create_default_context()
 
 
 def preload(dns: bool = True) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-from functools import cache
 from typing import Any
 
 import click
 
 from loomctl.core import environment
+from loomctl.core.once import OncePerKey
 
 
 def color_enabled(stream: Any = None) -> bool:
@@ -44,8 +44,14 @@ def info(message: str) -> None:
     click.echo(message, err=True)
 
 
-@cache
+_CONSOLES = OncePerKey()  # one Console per stream: progress threads and the main thread share it
+
+
 def _console(stderr: bool, stream_id: int) -> Any:
+    return _CONSOLES.get((stderr, stream_id), lambda: _new_console(stderr))
+
+
+def _new_console(stderr: bool) -> Any:
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
