@@ -215,9 +215,10 @@ def test_logs_garbage_answer_and_dead_endpoint(azure, la, loomctl, monkeypatch):
 
 
 def test_workspace_flag_and_destination_skip_arm(azure, la, loomctl):
-    run = loomctl("logs", "--workspace-id", "ws-given", "--destination", "azure-monitor", "-o", "json")
+    given = "0f0e0d0c-aaaa-bbbb-cccc-00000000000a"
+    run = loomctl("logs", "--workspace-id", given, "--destination", "azure-monitor", "-o", "json")
     assert run.exit_code == 0, run.stderr
-    assert la.last.workspace == "ws-given"
+    assert la.last.workspace == given
     assert "ContainerAppConsoleLogs\n" in la.last.kql
     assert not [r for r in azure.arm_requests() if "managedEnvironments" in r.path]
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,15 @@ class Key:
     help: str
     env: str | None = None
     default: Any = None
+    shape: Callable[[str], str | None] | None = None  # a str key's format: what is wrong with a value, or None
+
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
+
+
+def guid_problem(text: str) -> str | None:
+    """What is wrong with a GUID (8-4-4-4-12 hex digits, as Azure ids are), or None."""
+    return None if _GUID.match(text) else "is not a GUID (8-4-4-4-12 hex digits)"
 
 
 # Every key a profile may hold. Other modules document their keys here so that `config set` validates them.
@@ -52,7 +61,7 @@ KEYS: dict[str, Key] = {
         Key("logs_endpoint", str, "custom Log Analytics query endpoint", "LOOMCTL_LOGS_ENDPOINT"),
         Key("authority_host", str, "custom sign-in authority (https URL)", "AZURE_AUTHORITY_HOST"),
         Key("workspace_id", str, "Log Analytics workspace (customer) id; default: from the environment",
-            "LOOMCTL_WORKSPACE_ID"),
+            "LOOMCTL_WORKSPACE_ID", shape=guid_problem),
         Key("logs_destination", str, "log-analytics or azure-monitor; default: from the environment",
             "LOOMCTL_LOGS_DESTINATION"),
         Key("metrics_source", str, "table with LoomMesh metrics: AppMetrics (default) or customMetrics",
@@ -103,7 +112,10 @@ def validate_profile_name(name: str) -> str:
 
 
 def coerce(key: str, value: Any, where: str) -> Any:
-    """Check one key's value against its declared type; strings from the command line are converted."""
+    """Check one key's value against its declared type; strings from the command line are converted.
+
+    Numbers must be finite (TOML and `float()` accept nan and inf, JSON output cannot hold them); lists hold
+    strings only."""
     if key not in KEYS:
         raise ConfigError(f"unknown key '{key}' in {where}", f"known keys: {', '.join(sorted(KEYS))}")
     kind = KEYS[key].kind
@@ -121,20 +133,40 @@ def coerce(key: str, value: Any, where: str) -> Any:
                 pass
         elif kind is float:
             try:
-                return float(text)
+                return _finite(key, float(text), value, where)
             except ValueError:
                 pass
         elif kind is list:
             return [part.strip() for part in text.split(",") if part.strip()]
         raise ConfigError(f"key '{key}' in {where} must be a {kind.__name__}, not '{value}'",
                           f"{key}: {KEYS[key].help}")
-    if kind is list and isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return value
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+    if kind is list:
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value
+        raise ConfigError(f"key '{key}' in {where} must be a list of strings, not {_shown(value)}",
+                          f"{key}: {KEYS[key].help}; write it as {key} = [\"...\", \"...\"]")
+    if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _finite(key, float(value), value, where)
     if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        problem = KEYS[key].shape(value) if kind is str and KEYS[key].shape else None
+        if problem:
+            raise ConfigError(f"key '{key}' in {where} {problem}: {_shown(value)}", f"{key}: {KEYS[key].help}")
         return value
-    raise ConfigError(f"key '{key}' in {where} must be a {kind.__name__}", f"{key}: {KEYS[key].help}")
+    raise ConfigError(f"key '{key}' in {where} must be a {kind.__name__}, not {_shown(value)}",
+                      f"{key}: {KEYS[key].help}")
+
+
+def _finite(key: str, number: float, given: Any, where: str) -> float:
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ConfigError(f"key '{key}' in {where} must be a finite number, not '{given}'",
+                          f"{key}: {KEYS[key].help}")
+    return number
+
+
+def _shown(value: Any) -> str:
+    """A value as the TOML file spells it, for messages (short)."""
+    text = repr(value) if not isinstance(value, bool) else str(value).lower()
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def load(path: Path | None = None) -> ConfigFile:

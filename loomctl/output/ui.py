@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -57,8 +58,10 @@ def _new_console(stderr: bool) -> Any:
 
     stream = sys.stderr if stderr else sys.stdout
     tty = is_terminal(stream)
-    width = None if tty else environment.get("COLUMNS")
+    # on a terminal rich measures it; COLUMNS (checked once, here) overrides that, and rich never reads it itself
+    width = environment.given("COLUMNS") if tty else environment.get("COLUMNS")
     return Console(
+        _environ={k: v for k, v in os.environ.items() if k != "COLUMNS"},
         file=stream,
         stderr=stderr,
         no_color=not color_enabled(stream),
