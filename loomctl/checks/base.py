@@ -57,6 +57,9 @@ class CheckSpec:
     the reason) before any of its inputs is fetched.
     fill_hints: its hints are commands naming this deployment: "<group>" and "<env>" become the profile's
     resource group and environment, ready to paste.
+    after_if: more prerequisites, decided when the run is planned: `after_if(settings, inside)` (inside: the
+    probes run in a replica) returns codes, e.g. the apps a peer list is read from when no peers are given.
+    access: the check is Azure access itself; when it fails, the command stopped on an Azure error (exit 3).
     """
 
     code: str
@@ -71,6 +74,8 @@ class CheckSpec:
     timeout: float = 30.0
     needs_azure: bool = False
     fill_hints: bool = False
+    after_if: Callable[[Any, bool], tuple[str, ...]] | None = None
+    access: bool = False
 
     @property
     def anchor(self) -> str:
@@ -129,6 +134,8 @@ class CheckResult:
     details: dict[str, Any] = field(default_factory=dict)
     resource: str | None = None
     duration_ms: int = 0
+    # for a check skipped because a prerequisite did not pass: the checks at the root of that chain (the cause)
+    causes: tuple[tuple[str, str | None], ...] = ()
 
     @property
     def key(self) -> tuple[str, str | None]:
