@@ -62,9 +62,10 @@ class AzureError(LoomError):
 
 
 class AuthError(LoomError):
-    """No credential could sign in."""
+    """No credential could sign in (`.code`: the sign-in service's error code, e.g. "AADSTS7000215")."""
 
     exit_code = ExitCode.AZURE
+    code: str | None = None
 
 
 class NetworkError(LoomError):
