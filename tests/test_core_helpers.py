@@ -39,7 +39,9 @@ def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "fsync", boom)
-    with pytest.raises(OSError, match="disk full"):
+    from loomctl.core.errors import FileError
+
+    with pytest.raises(FileError, match=r"cannot write .*out\.txt: disk full"):  # names the file, not the temp
         write_text_atomic(path, "new")
     assert path.read_text() == "old"
     assert os.listdir(tmp_path) == ["out.txt"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from loomctl.core.errors import file_error
+
 
 def write_text_atomic(path: str | os.PathLike[str], text: str, mode: int | None = None) -> None:
     """Write `text` (UTF-8) to `path` through a temporary file in the same folder: write, fsync, rename.
@@ -21,6 +23,8 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, mode: int | None 
             break
         except FileExistsError:
             continue
+        except OSError as exc:  # the folder is missing, not a folder, or not writable: name the file asked for
+            raise file_error(exc, path, "write") from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             if mode is not None:
@@ -29,8 +33,10 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, mode: int | None 
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise file_error(exc, path, "write") from exc
         raise
     try:  # make the rename itself durable
         dirfd = os.open(path.parent, os.O_RDONLY)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from loomctl.core import environment, toml
-from loomctl.core.errors import ConfigError
+from loomctl.core.errors import ConfigError, FileError, file_error
 from loomctl.core.files import write_text_atomic
 
 
@@ -185,9 +185,9 @@ def dumps(cfg: ConfigFile) -> str:
 
 def save(cfg: ConfigFile) -> None:
     """Write atomically (never a half-written file), readable by the owner only."""
-    cfg.path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        cfg.path.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomic(cfg.path, dumps(cfg), mode=0o600)
-    except OSError as exc:
-        raise ConfigError(f"cannot write {cfg.path}: {exc}",
-                          "check the folder's permissions, or set LOOMCTL_CONFIG") from exc
+    except (OSError, FileError) as exc:
+        err = exc if isinstance(exc, FileError) else file_error(exc, cfg.path, "write")
+        raise FileError(err.message, f"{err.hint}, or set LOOMCTL_CONFIG to another file") from exc
