@@ -43,6 +43,40 @@ def info(message: str) -> None:
     click.echo(message, err=True)
 
 
+def stdout_closed() -> bool:
+    """Whether nothing reads our stdout any more (`loomctl logs | head -1` after head has exited)."""
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        return True
+    except OSError:
+        return False
+    try:
+        import select
+
+        poll = select.poll()
+        poll.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in poll.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll() (Windows), or not a real file (tests)
+        return False
+
+
+def silence_stdout() -> None:
+    """Point stdout at the null device, so that nothing written later (nor Python's flush at exit) fails again
+    (the recipe of the Python docs, "Note on SIGPIPE")."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _raise_broken_pipe() -> None:
+    raise BrokenPipeError("stdout was closed")  # to cli.py, the one place that ends the command for it
+
+
 @cache
 def _console(stderr: bool, stream_id: int) -> Any:
     from rich.console import Console
@@ -50,7 +84,7 @@ def _console(stderr: bool, stream_id: int) -> Any:
     stream = sys.stderr if stderr else sys.stdout
     tty = is_terminal(stream)
     width = None if tty else environment.get("COLUMNS")
-    return Console(
+    con = Console(
         file=stream,
         stderr=stderr,
         no_color=not color_enabled(stream),
@@ -60,6 +94,8 @@ def _console(stderr: bool, stream_id: int) -> Any:
         highlight=False,
         emoji=False,
     )
+    con.on_broken_pipe = _raise_broken_pipe  # rich would exit 1 on its own
+    return con
 
 
 def console(stderr: bool = False) -> Any:
