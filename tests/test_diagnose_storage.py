@@ -58,13 +58,14 @@ def test_missing_app_reports_without_traceback(azure, loomctl):
     assert "- 9 checks skipped: they need LOOM105 app exists [no-such-app], which failed" in run.stdout
 
 
-def test_sandbox_profile_skips(azure, loomctl):
+def test_sandbox_profile_says_it_has_no_azure(azure, loomctl):
+    """Azure Files exists only on Azure: not "all checks passed" with every check skipped, but the reason (exit 2)."""
     assert loomctl("config", "set", "azure", "false").exit_code == 0
     run = loomctl("diagnose", "storage", "-o", "json")
-    assert run.exit_code == 0
-    doc = run.json()
-    assert "storages" not in doc
-    assert {c["status"] for c in _storage(doc)} == {"skip"}
+    assert run.exit_code == 2
+    assert run.stdout == ""
+    assert run.stderr.startswith("error: `loomctl diagnose storage` needs an Azure deployment, and profile "
+                                 "'default' has none (azure = false)\nhint: ")
     assert azure.arm_requests() == []
 
 

@@ -42,6 +42,9 @@ class LoomContext:
         if self._azure is None:
             import logging
 
+            if not self.settings.azure_enabled:
+                raise self.settings.no_azure()
+
             from loomctl.azure.session import AzureSession
 
             if not self.debug:  # the SDKs log failures as warnings; loomctl reports them itself, once

@@ -44,6 +44,8 @@ def check_metrics_source(value: str | None) -> str:
 def resolve_target(loom: LoomContext, workspace: str | None = None, destination: str | None = None,
                    metrics_source: str | None = None) -> LogTarget:
     s = loom.settings
+    if not s.azure_enabled:  # Log Analytics is Azure
+        raise s.no_azure()
     ws = workspace or s.get("workspace_id")
     source = "--workspace-id" if workspace else (s.sources.get("workspace_id") if ws else "")
     dest = check_destination(destination or s.get("logs_destination"))
