@@ -157,5 +157,7 @@ def test_category_brings_its_prerequisites(azure, loomctl, monkeypatch):
     assert [c["name"] for c in doc["categories"]] == ["Azure access and apps", "Storage"]
     checks = checks_by_key(doc)
     assert [k for k, c in checks.items() if c["status"] == "fail"] == [("LOOM101", None)]
-    assert checks[("LOOM501", "gun-relay")]["message"] == "skipped: prerequisite LOOM105 (gun-relay) skip"
+    assert checks[("LOOM501", "gun-relay")]["message"] == ("skipped: prerequisite LOOM105 (gun-relay) skip, "
+                                                           "LOOM105 (loom-node) skip")  # it reads both apps' storages
+    assert checks[("LOOM501", "gun-relay")]["details"] == {"cause": ["LOOM101"]}
     assert "DefaultAzureCredential" not in run.stderr  # the SDK's own warnings stay quiet

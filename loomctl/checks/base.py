@@ -59,6 +59,8 @@ class CheckSpec:
     resource group and environment, ready to paste.
     after_if: more prerequisites, decided when the run is planned: `after_if(settings, inside)` (inside: the
     probes run in a replica) returns codes, e.g. the apps a peer list is read from when no peers are given.
+    after_all: prerequisites of which every instance must pass (both apps), for a per-app check whose inputs read
+    both apps (e.g. the environment storages both use).
     access: the check is Azure access itself; when it fails, the command stopped on an Azure error (exit 3).
     """
 
@@ -75,6 +77,7 @@ class CheckSpec:
     needs_azure: bool = False
     fill_hints: bool = False
     after_if: Callable[[Any, bool], tuple[str, ...]] | None = None
+    after_all: tuple[str, ...] = ()
     access: bool = False
 
     @property

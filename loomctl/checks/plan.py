@@ -55,12 +55,12 @@ def with_prerequisites(specs: list[CheckSpec], catalogue: list[CheckSpec] | None
     catalogue = catalogue if catalogue is not None else all_checks()
     by_code = {s.code: s for s in catalogue}
     wanted = {s.code for s in specs}
-    todo = [c for s in specs for c in s.after]
+    todo = [c for s in specs for c in (*s.after, *s.after_all)]
     while todo:
         code = todo.pop()
         if code in by_code and code not in wanted:
             wanted.add(code)
-            todo.extend(by_code[code].after)
+            todo.extend((*by_code[code].after, *by_code[code].after_all))
     return [s for s in catalogue if s.code in wanted]
 
 

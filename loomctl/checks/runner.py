@@ -45,6 +45,7 @@ def _prerequisites(inst: Instance, by_key: dict[tuple[str, str | None], Instance
             keys.append((code, None))
         else:  # a per-app prerequisite of a global check: every instance of it
             keys.extend(k for k in by_key if k[0] == code)
+    keys.extend(k for code in inst.spec.after_all for k in by_key if k[0] == code and k not in keys)
     return keys
 
 
