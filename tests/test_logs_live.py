@@ -273,3 +273,15 @@ def test_cli_logs_live_refused_token(loomctl, aca_logs, monkeypatch):
     assert r.exit_code == 3
     assert "refused the Container Apps token (401)" in r.stderr and "hint:" in r.stderr
     assert aca_logs.token not in r.stderr and "aca-test-token" not in r.stderr
+
+
+def test_text_shows_control_characters_and_json_keeps_them(aca_logs, capsys):
+    _prime(aca_logs)
+    aca_logs.write(REPS[0], "loom-node", "a\x1b]0;pwned\x07b\u202ec\nforged line")
+    run_live(_loom(), app="loom-node", replica=REPS[0], duration=0.8)
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\u202e" not in out
+    assert [line.split(" ", 2)[2] for line in out.splitlines()] == ["a\\x1b]0;pwned\\x07b\\u202ec\\nforged line"]
+    run_live(_loom(Format.JSON), app="loom-node", replica=REPS[0], duration=0.8)
+    docs = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [d["text"] for d in docs] == ["a\x1b]0;pwned\x07b\u202ec\nforged line"]

@@ -14,14 +14,18 @@ Location: ``$LOOMCTL_CONFIG`` or ``$XDG_CONFIG_HOME/loomctl/config.toml`` (``~/.
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from loomctl.core import environment, toml
-from loomctl.core.errors import ConfigError, FileError, file_error
-from loomctl.core.files import write_text_atomic
+from loomctl.core.errors import ConfigError
+from loomctl.core.files import locked, write_text_atomic
+
+_ALSO = "or set LOOMCTL_CONFIG to another file"  # added to the hint of a file error
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,9 @@ def load(path: Path | None = None) -> ConfigFile:
     path = path or config_path()
     if not path.exists():
         return ConfigFile(path)
+    if path.is_dir() or path.is_fifo() or path.is_socket():  # reading a FIFO would wait for a writer forever
+        raise ConfigError(f"cannot read {path}: it is not a regular file",
+                          "point LOOMCTL_CONFIG at a regular file (or at one that does not exist yet)")
     try:
         import tomllib  # type: ignore[import-not-found]
     except ModuleNotFoundError:  # Python 3.10
@@ -184,10 +191,16 @@ def dumps(cfg: ConfigFile) -> str:
 
 
 def save(cfg: ConfigFile) -> None:
-    """Write atomically (never a half-written file), readable by the owner only."""
-    try:
-        cfg.path.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(cfg.path, dumps(cfg), mode=0o600)
-    except (OSError, FileError) as exc:
-        err = exc if isinstance(exc, FileError) else file_error(exc, cfg.path, "write")
-        raise FileError(err.message, f"{err.hint}, or set LOOMCTL_CONFIG to another file") from exc
+    """Write atomically (never a half-written file); a new file is readable by the owner only."""
+    write_text_atomic(cfg.path, dumps(cfg), mode=0o600, parents=True, also=_ALSO)
+
+
+@contextlib.contextmanager
+def editing(path: Path | None = None) -> Iterator[ConfigFile]:
+    """Read the config file, let the block change it, save it: all under the file's lock (`core/files.locked`),
+    so that parallel `config set` calls each keep their change. Nothing is saved when the block raises."""
+    path = path or config_path()
+    with locked(path, parents=True, also=_ALSO):
+        cfg = load(path)
+        yield cfg
+        save(cfg)

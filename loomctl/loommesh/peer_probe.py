@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from loomctl.core.once import once
 from loomctl.loommesh import dns_probe
 from loomctl.loommesh.wire import MAX_FRAME, GunClient, ProtocolError
 
@@ -346,13 +347,10 @@ async def probe_peers(peers: list[tuple[str, str]], *, timeout: float = 5.0,
                                                   started=started) for u, r in peers)))
 
 
-_TLS: list[ssl.SSLContext] = []
-
-
+@once
 def tls_context() -> ssl.SSLContext:
-    if not _TLS:
-        _TLS.append(ssl.create_default_context())
-    return _TLS[0]
+    """One client TLS context for every wss:// peer (loading the CA store takes a while; peers start together)."""
+    return ssl.create_default_context()
 
 
 def preload(dns: bool = True) -> None:

@@ -14,6 +14,7 @@ import click
 
 from loomctl.core import environment
 from loomctl.core.errors import UsageError
+from loomctl.output.text import safe, visible
 
 
 class Format(str, enum.Enum):
@@ -85,7 +86,7 @@ def _tsv_cell(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value).replace("\t", " ").replace("\n", " ")
+    return visible(str(value).replace("\t", " ").replace("\n", " "))
 
 
 def tsv_lines(data: Any) -> Iterable[str]:
@@ -153,6 +154,7 @@ class Output:
         else:
             from loomctl.output.ui import console
 
+            data = safe(data)  # text from outside reaches the terminal with its control characters shown
             renderables = table(data) if table else generic_table(data)
             con = console()
             for r in renderables if isinstance(renderables, list) else [renderables]:

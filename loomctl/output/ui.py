@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
-from functools import cache
 from typing import Any
 
 import click
 
 from loomctl.core import environment
+from loomctl.core.once import OncePerKey
+from loomctl.output.text import visible
 
 
 def color_enabled(stream: Any = None) -> bool:
@@ -29,18 +30,19 @@ def _style(text: str, **kw: Any) -> str:
     return click.style(text, **kw) if color_enabled(sys.stderr) else text
 
 
+# Messages often carry text from outside (Azure error messages, names, peer replies): shown with `visible`.
 def error(message: str, hint: str | None = None) -> None:
-    click.echo(_style("error: ", fg="red", bold=True) + message, err=True)
+    click.echo(_style("error: ", fg="red", bold=True) + visible(message), err=True)
     if hint:
-        click.echo(_style("hint: ", fg="cyan") + hint, err=True)
+        click.echo(_style("hint: ", fg="cyan") + visible(hint), err=True)
 
 
 def warn(message: str) -> None:
-    click.echo(_style("warning: ", fg="yellow") + message, err=True)
+    click.echo(_style("warning: ", fg="yellow") + visible(message), err=True)
 
 
 def info(message: str) -> None:
-    click.echo(message, err=True)
+    click.echo(visible(message), err=True)
 
 
 def stdout_closed() -> bool:
@@ -77,8 +79,14 @@ def _raise_broken_pipe() -> None:
     raise BrokenPipeError("stdout was closed")  # to cli.py, the one place that ends the command for it
 
 
-@cache
+_CONSOLES = OncePerKey()  # one Console per stream: progress threads and the main thread share it
+
+
 def _console(stderr: bool, stream_id: int) -> Any:
+    return _CONSOLES.get((stderr, stream_id), lambda: _new_console(stderr))
+
+
+def _new_console(stderr: bool) -> Any:
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
@@ -93,6 +101,7 @@ def _console(stderr: bool, stream_id: int) -> Any:
         soft_wrap=False,
         highlight=False,
         emoji=False,
+        markup=False,  # strings are printed as they are: `[bold red]` in an Azure name is not rich markup
     )
     con.on_broken_pipe = _raise_broken_pipe  # rich would exit 1 on its own
     return con
