@@ -17,7 +17,7 @@ class ExitCode(enum.IntEnum):
 
     OK = 0
     PROBLEMS = 1  # a check failed / problems were found
-    USAGE = 2  # bad usage or configuration
+    USAGE = 2  # bad usage, configuration or a local file that cannot be used
     AZURE = 3  # Azure, authentication or network error that stopped the command
     INTERRUPTED = 130
     BROKEN_PIPE = 141  # stdout closed early (`| head`): quiet, as a tool ended by SIGPIPE (128 + 13)
