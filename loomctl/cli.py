@@ -58,6 +58,13 @@ def stopped_by_closed_stdout(exc: BaseException) -> bool:
 
 
 class RootGroup(LazyGroup):
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Everything loomctl prints, usage errors included, passes the credential mask."""
+        from loomctl.output.masked import masked_streams
+
+        with masked_streams():
+            return super().main(*args, **kwargs)
+
     def invoke(self, ctx: click.Context) -> Any:
         environment.forget_warnings()  # each command warns once about an ignored environment value
         try:

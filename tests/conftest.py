@@ -86,23 +86,40 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("loomctl", ["in-process", "subprocess"], indirect=True)
 
 
+def _guarded(request: pytest.FixtureRequest, runner: Any) -> Any:
+    """`runner` with the secret guard (tests/secretguard.py) on every run: the test fails when stdout or stderr
+    holds a secret the test Azure knows (its current state when the test uses it) or anything credential-looking."""
+    from tests.secretguard import assert_no_secrets
+
+    def run(*args: str, **kwargs: Any) -> Any:
+        result = runner(*args, **kwargs)
+        server = request.getfixturevalue("fake_azure_server") if "fake_azure_server" in request.fixturenames else None
+        assert_no_secrets(result.stdout + result.stderr, server.state if server else None,
+                          f"`loomctl {' '.join(args)}`")
+        return result
+
+    return run
+
+
 @pytest.fixture
 def loomctl(request: pytest.FixtureRequest) -> Any:
     """Run loomctl in-process through click's CliRunner; stdout and stderr are kept apart. A test marked
-    `also_subprocess` runs a second time with loomctl as a real process (cold module caches, as for users)."""
+    `also_subprocess` runs a second time with loomctl as a real process (cold module caches, as for users).
+    Every run passes the secret guard."""
     if getattr(request, "param", "in-process") == "subprocess":
         from tests import subproc
 
-        return subproc.run
-    return invoke
+        return _guarded(request, subproc.run)
+    return _guarded(request, invoke)
 
 
 @pytest.fixture
-def loomctl_proc() -> Any:
-    """Run loomctl as a fresh `python -m loomctl` process in the test's environment (tests/subproc.py)."""
+def loomctl_proc(request: pytest.FixtureRequest) -> Any:
+    """Run loomctl as a fresh `python -m loomctl` process in the test's environment (tests/subproc.py); every run
+    passes the secret guard."""
     from tests import subproc
 
-    return subproc.run
+    return _guarded(request, subproc.run)
 
 
 @pytest.fixture

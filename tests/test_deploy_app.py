@@ -274,7 +274,7 @@ def test_dry_run_hides_secret_looking_env_values(fake, azure, loomctl):
     assert run.exit_code == 0
     assert "hunter2" not in run.stdout + run.stderr
     sent = run.json()["request"]["body"]["properties"]["template"]["containers"][0]["env"]
-    assert {"name": "DB_PASSWORD", "value": "(value hidden)"} in sent
+    assert {"name": "DB_PASSWORD", "value": "***"} in sent
     # the real update sends the value (Azure needs it), but never prints it
     run = loomctl("deploy", "app", "--image", IMAGE, "--yes", "-o", "json")
     assert run.exit_code == 0 and "hunter2" not in run.stdout + run.stderr

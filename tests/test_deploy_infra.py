@@ -38,7 +38,7 @@ def test_defects_of_the_reference_show_in_the_diff(fake, azure, loomctl):
     assert set(changes) == {("app loom-node", "env.GUN_PEERS"), ("app loom-node", "env.GUN_DATA_PATH"),
                             ("app loom-node", "secret.openai-api-key")}
     assert changes[("app loom-node", "env.GUN_PEERS")]["after"] == f"http://gun-relay.internal.{topology.DOMAIN}/gun"
-    assert changes[("app loom-node", "secret.openai-api-key")]["before"] == "(value hidden)"
+    assert changes[("app loom-node", "secret.openai-api-key")]["before"] == "***"
     assert "sk-live" not in run.stdout + run.stderr
     assert writes(azure) == []
 

@@ -103,8 +103,9 @@ def set_(key: str, value: str, name: str | None) -> None:
         cfg.profiles.setdefault(name, {})[key] = coerced
         if cfg.current is None:
             cfg.current = name
-    shown = "(set)" if "secret" in key else coerced
-    ui.info(f"set {key} = {shown} in profile '{name}'")
+    from loomctl.core.secrets import mask
+
+    ui.info(f"set {key} = {mask(coerced, key)} in profile '{name}'")
 
 
 set_.name = "set"

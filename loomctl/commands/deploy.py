@@ -146,10 +146,9 @@ def app(loom: LoomContext, image: str, app_name: str | None, container: str | No
 
         ui.info(f"dry run: would PATCH container app '{name}' (image {plan.old_image} -> {plan.image}, "
                 f"new revision {plan.revision}); nothing was changed")
-        from loomctl.deploy.infra import mask_request
+        from loomctl.core.secrets import mask
 
-        loom.output.emit({**summary, "result": "dry-run",
-                          "request": {"method": "PATCH", "body": mask_request(plan.patch)}},
+        loom.output.emit({**summary, "result": "dry-run", "request": {"method": "PATCH", "body": mask(plan.patch)}},
                          table=render_rollout)
         return
     confirm(f"Roll out {plan.image} to {name} as {plan.revision}?", yes)

@@ -48,12 +48,23 @@ def output_options(func: F) -> F:
     return func
 
 
+def _debug(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    if value:
+        from loomctl.output.masked import start_debug_log
+
+        get_context(ctx).debug = True
+        start_debug_log()
+    return value
+
+
 def debug_option(func: F | None = None, *, hidden: bool = False) -> Any:
-    """`--debug`; as `@debug_option(hidden=True)` it works the same but is left out of help and docs."""
+    """`--debug`; as `@debug_option(hidden=True)` it works the same but is left out of help and docs.
+
+    It prints tracebacks and the SDKs' logs of requests, responses and sign-in to stderr, masked."""
 
     def decorate(f: F) -> F:
         return click.option("--debug", is_flag=True, default=False, expose_value=False, is_eager=True,
-                            callback=_store_attr("debug"), hidden=hidden,
+                            callback=_debug, hidden=hidden,
                             help="Show tracebacks and HTTP details on errors.")(f)
 
     return decorate if func is None else decorate(func)

@@ -2,7 +2,8 @@
 
 Both sides are reduced to the same flat view (`field -> value`), so a diff is a comparison of two dicts and
 an export re-imported gives no diff. Secret values never appear: a secret is compared by its Key Vault
-reference; a live secret holding a plain value shows as "(value hidden)".
+reference; a live secret holding a plain value, and an environment value that is a credential (`core.secrets`),
+show as `***`; an export refuses both.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from loomctl.azure.writes import Deadline, OperationTimeout, Writer
 from loomctl.core.errors import AzureError, ConfigError
-from loomctl.core.secrets import looks_secret
+from loomctl.core.secrets import MASK, mask
 from loomctl.deploy import spec as sp
 
 if TYPE_CHECKING:  # pragma: no cover
     from loomctl.core.settings import Settings
 
-HIDDEN = "(value hidden)"
 READ_ONLY = ("provisioningState", "runningStatus", "latestRevisionName", "latestReadyRevisionName",
              "latestRevisionFqdn", "eventStreamEndpoint", "outboundIpAddresses", "customDomainVerificationId")
 
@@ -131,7 +131,7 @@ def flat_app_live(d: dict[str, Any], spec_has_image: bool) -> dict[str, Any]:
     for e in c.get("env") or []:
         out[f"env.{e.get('name')}"] = f"secret:{e['secretRef']}" if e.get("secretRef") else e.get("value")
     for s in conf.get("secrets") or []:
-        out[f"secret.{s.get('name')}"] = _kv(s["keyVaultUrl"], s.get("identity")) if s.get("keyVaultUrl") else HIDDEN
+        out[f"secret.{s.get('name')}"] = _kv(s["keyVaultUrl"], s.get("identity")) if s.get("keyVaultUrl") else MASK
     mounts = {m.get("volumeName"): m.get("mountPath") for m in c.get("volumeMounts") or []}
     for v in tmpl.get("volumes") or []:
         out[f"volume.{v.get('name')}"] = f"{v.get('storageType') or 'AzureFile'}:{v.get('storageName')} at " \
@@ -171,7 +171,7 @@ def diff(spec: sp.Spec, live: Live) -> list[Change]:
     for name, app in want.apps.items():
         cur = live.apps.get(name)
         if cur is None:
-            changes.append(Change("app", name, "(resource)", None, mask(flat_app_spec(app))))
+            changes.append(Change("app", name, "(resource)", None, mask_flat(flat_app_spec(app))))
             continue
         a, b = flat_app_live(cur, bool(app.image)), flat_app_spec(app)
         for k in sorted(set(a) | set(b)):
@@ -181,23 +181,13 @@ def diff(spec: sp.Spec, live: Live) -> list[Change]:
 
 
 def mask_one(key: str, value: Any) -> Any:
-    if key.startswith("env.") and isinstance(value, str) and not value.startswith("secret:") and \
-            looks_secret(key.split(".", 1)[1]) and value:
-        return HIDDEN
-    return value
+    """A flat field's value to show: `env.NAME` by its name (a `secret:` reference is only a name)."""
+    if key.startswith("env.") and isinstance(value, str) and not value.startswith("secret:"):
+        return mask(value, key.split(".", 1)[1])
+    return mask(value)
 
 
-def mask_request(body: dict[str, Any]) -> dict[str, Any]:
-    """A request body to show: env values whose names look secret are hidden."""
-    out = copy.deepcopy(body)
-    for c in ((out.get("properties") or {}).get("template") or {}).get("containers") or []:
-        for e in c.get("env") or []:
-            if "value" in e and mask_one(f"env.{e.get('name')}", e["value"]) == HIDDEN:
-                e["value"] = HIDDEN
-    return out
-
-
-def mask(flat: dict[str, Any]) -> dict[str, Any]:
+def mask_flat(flat: dict[str, Any]) -> dict[str, Any]:
     return {k: mask_one(k, v) for k, v in flat.items()}
 
 
@@ -359,9 +349,24 @@ def app_from_live(name: str, role: str, d: dict[str, Any]) -> sp.AppSpec:
                                       "target_port": ing.get("targetPort"),
                                       "transport": ing.get("transport") or "auto",
                                       "allow_insecure": bool(ing.get("allowInsecure", False))},
-        env={e["name"]: ({"secret": e["secretRef"]} if e.get("secretRef") else e.get("value", ""))
-             for e in c.get("env") or []},
+        env=_export_env(name, c),
         secrets=secrets, volumes=vols, scale_rules=copy.deepcopy(scale.get("rules") or []))
+
+
+def _export_env(app: str, c: dict[str, Any]) -> dict[str, Any]:
+    """The container's environment for a spec; a literal credential is refused, as a plain-value secret is."""
+    env: dict[str, Any] = {}
+    for e in c.get("env") or []:
+        if e.get("secretRef"):
+            env[e["name"]] = {"secret": e["secretRef"]}
+            continue
+        value = e.get("value", "")
+        if value and mask(value, e["name"]) != value:
+            raise ConfigError(f"environment variable '{e['name']}' of app '{app}' holds a credential as a literal "
+                              "value", "store it as a Key Vault secret and set the variable with secretRef; "
+                              "a spec never holds secret values")
+        env[e["name"]] = value
+    return env
 
 
 __all__ = ["Change", "Live", "diff", "apply", "export", "read_live", "load_spec"]

@@ -165,8 +165,12 @@ class Output:
         return self.format is Format.TABLE
 
     def emit(self, data: Any, table: Callable[[Any], Any] | None = None) -> None:
-        """Print `data`. For the table format, `table(data)` returns a rich renderable (or a list of them)."""
-        data = to_jsonable(data)
+        """Print `data`. For the table format, `table(data)` returns a rich renderable (or a list of them).
+
+        Credentials are masked in the data (`core.secrets.mask`), before a table can wrap or crop them."""
+        from loomctl.core.secrets import mask
+
+        data = mask(to_jsonable(data))
         if self.query:
             data = apply_query(data, self.query)
             table = None
