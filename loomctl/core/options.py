@@ -65,7 +65,7 @@ def debug_option(func: F | None = None, *, hidden: bool = False) -> Any:
     def decorate(f: F) -> F:
         return click.option("--debug", is_flag=True, default=False, expose_value=False, is_eager=True,
                             callback=_debug, hidden=hidden,
-                            help="Show tracebacks and HTTP details on errors.")(f)
+                            help="Show tracebacks and the Azure SDK's HTTP logs (secrets masked).")(f)
 
     return decorate if func is None else decorate(func)
 
