@@ -162,7 +162,9 @@ def test_doctor_names_the_credential_variables_without_their_values(azure, loomc
     loom209 = next(c for cat in run.json()["categories"] for c in cat["checks"]
                    if c["code"] == "LOOM209" and c["resource"] == NODE)
     assert loom209["status"] == "fail"
-    assert "DB_PASSWD" in loom209["message"] and "STORAGE_SAS" in loom209["message"]
+    # the same rule flags and hides: names that say credential, and credentials inside innocent names
+    assert loom209["message"].startswith("environment variable DB_PASSWD, STORAGE_SAS, BACKUP_URL, BLOB_SETTINGS, "
+                                         "UPSTREAM_AUTH of 'loom-node' holds a literal value")
     assert _raw_values(run.stdout + run.stderr) == []
 
 
@@ -237,6 +239,35 @@ def test_debug_after_a_rejected_secret_never_prints_it(azure, loomctl, monkeypat
     assert run.exit_code == 3
     assert "AADSTS7000215" in run.stderr  # the cause is in the debug output
     assert "rejected-secret-value-42" not in run.stdout + run.stderr
+
+
+def _cold(*args, **env):
+    """loomctl as users run it: a fresh process (module state cold, real stdout/stderr, logging's own handlers)."""
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "loomctl", *args], stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, env={**os.environ, **env}, timeout=120)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_debug_in_a_fresh_process_masks_everything(fake, azure):
+    _leaky(azure)
+    code, out, err = _cold("deploy", "app", "--image", IMAGE, "--dry-run", "--debug", "-o", "json")
+    assert code == 0, err
+    assert "debug: azure.core.pipeline.policies.http_logging_policy: Request URL: " in err
+    assert "'Authorization': 'REDACTED'" in err
+    assert_no_secrets(out + err, azure.state, "loomctl in a subprocess")
+    assert _raw_values(out + err) == []
+
+
+def test_rejected_secret_in_a_fresh_process_is_never_printed(azure):
+    code, out, err = _cold("status", "--debug", "-o", "json", AZURE_CLIENT_SECRET="rejected-secret-value-42")
+    assert code == 3
+    assert "AADSTS7000215" in err
+    assert "rejected-secret-value-42" not in out + err
+    assert_no_secrets(out + err, azure.state, "loomctl in a subprocess")
 
 
 # -- the guard -------------------------------------------------------------------------------------------------------

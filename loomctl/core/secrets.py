@@ -1,18 +1,20 @@
 """One rule for what is a credential, and one way to hide it (`mask`).
 
-`looks_secret(name)`: an environment variable's name says it holds a credential. Used where a literal value must
-be flagged (doctor LOOM209) and where a value must be hidden (`mask`). The name is read as words (split at `_`, `-`,
-`.` and camelCase humps): it looks secret when a word is a credential word (KEY, APIKEY, SECRET, PASSWORD, PASSWD,
-PWD, TOKEN, SAS, CREDENTIAL(S), CONNECTIONSTRING, or CONNECTION followed by STRING), unless the last word says the
-value only points at one (URL, URI, NAME, ID, FILE, PATH: `TOKEN_URL`, `CLIENT_SECRET_NAME`, `PASSWD_FILE`). Whole
-words only, so `MONKEY`, `KEYVAULT_URL` and `SASQUATCH` do not look secret. Case does not matter.
+`looks_secret(name)`: an environment variable's name says it holds a credential; `holds_credential(value, name)`:
+its name or its content does. Used where a literal value must be flagged (doctor LOOM209) and where a value must be
+hidden (`mask`), so what doctor calls a credential is exactly what no output shows. The name is read as words (split
+at `_`, `-`, `.` and camelCase humps): it looks secret when a word is a credential word (KEY, APIKEY, SECRET,
+PASSWORD, PASSWD, PWD, TOKEN, SAS, CREDENTIAL(S), CONNECTIONSTRING, or CONNECTION followed by STRING), unless the
+last word says the value only points at one (URL, URI, NAME, ID, FILE, PATH: `TOKEN_URL`, `CLIENT_SECRET_NAME`,
+`PASSWD_FILE`). Whole words only, so `MONKEY`, `KEYVAULT_URL` and `SASQUATCH` do not look secret. Case does not
+matter.
 
 `mask(value, name=None)`: the value as it may be shown. A value under a credential name is `***` as a whole;
 any other text keeps its shape with the credential parts replaced by `***`, whatever the name: the password of
 a URL (`wss://user:***@host/gun`), SAS signatures (`sig=***`), connection-string keys and passwords
 (`AccountKey=***`), JWTs, `Bearer` tokens and `Authorization` values, and token fields of OAuth responses. Lists
 and dicts are masked item by item; a `{"name": N, "value": V}` pair (ARM's environment variable shape) by N.
-Every output of loomctl passes through `mask_text` (`loomctl.output.ui.masked_streams`).
+Every output of loomctl passes through `mask_text` (`loomctl.output.masked.masked_streams`).
 """
 
 from __future__ import annotations
@@ -66,6 +68,12 @@ def mask_text(text: str) -> str:
     for pattern, repl in _BY_CONTENT:
         text = pattern.sub(repl, text)
     return text
+
+
+def holds_credential(value: str, name: str | None = None) -> bool:
+    """Whether a literal value (of an environment variable `name`) is or holds a credential: what `mask` hides.
+    Doctor flags exactly these (LOOM209), and outputs hide exactly these."""
+    return bool(value) and mask(value, name) != value
 
 
 def mask(value: Any, name: str | None = None) -> Any:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from loomctl.azure.writes import Deadline, OperationTimeout, Writer
 from loomctl.core.errors import AzureError, ConfigError
-from loomctl.core.secrets import MASK, mask
+from loomctl.core.secrets import MASK, holds_credential, mask
 from loomctl.deploy import spec as sp
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -361,7 +361,7 @@ def _export_env(app: str, c: dict[str, Any]) -> dict[str, Any]:
             env[e["name"]] = {"secret": e["secretRef"]}
             continue
         value = e.get("value", "")
-        if value and mask(value, e["name"]) != value:
+        if holds_credential(value, e["name"]):
             raise ConfigError(f"environment variable '{e['name']}' of app '{app}' holds a credential as a literal "
                               "value", "store it as a Key Vault secret and set the variable with secretRef; "
                               "a spec never holds secret values")

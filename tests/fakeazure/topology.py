@@ -263,7 +263,7 @@ def known_secret_values(state: dict[str, Any] | None = None) -> list[str]:
     `server._token`, and the Container Apps data-plane token of tests/acafakes), and in `state` the values of app
     secrets and the literal environment values loomctl must hide (a credential name, or a credential by content).
     No loomctl output may contain one (tests/secretguard.py)."""
-    from loomctl.core.secrets import mask
+    from loomctl.core.secrets import holds_credential
     from tests.fakeazure.server import CLIENT_SECRET
 
     out = {CLIENT_SECRET, "fake-access-token-", "aca-test-token-3f9c"}
@@ -272,5 +272,5 @@ def known_secret_values(state: dict[str, Any] | None = None) -> list[str]:
         out |= {str(s["value"]) for s in (p.get("configuration") or {}).get("secrets") or [] if s.get("value")}
         for c in (p.get("template") or {}).get("containers") or []:
             out |= {e["value"] for e in c.get("env") or []
-                    if isinstance(e.get("value"), str) and mask(e["value"], e.get("name")) != e["value"]}
+                    if isinstance(e.get("value"), str) and holds_credential(e["value"], e.get("name"))}
     return sorted(v for v in out if len(v) >= 6)

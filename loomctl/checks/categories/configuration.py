@@ -10,7 +10,7 @@ from typing import Any
 
 from loomctl.checks.base import AppRef, Outcome, failed, passed, spec_maker, warned
 from loomctl.checks.categories.live import live_providers
-from loomctl.core.secrets import looks_secret
+from loomctl.core.secrets import holds_credential
 
 CATEGORY = "Configuration"
 
@@ -179,7 +179,7 @@ def check_secrets(app: AppRef, app_obj: Any) -> Outcome:
                       f"--secrets {plain[0]}=keyvaultref:<secret-url>,identityref:<identity-id>`", plain=plain,
                       used_by=used)
     literal = [e.name for c in app_obj.containers for e in c.env
-               if e.value and not e.secret_ref and looks_secret(e.name)]
+               if e.value and not e.secret_ref and holds_credential(e.value, e.name)]
     if literal:
         return failed(f"environment variable {', '.join(literal)} of '{app.name}' holds a literal value that looks "
                       "like a credential (value not shown)",
