@@ -30,22 +30,27 @@ POINTER_WORDS = frozenset({"URL", "URI", "NAME", "ID", "FILE", "PATH"})
 _HUMPS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 
 _TOKEN_CHARS = r"A-Za-z0-9._~+/=-"
-# (pattern, replacement): each keeps what says what the value is and replaces the value itself
+_PARAMS = ("sig", "AccountKey", "SharedAccessKey", "SharedAccessSignature", "Password", "Pwd", "client_secret",
+           "client_assertion", "access_token", "refresh_token", "id_token")
+_FIELDS = ("access_token", "refresh_token", "id_token", "client_secret", "client_assertion", "token")
+# (what the lower-cased text must contain for the pattern to apply, pattern, replacement); each replacement keeps
+# what says what the value is and replaces the value itself. The cheap `in` test first keeps long outputs fast.
 _BY_CONTENT = [
     # scheme://user:password@host -> scheme://user:***@host
-    (re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@?#]*:)[^\s/?#]+(@)"), rf"\1{MASK}\2"),
+    (("@",), re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@?#]*:)[^\s/?#]+(@)"), rf"\1{MASK}\2"),
     # query strings and connection strings: sig=..., AccountKey=..., Password=...
-    (re.compile(r"(?i)(\b(?:sig|AccountKey|SharedAccessKey|SharedAccessSignature|Password|Pwd|client_secret|"
-                r"client_assertion|access_token|refresh_token|id_token)=)[^&;\s\"'<>]+"), rf"\1{MASK}"),
+    (tuple(f"{p.lower()}=" for p in _PARAMS),
+     re.compile(rf"(?i)(\b(?:{'|'.join(_PARAMS)})=)[^&;\s\"'<>]+"), rf"\1{MASK}"),
     # "access_token": "..." in a token response
-    (re.compile(r"(?i)(\"(?:access_token|refresh_token|id_token|client_secret|client_assertion|token)\"\s*:\s*\")"
-                r"[^\"]+(\")"), rf"\1{MASK}\2"),
+    (tuple(f'"{f}"' for f in _FIELDS), re.compile(rf'(?i)("(?:{"|".join(_FIELDS)})"\s*:\s*")[^"]+(")'),
+     rf"\1{MASK}\2"),
     # JSON Web Tokens (header.payload.signature, the header starts with {" -> eyJ)
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"), MASK),
+    (("eyj",), re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"), MASK),
     # Authorization: Bearer x / Authorization: Basic x / Bearer x (a token has a digit or a symbol)
-    (re.compile(rf"(?i)(\bAuthorization['\"]?\s*[:=]\s*['\"]?(?:(?:Bearer|Basic)\s+)?)"
-                rf"(?=[{_TOKEN_CHARS}]*[0-9._~+/=-])[{_TOKEN_CHARS}]{{8,}}"), rf"\1{MASK}"),
-    (re.compile(rf"(\bBearer\s+)(?=[{_TOKEN_CHARS}]*[0-9._~+/=-])[{_TOKEN_CHARS}]{{8,}}"), rf"\1{MASK}"),
+    (("authorization",), re.compile(rf"(?i)(\bAuthorization['\"]?\s*[:=]\s*['\"]?(?:(?:Bearer|Basic)\s+)?)"
+                                    rf"(?=[{_TOKEN_CHARS}]*[0-9._~+/=-])[{_TOKEN_CHARS}]{{8,}}"), rf"\1{MASK}"),
+    (("bearer",), re.compile(rf"(\bBearer\s+)(?=[{_TOKEN_CHARS}]*[0-9._~+/=-])[{_TOKEN_CHARS}]{{8,}}"),
+     rf"\1{MASK}"),
 ]
 
 
@@ -65,8 +70,10 @@ def looks_secret(name: str) -> bool:
 
 def mask_text(text: str) -> str:
     """Text with every part that looks like a credential by its content replaced by `***`."""
-    for pattern, repl in _BY_CONTENT:
-        text = pattern.sub(repl, text)
+    low = text.lower()
+    for needles, pattern, repl in _BY_CONTENT:
+        if any(n in low for n in needles):
+            text = pattern.sub(repl, text)
     return text
 
 
