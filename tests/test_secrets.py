@@ -241,33 +241,21 @@ def test_debug_after_a_rejected_secret_never_prints_it(azure, loomctl, monkeypat
     assert "rejected-secret-value-42" not in run.stdout + run.stderr
 
 
-def _cold(*args, **env):
-    """loomctl as users run it: a fresh process (module state cold, real stdout/stderr, logging's own handlers)."""
-    import os
-    import subprocess
-    import sys
-
-    proc = subprocess.run([sys.executable, "-m", "loomctl", *args], stdin=subprocess.DEVNULL, capture_output=True,
-                          text=True, env={**os.environ, **env}, timeout=120)
-    return proc.returncode, proc.stdout, proc.stderr
-
-
-def test_debug_in_a_fresh_process_masks_everything(fake, azure):
+def test_debug_in_a_fresh_process_masks_everything(fake, azure, loomctl_proc):
+    """As users run it: a fresh process, real stdout/stderr, logging's own handlers (the guard checks it too)."""
     _leaky(azure)
-    code, out, err = _cold("deploy", "app", "--image", IMAGE, "--dry-run", "--debug", "-o", "json")
-    assert code == 0, err
-    assert "debug: azure.core.pipeline.policies.http_logging_policy: Request URL: " in err
-    assert "'Authorization': 'REDACTED'" in err
-    assert_no_secrets(out + err, azure.state, "loomctl in a subprocess")
-    assert _raw_values(out + err) == []
+    run = loomctl_proc("deploy", "app", "--image", IMAGE, "--dry-run", "--debug", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    assert "debug: azure.core.pipeline.policies.http_logging_policy: Request URL: " in run.stderr
+    assert "'Authorization': 'REDACTED'" in run.stderr
+    assert _raw_values(run.stdout + run.stderr) == []
 
 
-def test_rejected_secret_in_a_fresh_process_is_never_printed(azure):
-    code, out, err = _cold("status", "--debug", "-o", "json", AZURE_CLIENT_SECRET="rejected-secret-value-42")
-    assert code == 3
-    assert "AADSTS7000215" in err
-    assert "rejected-secret-value-42" not in out + err
-    assert_no_secrets(out + err, azure.state, "loomctl in a subprocess")
+def test_rejected_secret_in_a_fresh_process_is_never_printed(azure, loomctl_proc):
+    run = loomctl_proc("status", "--debug", "-o", "json", env={"AZURE_CLIENT_SECRET": "rejected-secret-value-42"})
+    assert run.exit_code == 3
+    assert "AADSTS7000215" in run.stderr
+    assert "rejected-secret-value-42" not in run.stdout + run.stderr
 
 
 # -- the guard -------------------------------------------------------------------------------------------------------
