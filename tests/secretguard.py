@@ -3,7 +3,7 @@
 `tests/conftest.py` runs `assert_no_secrets` on stdout and stderr of every `loomctl` fixture invocation; a test
 that runs loomctl as a subprocess calls it on the subprocess's output. Two checks:
 
-- no known value (`topology.known_secret_values(state)`, plus the `AZURE_CLIENT_SECRET` the run was given)
+- no known value (`fakeazure.contract.known_secret_values(state)`, plus the `AZURE_CLIENT_SECRET` the run was given)
   appears anywhere in the text;
 - nothing in the text still looks like a credential by its content (`core.secrets.mask_text` would change it):
   a URL password, a SAS signature, an account key, a JWT, a Bearer token.
@@ -16,9 +16,9 @@ from typing import Any
 
 
 def known_secret_values(state: dict[str, Any] | None = None) -> list[str]:
-    from tests.fakeazure import topology
+    from tests.fakeazure.contract import known_secret_values as of_the_fake
 
-    values = set(topology.known_secret_values(state))
+    values = set(of_the_fake(state or {}))
     given = os.environ.get("AZURE_CLIENT_SECRET") or ""
     if len(given) >= 6:
         values.add(given)

@@ -265,12 +265,13 @@ def test_guard_knows_the_fakes_secrets(azure):
     _leaky(azure)
     known = known_secret_values(azure.state)
     assert CLIENT_SECRET in known and "fake-access-token-" in known and "aca-test-token-3f9c" in known
-    assert "plain-secret-value-9" in known
+    assert "plain-secret-value-9" in known and topology.STORAGE_KEY in known and topology.LOG_SHARED_KEY in known
     assert {PASSWD, SAS, CONN, f"Bearer {JWT}"} <= set(known)
     assert "8765" not in known and "true" not in known
 
 
 @pytest.mark.parametrize("leak", [CLIENT_SECRET, "Authorization: fake-access-token-3", "aca-test-token-3f9c",
+                                  topology.STORAGE_KEY, topology.PLAIN_SECRET_VALUE,
                                   "plain-secret-value-9", PASSWD, f"sig={SAS_SIG}x", f"AccountKey={ACCOUNT_KEY}",
                                   JWT, "wss://u:pw@h/gun"])
 def test_guard_catches_a_leak(azure, leak):

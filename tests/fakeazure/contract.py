@@ -73,14 +73,22 @@ def page(items: list[Any], base_url: str, path: str, query: dict[str, list[str]]
 
 
 def known_secret_values(state: dict[str, Any]) -> list[str]:
-    """Every secret value the test Azure knows for `state`: the client secret, issued tokens, app secret values,
-    storage keys (environment storages and listKeys), Log Analytics shared keys, and the fixed ones of topology."""
+    """Every secret value the test Azure knows for `state`: the client secret, issued tokens (by their prefix; and
+    the Container Apps data-plane token of tests/acafakes), app secret values, literal environment values that are
+    credentials (by name or content, `core.secrets.holds_credential`), storage keys (environment storages and
+    listKeys), Log Analytics shared keys, and the fixed ones of topology. tests/secretguard.py checks every
+    loomctl output against them."""
+    from loomctl.core.secrets import holds_credential
     from tests.fakeazure import topology
     from tests.fakeazure.server import CLIENT_SECRET
 
-    out = [CLIENT_SECRET, "fake-access-token-", *topology.KNOWN_SECRETS]
+    out = [CLIENT_SECRET, "fake-access-token-", "aca-test-token-3f9c", *topology.KNOWN_SECRETS]
     for app in (state.get("apps") or {}).values():
         out += secret_values("containerApp", app)
+        for c in ((app.get("properties") or {}).get("template") or {}).get("containers") or []:
+            out += [e["value"] for e in c.get("env") or []
+                    if isinstance(e.get("value"), str) and len(e["value"]) >= 6
+                    and holds_credential(e["value"], e.get("name"))]
     out += secret_values("environment", state.get("environment"))
     for st in (state.get("storages") or {}).values():
         out += secret_values("envStorage", st)

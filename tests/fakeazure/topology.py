@@ -256,21 +256,3 @@ def healthy() -> dict[str, Any]:
         "replicas": {rrev: [replica(relay, rrev, i) for i in range(2)],
                      nrev: [replica(node, nrev, i) for i in range(3)]},
     }
-
-
-def known_secret_values(state: dict[str, Any] | None = None) -> list[str]:
-    """Every secret value the test Azure knows: the sign-in client secret, the tokens it issues (by their prefix:
-    `server._token`, and the Container Apps data-plane token of tests/acafakes), and in `state` the values of app
-    secrets and the literal environment values loomctl must hide (a credential name, or a credential by content).
-    No loomctl output may contain one (tests/secretguard.py)."""
-    from loomctl.core.secrets import holds_credential
-    from tests.fakeazure.server import CLIENT_SECRET
-
-    out = {CLIENT_SECRET, "fake-access-token-", "aca-test-token-3f9c"}
-    for app in ((state or {}).get("apps") or {}).values():
-        p = app.get("properties") or {}
-        out |= {str(s["value"]) for s in (p.get("configuration") or {}).get("secrets") or [] if s.get("value")}
-        for c in (p.get("template") or {}).get("containers") or []:
-            out |= {e["value"] for e in c.get("env") or []
-                    if isinstance(e.get("value"), str) and holds_credential(e["value"], e.get("name"))}
-    return sorted(v for v in out if len(v) >= 6)
