@@ -7,6 +7,7 @@ from collections import Counter
 
 from tests import subproc
 from tests.fakeazure import topology
+from tests.secretguard import assert_no_secrets
 
 RELAY_FQDN = f"gun-relay.internal.{topology.DOMAIN}"
 RUNS, AT_ONCE = 30, 6
@@ -24,6 +25,8 @@ def test_doctor_gives_the_same_verdicts_in_30_fresh_processes(azure, dns_server,
     dns_server.zone[RELAY_FQDN] = "NXDOMAIN"
     monkeypatch.setenv("LOOMCTL_DNS_SERVERS", dns_server.address)
     runs = subproc.run_many([("doctor", "-o", "json")] * RUNS, at_once=AT_ONCE)
+    for r in runs:
+        assert_no_secrets(r.stdout + r.stderr, azure.state, "`loomctl doctor -o json` in a fresh process")
     seen = Counter(verdict(r) for r in runs)
     assert len(seen) == 1, [(n, v[0], [c for c in v[1] if c[2] != "pass"], v[2][-300:]) for v, n in seen.items()]
     exit_code, checks, stderr = next(iter(seen))
