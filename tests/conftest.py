@@ -12,6 +12,7 @@ from click.testing import CliRunner, Result
 from tests.fakeazure import topology
 from tests.fakeazure.server import CLIENT_ID, CLIENT_SECRET, TENANT, FakeAzure
 from tests.kusto import kusto  # noqa: F401 - session fixture: Microsoft's Kusto parser in one node process
+from tests.subproc import network_guards
 
 # Variables from the developer's own shell that would change what loomctl does under test.
 _SCRUB = [k for k in os.environ if k.startswith(("AZURE_", "LOOMCTL_", "GUN_", "LOOM_"))] + [
@@ -24,8 +25,13 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
         monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv("LOOMCTL_CONFIG", str(tmp_path / "config.toml"))
     monkeypatch.setenv("COLUMNS", "160")
-    # never fall through to managed identity (IMDS) or the Azure CLI on the developer's machine
-    monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "EnvironmentCredential")
+    # off the network in-process too: proxies and DNS on a closed loopback port, never managed identity (IMDS) or
+    # the Azure CLI on the developer's machine (the same guards the subprocess runner gives its children)
+    for name in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET", "IMDS_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in network_guards().items():
+        if name != "LOOMCTL_DNS_SERVERS":  # the `azure` fixture sets it: config tests read dns_servers from profiles
+            monkeypatch.setenv(name, value)
 
 
 @pytest.fixture(scope="session")
@@ -52,6 +58,9 @@ def azure(fake_azure_server: FakeAzure, monkeypatch: pytest.MonkeyPatch) -> Fake
     monkeypatch.setenv("LOOMCTL_ENVIRONMENT", topology.ENV)
     monkeypatch.setenv("LOOMCTL_RETRY_BACKOFF", "0.05")
     monkeypatch.setenv("LOOMCTL_HTTP_TIMEOUT", "5")
+    # the deployment's names are asked of a closed loopback port, never the machine's resolver (a test with its
+    # own `dns_server` sets it again)
+    monkeypatch.setenv("LOOMCTL_DNS_SERVERS", network_guards()["LOOMCTL_DNS_SERVERS"])
     return fake_azure_server
 
 

@@ -35,15 +35,27 @@ _REMOVED = ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET"
             "AZURE_FEDERATED_TOKEN_FILE", "PYTHONSTARTUP")
 
 
-def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _REMOVED}
+def network_guards() -> dict[str, str]:
+    """The variables that keep loomctl off the network, in this process (conftest sets them for every test) and in
+    its children. A test that runs its own DNS server sets `LOOMCTL_DNS_SERVERS` after them."""
     dead = f"http://{_DEAD}"
+    env = {}
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "WS_PROXY", "WSS_PROXY"):
         env[name] = env[name.lower()] = dead
     env["NO_PROXY"] = env["no_proxy"] = LOOPBACK
     env["AZURE_POD_IDENTITY_AUTHORITY_HOST"] = dead  # where managed identity would ask (IMDS) if it ever tried
-    env.setdefault("LOOMCTL_DNS_SERVERS", _DEAD)
-    env.setdefault("AZURE_TOKEN_CREDENTIALS", "EnvironmentCredential")
+    env["LOOMCTL_DNS_SERVERS"] = _DEAD
+    env["AZURE_TOKEN_CREDENTIALS"] = "EnvironmentCredential"
+    return env
+
+
+def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _REMOVED}
+    for name, value in network_guards().items():
+        if name in ("LOOMCTL_DNS_SERVERS", "AZURE_TOKEN_CREDENTIALS"):
+            env.setdefault(name, value)
+        else:
+            env[name] = value
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra or {})

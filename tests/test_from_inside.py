@@ -125,8 +125,9 @@ def test_app_without_from_inside_is_usage_error(loomctl, aca_exec):
     assert r.exit_code == 2 and "--from-inside" in r.stderr
 
 
-def test_doctor_from_inside(loomctl, aca_exec, relay, dns_addr, monkeypatch):
+def test_doctor_from_inside(loomctl, aca_exec, relay, dns_addr, dns_server, monkeypatch):
     args = ["doctor", "--category", "dns"]
+    monkeypatch.setenv("LOOMCTL_DNS_SERVERS", dns_server.address)  # a laptop's DNS: no internal names in it
     outside = loomctl(*args, "-o", "json")
     monkeypatch.setenv("LOOMCTL_DNS_SERVERS", dns_addr)  # the environment's DNS, as the replica sees it
     inside = loomctl(*args, "--from-inside", "-o", "json")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -116,3 +117,33 @@ def test_gun_dir_without_gun_is_a_clear_error(sandbox_env, loomctl, monkeypatch,
     run = loomctl("sandbox", "up")
     assert run.exit_code == 2
     assert "holds no node_modules/gun" in run.stderr and "npm install --prefix" in run.stderr
+
+
+def _readme_doctor_block() -> list[str]:
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    start = text.index("$ loomctl doctor --profile sandbox\n") + len("$ loomctl doctor --profile sandbox\n")
+    return text[start:text.index("```", start)].rstrip("\n").split("\n")
+
+
+def _as_pattern(line: str) -> re.Pattern[str]:
+    """A README line as a pattern: ports, pids, GUN ids and timings vary from run to run; `, ...)` stands for more
+    peers."""
+    out = re.escape(line)
+    out = re.sub(r"127\\\.0\\\.0\\\.1:\d+", r"127\\.0\\.0\\.1:\\d+", out)
+    out = re.sub(r"pid\\ [A-Za-z0-9]+", r"pid\\ \\S+", out)
+    out = re.sub(r"ping\\ [\d\\.]+\\ ms", r"ping\\ [\\d.]+\\ ms", out)
+    out = out.replace(r",\ \.\.\.\)", r",\ .*\)")
+    return re.compile(out)
+
+
+def test_readme_sandbox_transcript_is_what_doctor_prints(sandbox_env, loomctl, loomctl_proc):
+    """The README's first command ends in `loomctl doctor --profile sandbox`: what it shows there is what a user
+    gets, line by line (run as a real process, as the user runs it)."""
+    assert loomctl("sandbox", "up", "-o", "json").exit_code == 0
+    run = loomctl_proc("doctor", "--profile", "sandbox", "-o", "table")
+    assert run.exit_code == 0, run.stderr
+    got = run.stdout.rstrip("\n").split("\n")
+    want = _readme_doctor_block()
+    assert len(got) == len(want), run.stdout
+    for line, expected in zip(got, want, strict=True):
+        assert _as_pattern(expected).fullmatch(line.rstrip()), (line, expected)
