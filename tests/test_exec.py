@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 
@@ -96,19 +97,73 @@ def test_exec_401_is_named_and_token_never_shown(loomctl, aca_exec, caplog):
     assert len(aca_exec.sessions) == 1  # a 401 is not retried
 
 
-def test_exec_retries_a_500_once_while_starting(loomctl, aca_exec, monkeypatch):
-    aca_exec.statuses = [500]
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_exec_retries_a_refused_handshake_until_the_replica_answers(loomctl, aca_exec, monkeypatch, status):
+    monkeypatch.setenv("LOOMCTL_EXEC_RETRY_DELAY", "0.01")  # backoff 0.01, 0.02, 0.04, ... s
+    aca_exec.statuses = [status] * 5  # a replica that was just created refuses for a while
     r = loomctl("exec", "--app", "loom-node", "-o", "json", "--", "echo", "up")
     assert r.exit_code == 0, r.stderr
-    assert r.json()["attempts"] == 2 and r.json()["stdout"] == "up\n"
+    assert r.json()["attempts"] == 6 and r.json()["stdout"] == "up\n"
+    assert [s.status for s in aca_exec.sessions] == [status] * 5 + [101]
 
 
-def test_exec_500_twice_names_the_not_running_container(loomctl, aca_exec):
-    aca_exec.statuses = [500, 500]
+def test_exec_retries_a_reset_connection(loomctl, aca_exec, monkeypatch):
+    from tests.acafakes.exec_server import RESET
+
+    monkeypatch.setenv("LOOMCTL_EXEC_RETRY_DELAY", "0.01")
+    aca_exec.statuses = [RESET, RESET]
+    r = loomctl("exec", "--app", "loom-node", "-o", "json", "--", "echo", "up")
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["attempts"] == 3
+
+
+def test_exec_handshake_refused_until_the_deadline_says_tries_and_seconds(loomctl, aca_exec, monkeypatch):
+    monkeypatch.setenv("LOOMCTL_EXEC_RETRY_DELAY", "0.05")
+    monkeypatch.setenv("LOOMCTL_EXEC_HANDSHAKE_TIMEOUT", "0.5")
+    aca_exec.refuse = 500  # never starts
     r = loomctl("exec", "--app", "loom-node", "--", "true")
     assert r.exit_code == 3
-    assert "could not open a session" in r.stderr and "(500)" in r.stderr and "not running" in r.stderr
-    assert len(aca_exec.sessions) == 2
+    m = re.fullmatch(rf"error: exec handshake failed: HTTP 500 from replica '{NODE_REPLICA}' of 'loom-node' "
+                     r"after (\d+) tries in (\d+\.\d) s", r.stderr.splitlines()[0])
+    assert m, r.stderr
+    assert int(m.group(1)) == len(aca_exec.sessions) >= 3
+    assert float(m.group(2)) >= 0.5  # it kept trying for the whole handshake deadline
+    assert "not running or is still starting" in r.stderr and "hint:" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_exec_timeout_bounds_the_handshake_retries(loomctl, aca_exec, monkeypatch):
+    monkeypatch.setenv("LOOMCTL_EXEC_RETRY_DELAY", "0.05")
+    aca_exec.refuse = 503
+    r = loomctl("exec", "--app", "loom-node", "--timeout", "1", "--", "true")
+    assert r.exit_code == 3
+    m = re.search(r"exec handshake failed: HTTP 503 .* after (\d+) tries in (\d+\.\d) s", r.stderr)
+    assert m, r.stderr
+    assert int(m.group(1)) == len(aca_exec.sessions) and float(m.group(2)) >= 0.9
+
+
+def test_connect_backoff_doubles_from_the_given_base(aca_exec, azure, loomctl):
+    """Our connect() with a short backoff base: the waits between tries double (at least 0.1, 0.2, 0.4 s)."""
+    from loomctl.aca.exec_client import connect
+    from loomctl.aca.target import Target
+
+    aca_exec.statuses = [500, 502, 503]
+    target = Target("s", "g", "loom-node", "loom-node--n1", NODE_REPLICA, "loom-node", aca_exec.url)
+    conn, tries = connect(target, aca_exec.token, "true", 60, backoff_base=0.1, handshake_timeout=60)
+    conn.close()
+    seen = [s.at for s in aca_exec.sessions]
+    gaps = [b - a for a, b in zip(seen, seen[1:])]
+    assert tries == 4 and len(gaps) == 3
+    assert gaps[0] >= 0.1 and gaps[1] >= 0.2 and gaps[2] >= 0.4, gaps
+
+
+@pytest.mark.parametrize("status", [401, 403, 404])
+def test_exec_4xx_handshake_is_not_retried(loomctl, aca_exec, status):
+    aca_exec.refuse = status
+    r = loomctl("exec", "--app", "loom-node", "--", "true")
+    assert r.exit_code == 3
+    assert f"({status})" in r.stderr and "handshake failed" not in r.stderr
+    assert len(aca_exec.sessions) == 1
 
 
 def test_exec_honours_429_retry_after(loomctl, aca_exec):

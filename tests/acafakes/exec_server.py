@@ -3,7 +3,9 @@
 It runs the requested command for real on this machine (split like a shell, as the service does), streams
 stdout/stderr as binary `00 01`/`00 02` frames split at awkward byte boundaries, reports a non-zero exit as
 a `02` ClusterExecFailure ERROR frame, and can refuse handshakes (401 for a wrong token, 500 while "starting",
-429 with Retry-After) or cut a session mid-output. Everything it saw is in `sessions`.
+429 with Retry-After, a reset connection) or cut a session mid-output. Everything it saw is in `sessions`.
+With `tty`, the command runs on a pseudo-terminal (its controlling terminal), so a 0x03 on stdin interrupts the
+foreground process as a real remote terminal does.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import shlex
 import shutil
 import ssl
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -25,6 +28,8 @@ from loomctl.aca import framing
 _QUIET = logging.getLogger("tests.fake-exec")
 _QUIET.setLevel(logging.WARNING)
 _QUIET.propagate = False
+
+RESET = 0  # a "status" that resets the connection instead of answering
 
 EXEC_PATH = re.compile(r"/subscriptions/([^/]+)/resourceGroups/([^/]+)/containerApps/([^/]+)/revisions/([^/]+)"
                        r"/replicas/([^/]+)/containers/([^/]+)/exec")
@@ -38,6 +43,7 @@ class Session:
     status: int
     stdin: bytes = b""
     resized: list[str] = field(default_factory=list)
+    at: float = field(default_factory=time.monotonic)  # when the handshake arrived
 
 
 class FakeExec:
@@ -51,7 +57,9 @@ class FakeExec:
 
     def reset(self) -> None:
         self.token = "aca-test-token-3f9c"
-        self.statuses: list[int] = []  # answer the next handshakes with these statuses, one each
+        self.statuses: list[int] = []  # answer the next handshakes with these statuses, one each (RESET: reset)
+        self.refuse: int | None = None  # then answer every handshake with this status (a replica never starting)
+        self.tty = False  # run the command on a pseudo-terminal
         self.retry_after = "1"
         self.cut_after: int | None = None  # drop the connection after this many output bytes
         self.chunk = 3  # bytes per output frame (splits UTF-8 characters on purpose)
@@ -108,14 +116,18 @@ class FakeExec:
             status = 404
         elif self.statuses:
             status = self.statuses.pop(0)
+        elif self.refuse is not None:
+            status = self.refuse
         elif m.group(5) in self.not_running:
             status = 500
         self.sessions.append(Session(parsed.path, command, ok, status))
         if status == 101:
             return None
+        if status == RESET:
+            connection.transport.abort()  # RST, no HTTP answer
         from http import HTTPStatus
 
-        resp = connection.respond(HTTPStatus(status), f"{HTTPStatus(status).phrase}\n")
+        resp = connection.respond(HTTPStatus(status or 500), f"{HTTPStatus(status or 500).phrase}\n")
         if status == 429:
             resp.headers["Retry-After"] = self.retry_after
         return resp
