@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import termios
 
 import pytest
 
@@ -234,38 +235,112 @@ def test_exec_no_replicas(loomctl, aca_exec, azure):
     assert r.exit_code == 3 and "has no replicas" in r.stderr and "min-replicas" in r.stderr
 
 
-def test_exec_interactive_on_a_terminal(aca_exec, azure, tmp_path):
-    """--interactive needs a real terminal: run loomctl as a process on a pseudo-terminal."""
-    import os
-    import pty
-    import select
-    import subprocess
-    import sys
-    import time
+class Pty:
+    """`loomctl ARGS` as a process on a real pseudo-terminal; the test holds both ends (the slave end too, to read
+    the terminal's mode as loomctl leaves it)."""
 
-    env = dict(os.environ)
-    master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "loomctl", "exec", "--app", "loom-node", "--interactive"],
-                            stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
-    os.close(slave)
-    out = b""
+    def __init__(self, *args: str):
+        import os
+        import pty
+        import subprocess
+        import sys
+
+        self.master, self.slave = pty.openpty()
+        self.mode_before = termios.tcgetattr(self.slave)
+        self.out = b""
+        self.proc = subprocess.Popen([sys.executable, "-m", "loomctl", *args], stdin=self.slave,
+                                     stdout=self.slave, stderr=self.slave, env=dict(os.environ),
+                                     start_new_session=True, close_fds=True)
+
+    def read_until(self, marker: bytes) -> None:
+        """Read what loomctl wrote until `marker` appears (or loomctl ends: the assertion then shows the output)."""
+        import os
+        import select
+        import time
+
+        hang = time.monotonic() + 30  # a safety net against a hung session, not a timed assertion
+        while marker not in self.out and time.monotonic() < hang:
+            if select.select([self.master], [], [], 0.2)[0]:
+                self.out += os.read(self.master, 4096)
+            elif self.proc.poll() is not None:
+                break
+        assert marker in self.out, self.out
+
+    def send(self, data: bytes) -> None:
+        import os
+
+        os.write(self.master, data)
+
+    def close(self) -> None:
+        import os
+
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.master)
+        os.close(self.slave)
+
+
+def test_exec_interactive_on_a_terminal(aca_exec, azure):
+    """--interactive needs a real terminal: run loomctl as a process on a pseudo-terminal."""
+    term = Pty("exec", "--app", "loom-node", "--interactive")
     try:
-        end = time.monotonic() + 30
-        while b"Ctrl+D exits" not in out and time.monotonic() < end:
-            if select.select([master], [], [], 0.2)[0]:
-                out += os.read(master, 4096)
-        os.write(master, b"echo interactive-$((40+2))\n")
-        while b"interactive-42" not in out and time.monotonic() < end:
-            if select.select([master], [], [], 0.2)[0]:
-                out += os.read(master, 4096)
-        os.write(master, b"exit 5\n")
-        code = proc.wait(timeout=max(1, end - time.monotonic()))
+        term.read_until(b"Ctrl+D exits")
+        term.send(b"echo interactive-$((40+2))\n")
+        term.read_until(b"interactive-42")
+        term.send(b"exit 5\n")
+        code = term.proc.wait(timeout=30)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        os.close(master)
-    assert b"interactive-42" in out, out
+        term.close()
     assert code == 5
     s = aca_exec.sessions[-1]
     assert s.command == "sh" and s.resized and '"Width": ' in s.resized[0]
     assert b"echo interactive" in s.stdin
+
+
+REMOTE_INT = ("import signal, sys; signal.signal(signal.SIGINT, lambda *a: print('remote-got-SIGINT', flush=True)); "
+              "print('remote-ready', flush=True); sys.exit(int(sys.stdin.readline()))")
+
+
+def test_exec_interactive_ctrl_c_goes_to_the_remote_process(aca_exec, azure):
+    """Raw mode, as `kubectl exec -it`: Ctrl-C (0x03) reaches the remote process, which keeps running; the session
+    ends when it exits, with its exit code, and the local terminal mode is restored."""
+    import sys
+
+    aca_exec.tty = True  # the remote process has a terminal: its line discipline turns 0x03 into SIGINT
+    term = Pty("exec", "--app", "loom-node", "--interactive", "--", sys.executable, "-c", REMOTE_INT)
+    try:
+        term.read_until(b"remote-ready")
+        raw = termios.tcgetattr(term.slave)
+        term.send(b"\x03")  # what the terminal sends for Ctrl-C
+        term.read_until(b"remote-got-SIGINT")
+        assert term.proc.poll() is None  # loomctl was not interrupted
+        term.send(b"7\r")  # raw mode: Enter is \r; the remote terminal makes it \n
+        code = term.proc.wait(timeout=30)
+        after = termios.tcgetattr(term.slave)
+    finally:
+        term.close()
+    assert code == 7, term.out
+    assert b"interrupted" not in term.out
+    lflag = raw[3]
+    assert not lflag & (termios.ICANON | termios.ISIG | termios.ECHO)  # raw while the session ran
+    assert after == term.mode_before  # restored
+    assert aca_exec.sessions[-1].stdin == b"\x037\r"
+
+
+def test_exec_interactive_ctrl_d_ends_the_remote_shell(aca_exec, azure):
+    """Ctrl-D (0x04) is sent to the remote; its terminal makes it end of input, the remote shell exits 0."""
+    aca_exec.tty = True
+    term = Pty("exec", "--app", "loom-node", "--interactive", "--", "cat")
+    try:
+        term.read_until(b"Ctrl+D exits")
+        term.send(b"hello\r")
+        term.read_until(b"hello\r\nhello")  # the remote terminal's echo, then cat's copy
+        term.send(b"\x04")
+        code = term.proc.wait(timeout=30)
+        after = termios.tcgetattr(term.slave)
+    finally:
+        term.close()
+    assert code == 0, term.out
+    assert after == term.mode_before
+    assert aca_exec.sessions[-1].stdin.endswith(b"\x04")

@@ -157,6 +157,9 @@ class FakeExec:
             await ws.close()
             return
         env = {**os.environ, "PATH": path, **self.env}
+        if self.tty:
+            await self._run_on_tty(ws, session, [exe, *argv[1:]], env)
+            return
         proc = await asyncio.create_subprocess_exec(exe, *argv[1:], stdin=asyncio.subprocess.PIPE,
                                                     stdout=asyncio.subprocess.PIPE,
                                                     stderr=asyncio.subprocess.PIPE, env=env)
@@ -197,6 +200,51 @@ class FakeExec:
         code = await proc.wait()
         reader.cancel()
         if code < 0:  # killed by a signal: Kubernetes reports 128 + signal
+            code = 128 - code
+        if code != 0:
+            await ws.send(framing.error(framing.cluster_exec_failure(
+                "Cluster exec API returns error: command terminated with non-zero exit code: error executing "
+                f"command [{' '.join(argv)[:60]}], exit code {code}, code: 0.")))
+        await ws.close()
+
+    async def _run_on_tty(self, ws: Any, session: Session, argv: list[str], env: dict[str, str]) -> None:
+        """The command on a pseudo-terminal that is its controlling terminal: the terminal's line discipline
+        turns a 0x03 on stdin into SIGINT for the foreground process and 0x04 into end of input."""
+        import sys
+
+        master, slave = os.openpty()
+        # a new session whose controlling terminal is the pty, then the command (no preexec_fn in a threaded process)
+        ctty = ("import fcntl, os, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+                "os.execv(sys.argv[1], sys.argv[1:])")
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-c", ctty, *argv, stdin=slave, stdout=slave,
+                                                    stderr=slave, env=env, start_new_session=True)
+        os.close(slave)
+        loop = asyncio.get_running_loop()
+
+        async def read_input() -> None:
+            async for message in ws:
+                raw = message.encode() if isinstance(message, str) else message
+                if raw[:2] == bytes([0, 0]):
+                    session.stdin += raw[2:]
+                    os.write(master, raw[2:])
+                elif raw[:2] == bytes([0, 4]):
+                    session.resized.append(raw[2:].decode())
+
+        reader = asyncio.ensure_future(read_input())
+        try:
+            while True:
+                try:
+                    data = await loop.run_in_executor(None, os.read, master, 4096)
+                except OSError:  # EIO: every process holding the terminal has gone
+                    break
+                if not data:
+                    break
+                await ws.send(framing.output(framing.STDOUT, data))
+        finally:
+            code = await proc.wait()
+            reader.cancel()
+            os.close(master)
+        if code < 0:
             code = 128 - code
         if code != 0:
             await ws.send(framing.error(framing.cluster_exec_failure(
