@@ -344,3 +344,15 @@ def test_exec_interactive_ctrl_d_ends_the_remote_shell(aca_exec, azure):
     assert code == 0, term.out
     assert after == term.mode_before
     assert aca_exec.sessions[-1].stdin.endswith(b"\x04")
+
+
+def test_ctrl_c_during_exec_exits_130(aca_exec):
+    """exec streams the remote output: Ctrl-C (a real SIGINT) ends it with 130, as every command (README)."""
+    from tests.cliproc import CliProcess
+
+    proc = CliProcess("exec", "--app", "loom-node", "--", "sh", "-c", "echo started; sleep 30")
+    assert proc.first_line() == "started\n"
+    proc.interrupt()
+    r = proc.finish()
+    assert r.exit_code == 130, r.stderr
+    assert r.stderr.splitlines()[-1] == "error: interrupted"
