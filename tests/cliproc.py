@@ -20,9 +20,16 @@ class Finished:
     stderr: str
 
 
+# Python gives SIGINT its KeyboardInterrupt handler only when the process starts with SIGINT at its default, as
+# a terminal's foreground job does. A test run started in the background of a non-interactive shell (`.ci/run &`)
+# inherits SIGINT ignored, and loomctl would then ignore Ctrl-C: start it as a terminal would.
+AS_FOREGROUND = ("import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                 "runpy.run_module('loomctl', run_name='__main__', alter_sys=True)")
+
+
 class CliProcess:
     def __init__(self, *args: str):
-        self.proc = subprocess.Popen([sys.executable, "-m", "loomctl", *args], stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen([sys.executable, "-c", AS_FOREGROUND, *args], stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ))
         self.lines: list[str] = []
 

@@ -235,9 +235,15 @@ def test_exec_no_replicas(loomctl, aca_exec, azure):
     assert r.exit_code == 3 and "has no replicas" in r.stderr and "min-replicas" in r.stderr
 
 
+CTTY = ("import fcntl, os, signal, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+        "signal.signal(signal.SIGINT, signal.SIG_DFL); "  # as a terminal's foreground job (see tests/cliproc.py)
+        "os.execv(sys.executable, [sys.executable, '-m', 'loomctl', *sys.argv[1:]])")
+
+
 class Pty:
-    """`loomctl ARGS` as a process on a real pseudo-terminal; the test holds both ends (the slave end too, to read
-    the terminal's mode as loomctl leaves it)."""
+    """`loomctl ARGS` as a process on a real pseudo-terminal that is its controlling terminal, as in a terminal
+    window (so a Ctrl-C the terminal turns into SIGINT would reach loomctl); the test holds both ends (the slave
+    end too, to read the terminal's mode as loomctl leaves it)."""
 
     def __init__(self, *args: str):
         import os
@@ -248,7 +254,7 @@ class Pty:
         self.master, self.slave = pty.openpty()
         self.mode_before = termios.tcgetattr(self.slave)
         self.out = b""
-        self.proc = subprocess.Popen([sys.executable, "-m", "loomctl", *args], stdin=self.slave,
+        self.proc = subprocess.Popen([sys.executable, "-c", CTTY, *args], stdin=self.slave,
                                      stdout=self.slave, stderr=self.slave, env=dict(os.environ),
                                      start_new_session=True, close_fds=True)
 
