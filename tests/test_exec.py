@@ -117,6 +117,13 @@ def test_exec_retries_a_reset_connection(loomctl, aca_exec, monkeypatch):
     assert r.exit_code == 0, r.stderr
     assert r.json()["attempts"] == 3
 
+    monkeypatch.setenv("LOOMCTL_EXEC_HANDSHAKE_TIMEOUT", "0.3")
+    aca_exec.refuse = RESET
+    r = loomctl("exec", "--app", "loom-node", "--", "true")
+    assert r.exit_code == 3
+    assert re.match(rf"error: exec handshake failed: connection reset by replica '{NODE_REPLICA}' of 'loom-node' "
+                    r"after \d+ tries in \d+\.\d s$", r.stderr.splitlines()[0]), r.stderr
+
 
 def test_exec_handshake_refused_until_the_deadline_says_tries_and_seconds(loomctl, aca_exec, monkeypatch):
     monkeypatch.setenv("LOOMCTL_EXEC_RETRY_DELAY", "0.05")

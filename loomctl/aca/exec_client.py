@@ -166,7 +166,7 @@ def connect(target: Target, token: str, command: str, timeout: float, *, deadlin
 
     def gave_up(what: str) -> ExecError:
         return ExecError(
-            f"exec handshake failed: {what} from replica '{target.replica}' of '{target.app}' "
+            f"exec handshake failed: {what} replica '{target.replica}' of '{target.app}' "
             f"{_tries(tries, time.monotonic() - t0)}",
             "the container is not running or is still starting: check it with `loomctl status` and "
             "`loomctl logs --live --system`, then retry (LOOMCTL_EXEC_HANDSHAKE_TIMEOUT sets how long exec keeps "
@@ -179,11 +179,11 @@ def connect(target: Target, token: str, command: str, timeout: float, *, deadlin
     except InvalidStatus as exc:
         status = exc.response.status_code
         if status in RETRIED_STATUSES:
-            raise gave_up(f"HTTP {status}") from None
+            raise gave_up(f"HTTP {status} from") from None
         raise _status_error(status, target, exc.response.headers.get("Retry-After")) from None
     except (InvalidHandshake, OSError, EOFError) as exc:
         if _is_reset(exc):
-            raise gave_up("the connection was reset") from None
+            raise gave_up("connection reset by") from None
         if isinstance(exc, InvalidHandshake):
             raise ExecError(f"the exec endpoint answered something that is not a WebSocket handshake: "
                             f"{type(exc).__name__}", "try again later; the service may be degraded") from None
