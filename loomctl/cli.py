@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from loomctl import __version__
+from loomctl.core import environment
 from loomctl.core.errors import ExitCode, ProblemsFound
 from loomctl.core.lazy import LazyGroup
 
@@ -46,6 +47,7 @@ def report(exc: BaseException) -> int:
 
 class RootGroup(LazyGroup):
     def invoke(self, ctx: click.Context) -> Any:
+        environment.forget_warnings()  # each command warns once about an ignored environment value
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):

@@ -76,10 +76,33 @@ def invoke(*args: str, input: str | None = None) -> Run:
     return Run(result.exit_code, result.stdout, result.stderr, result)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "also_subprocess: run the test twice, with `loomctl` in-process and as a "
+                                       "fresh `python -m loomctl` process (tests/subproc.py)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("also_subprocess") and "loomctl" in metafunc.fixturenames:
+        metafunc.parametrize("loomctl", ["in-process", "subprocess"], indirect=True)
+
+
 @pytest.fixture
-def loomctl() -> Any:
-    """Run loomctl in-process through click's CliRunner; stdout and stderr are kept apart."""
+def loomctl(request: pytest.FixtureRequest) -> Any:
+    """Run loomctl in-process through click's CliRunner; stdout and stderr are kept apart. A test marked
+    `also_subprocess` runs a second time with loomctl as a real process (cold module caches, as for users)."""
+    if getattr(request, "param", "in-process") == "subprocess":
+        from tests import subproc
+
+        return subproc.run
     return invoke
+
+
+@pytest.fixture
+def loomctl_proc() -> Any:
+    """Run loomctl as a fresh `python -m loomctl` process in the test's environment (tests/subproc.py)."""
+    from tests import subproc
+
+    return subproc.run
 
 
 @pytest.fixture

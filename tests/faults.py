@@ -80,7 +80,7 @@ def shared_radisk_folder(state: dict[str, Any]) -> None:
 
 def plain_value_secret(state: dict[str, Any]) -> None:
     _app(state, t.NODE)["properties"]["configuration"]["secrets"] = [
-        {"name": "openai-api-key", "value": "sk-test-PLAINTEXT-never-printed"}]
+        {"name": "openai-api-key", "value": t.PLAIN_SECRET_VALUE}]  # GET shows {"name": "openai-api-key"} only
 
 
 def insecure_external_ingress(state: dict[str, Any]) -> None:

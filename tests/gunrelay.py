@@ -17,10 +17,19 @@ NODE_MODULES = NODE_DIR / "node_modules"
 SCRIPT = Path(__file__).resolve().parent.parent / "loomctl" / "data" / "gun_relay.js"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.bind((host, 0))
         return s.getsockname()[1]
+
+
+def has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
 
 
 def require_gun() -> None:
@@ -34,10 +43,12 @@ class Relay:
     proc: subprocess.Popen
     data: Path
     log: Path
+    host: str = "127.0.0.1"
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/gun"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/gun"
 
     def kill(self) -> None:
         if self.proc.poll() is None:
@@ -54,13 +65,15 @@ class Relays:
     folder: Path
     started: list[Relay] = field(default_factory=list)
 
-    def start(self, peers: list[Relay] | None = None, *, redial: bool = True, rad: bool = True) -> Relay:
+    def start(self, peers: list[Relay] | None = None, *, redial: bool = True, rad: bool = True,
+              host: str = "127.0.0.1") -> Relay:
+        """`host`: the address it listens on (127.0.0.1, or ::1 for an IPv6 relay)."""
         require_gun()
-        port = free_port()
+        port = free_port(host)
         data = self.folder / f"relay-{port}"
         data.mkdir(parents=True)
         log = data / "log.txt"
-        env = dict(os.environ, PORT=str(port), HOST="127.0.0.1", DATA=str(data / "radata"),
+        env = dict(os.environ, PORT=str(port), HOST=host, DATA=str(data / "radata"),
                    NODE_PATH=str(NODE_MODULES), PEERS=",".join(p.url for p in peers or []))
         if not redial:
             env["NO_REDIAL"] = "true"
@@ -69,7 +82,7 @@ class Relays:
         with open(log, "wb") as out:
             proc = subprocess.Popen(["node", str(SCRIPT)], cwd=data, env=env, stdin=subprocess.DEVNULL,
                                     stdout=out, stderr=subprocess.STDOUT)
-        relay = Relay(port, proc, data, log)
+        relay = Relay(port, proc, data, log, host)
         self.started.append(relay)
         wait_listening(relay)
         return relay
@@ -90,8 +103,8 @@ def wait_listening(relay: Relay, timeout: float = 15.0) -> None:
         if relay.proc.poll() is not None:
             raise RuntimeError(f"relay exited: {relay.log.read_text()[-500:]}")
         if "relay up" in relay.log.read_text(errors="replace"):
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", relay.port)) == 0:
+            with socket.socket(socket.AF_INET6 if ":" in relay.host else socket.AF_INET) as s:
+                if s.connect_ex((relay.host, relay.port)) == 0:
                     return
         time.sleep(0.05)
     raise RuntimeError(f"relay on {relay.port} did not start: {relay.log.read_text()[-500:]}")

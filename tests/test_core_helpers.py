@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from loomctl.core.errors import FileError
 from loomctl.core.files import write_text_atomic
 
 AWKWARD = 'del\x7f nul\x00 bell\x07 esc\x1b tab\t nl\n cr\r quote" back\\ é ✓'
@@ -39,7 +40,7 @@ def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "fsync", boom)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(FileError, match=f"cannot write {path}: disk full"):  # strerror-less OSError: its text
         write_text_atomic(path, "new")
     assert path.read_text() == "old"
     assert os.listdir(tmp_path) == ["out.txt"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 
 import pytest
@@ -125,11 +124,11 @@ def test_ctrl_c_during_rollout_reports_state_and_exits_130(fake, azure):
     Azure's handler of the first poll of that revision, before the answer is sent. The rollout cannot get past
     that poll without the answer, so the interrupt always lands in the health stage (no timer, no race with the
     rollout finishing; `_thread.interrupt_main` in-process could be noticed late, after the rollout ended)."""
-    from tests.cliproc import CliProcess
     from tests.fakeazure.server import Response
+    from tests.subproc import Running
 
     fake.scenario = "unhealthy"
-    proc: list[CliProcess] = []
+    proc: list[Running] = []
     started = threading.Event()
     polls: list[str] = []
 
@@ -143,11 +142,11 @@ def test_ctrl_c_during_rollout_reports_state_and_exits_130(fake, azure):
 
     azure.route("GET", r"/subscriptions/([^/]+)/resource[gG]roups/([^/]+)/providers/Microsoft\.App/containerApps/"
                        r"([^/]+)/revisions/(loom-node--v1234)", on_revision)
-    proc.append(CliProcess("deploy", "app", "--image", "myacr.azurecr.io/loom:1234", "--yes", "-o", "json"))
+    proc.append(Running("deploy", "app", "--image", "myacr.azurecr.io/loom:1234", "--yes", "-o", "json"))
     started.set()
-    run = proc[0].finish(timeout=60)
+    run = proc[0].finish()
     assert run.exit_code == 130, run.stderr
-    assert json.loads(run.stdout)["result"] == "interrupted"
+    assert run.json()["result"] == "interrupted"
     assert "error: interrupted during health; traffic now: loom-node--n1 100%" in run.stderr
     assert "undo with `loomctl deploy rollback --app loom-node`" in run.stderr
     assert polls == ["loom-node--v1234"]  # interrupted at the first poll: no poll after it

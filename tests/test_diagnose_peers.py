@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from tests.gunrelay import wait_peered
 
 
@@ -12,6 +14,7 @@ def _by_url(doc):
     return {p["url"]: p for p in doc["peers"]}
 
 
+@pytest.mark.also_subprocess
 def test_healthy_relays_pass_every_stage(relays, loomctl):
     a = relays.start()
     b = relays.start(peers=[a])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.fakeazure import topology
 from tests.fakeazure.server import Fault
 
@@ -10,6 +12,7 @@ def checks_by_key(doc):
     return {(c["code"], c["resource"]): c for cat in doc["categories"] for c in cat["checks"]}
 
 
+@pytest.mark.also_subprocess
 def test_healthy_all_pass(azure, loomctl):
     run = loomctl("doctor", "--category", "azure", "-o", "json")
     assert run.exit_code == 0, run.stderr
@@ -22,6 +25,7 @@ def test_healthy_all_pass(azure, loomctl):
     assert checks[("LOOM107", "loom-node")]["details"] == {"running": 3, "min": 3}
 
 
+@pytest.mark.also_subprocess
 def test_table_output_lines_and_summary(azure, loomctl):
     run = loomctl("doctor", "--category", "azure", "-o", "table")
     assert run.exit_code == 0

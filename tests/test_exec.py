@@ -253,7 +253,6 @@ class Pty:
     end too, to read the terminal's mode as loomctl leaves it)."""
 
     def __init__(self, *args: str):
-        import os
         import pty
         import subprocess
         import sys
@@ -261,8 +260,10 @@ class Pty:
         self.master, self.slave = pty.openpty()
         self.mode_before = termios.tcgetattr(self.slave)
         self.out = b""
+        from tests.subproc import child_env
+
         self.proc = subprocess.Popen([sys.executable, "-c", CTTY, *args], stdin=self.slave,
-                                     stdout=self.slave, stderr=self.slave, env=dict(os.environ),
+                                     stdout=self.slave, stderr=self.slave, env=child_env(),
                                      start_new_session=True, close_fds=True)
 
     def read_until(self, marker: bytes) -> None:
@@ -361,9 +362,9 @@ def test_exec_interactive_ctrl_d_ends_the_remote_shell(aca_exec, azure):
 
 def test_ctrl_c_during_exec_exits_130(aca_exec):
     """exec streams the remote output: Ctrl-C (a real SIGINT) ends it with 130, as every command (README)."""
-    from tests.cliproc import CliProcess
+    from tests.subproc import Running
 
-    proc = CliProcess("exec", "--app", "loom-node", "--", "sh", "-c", "echo started; sleep 30")
+    proc = Running("exec", "--app", "loom-node", "--", "sh", "-c", "echo started; sleep 30")
     assert proc.first_line() == "started\n"
     proc.interrupt()
     r = proc.finish()

@@ -139,7 +139,7 @@ ALLOWED: dict[str, set[str]] = {
     "logs": {"core", "output", "azure", "aca"},
     "inside": {"core", "aca", "loommesh"},
     "sandbox": {"core", "output", "loommesh"},
-    "checks": {"core", "output", "azure", "inside", "logs", "loommesh"},
+    "checks": {"core", "output", "azure", "inside", "logs", "loommesh", "sandbox"},  # sandbox: peer roles, hints
     "runbooks": {"core", "output", "azure", "checks", "logs"},
     "views": EVERYTHING_BELOW,
     "commands": EVERYTHING_BELOW | {"views", "cli"},  # cli: `completion` builds its script from the root group

@@ -36,6 +36,7 @@ def console_rows():
              "Error: ECONNREFUSED 10.0.0.4:80 peer http://gun-relay.internal/gun"]]
 
 
+@pytest.mark.also_subprocess
 def test_logs_console_local_time_and_recorded_kql(azure, la, loomctl, kolkata, kusto):
     la.answer = lambda kql: body(table(CONSOLE, console_rows()))
     run = loomctl("logs", "-o", "table")
@@ -108,6 +109,7 @@ def test_logs_show_query_prints_kql(azure, la, loomctl):
     assert run.json() == []
 
 
+@pytest.mark.also_subprocess
 def test_logs_partial_error_shows_rows_warns_exit_1(azure, la, loomctl):
     la.answer = lambda kql: body(table(CONSOLE, console_rows()), partial="Query exceeded the row limit")
     run = loomctl("logs", "-o", "json")
@@ -213,9 +215,10 @@ def test_logs_garbage_answer_and_dead_endpoint(azure, la, loomctl, monkeypatch):
 
 
 def test_workspace_flag_and_destination_skip_arm(azure, la, loomctl):
-    run = loomctl("logs", "--workspace-id", "ws-given", "--destination", "azure-monitor", "-o", "json")
+    given = "0f0e0d0c-aaaa-bbbb-cccc-00000000000a"
+    run = loomctl("logs", "--workspace-id", given, "--destination", "azure-monitor", "-o", "json")
     assert run.exit_code == 0, run.stderr
-    assert la.last.workspace == "ws-given"
+    assert la.last.workspace == given
     assert "ContainerAppConsoleLogs\n" in la.last.kql
     assert not [r for r in azure.arm_requests() if "managedEnvironments" in r.path]
 

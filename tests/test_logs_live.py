@@ -275,14 +275,26 @@ def test_cli_logs_live_refused_token(loomctl, aca_logs, monkeypatch):
     assert aca_logs.token not in r.stderr and "aca-test-token" not in r.stderr
 
 
+def test_text_shows_control_characters_and_json_keeps_them(aca_logs, capsys):
+    _prime(aca_logs)
+    aca_logs.write(REPS[0], "loom-node", "a\x1b]0;pwned\x07b\u202ec\nforged line")
+    run_live(_loom(), app="loom-node", replica=REPS[0], duration=0.8)
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\u202e" not in out
+    assert [line.split(" ", 2)[2] for line in out.splitlines()] == ["a\\x1b]0;pwned\\x07b\\u202ec\\nforged line"]
+    run_live(_loom(Format.JSON), app="loom-node", replica=REPS[0], duration=0.8)
+    docs = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [d["text"] for d in docs] == ["a\x1b]0;pwned\x07b\u202ec\nforged line"]
+
+
 # -- Ctrl-C: one rule for every command (README, exit codes): exit 130 with one `error: interrupted` line ---------
 
 def test_ctrl_c_during_logs_live_exits_130(aca_logs):
     """A real SIGINT to a real loomctl process once the first line is out, as `kubectl logs -f` dies by it."""
-    from tests.cliproc import CliProcess
+    from tests.subproc import Running
 
     _prime(aca_logs, 3)
-    proc = CliProcess("logs", "--live", "--app", "node", "--replica", REPS[1], "--tail", "2", "-o", "table")
+    proc = Running("logs", "--live", "--app", "node", "--replica", REPS[1], "--tail", "2", "-o", "table")
     assert proc.first_line() == "2026-11-28 03:00:04.000+00:00 1 backlog 1\n"
     proc.interrupt()
     r = proc.finish()
@@ -295,14 +307,14 @@ def test_ctrl_c_during_logs_live_exits_130(aca_logs):
 
 
 def test_ctrl_c_during_logs_follow_exits_130(azure):
-    from tests.cliproc import CliProcess
     from tests.loganalytics import CONSOLE, FakeLogAnalytics, body, table
+    from tests.subproc import Running
 
     la = FakeLogAnalytics(azure)
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(minutes=5)
     la.answer = lambda kql: body(table(CONSOLE, [[now, "loom-node", "loom-node--n1", "loom-node--n1-abc",
                                                   "loom-node", "stdout", "sync ok"]]))
-    proc = CliProcess("logs", "--follow", "--since", "1h", "--interval", "0.1", "-o", "json")
+    proc = Running("logs", "--follow", "--since", "1h", "--interval", "0.1", "-o", "json")
     assert json.loads(proc.first_line())["message"] == "sync ok"
     proc.interrupt()
     r = proc.finish()

@@ -191,6 +191,7 @@ def test_fit_widths_keeps_times_and_gives_text_the_rest():
     assert narrow[0] == 25 and sum(narrow) + 7 <= 80 and narrow[3] >= 20
 
 
+@pytest.mark.also_subprocess
 def test_doctor_logs_on_the_default_quiet_workspace(azure, loomctl):
     """The server's default Log Analytics route: a workspace with no rows passes, metric checks say why they skip."""
     run = loomctl("doctor", "--category", "logs", "-o", "json")
@@ -199,3 +200,62 @@ def test_doctor_logs_on_the_default_quiet_workspace(azure, loomctl):
     assert [checks[c]["status"] for c in ("LOOM701", "LOOM702", "LOOM703", "LOOM704", "LOOM705")] == \
         ["pass", "pass", "pass", "skip", "skip"]
     assert "no gun.sync.latency_ms samples" in checks["LOOM704"]["message"]
+
+
+def _healthy_logs(kql):
+    if "print ok" in kql:
+        return body(table([("ok", "long")], [[1]]))
+    if "Metrics" in kql.split("\n", 1)[0] or "gun." in kql:
+        return metrics_answer(kql)
+    return body(table(PEER_ERR, []))
+
+
+def test_doctor_logs_warn_when_log_analytics_answers_only_in_part(azure, la, loomctl):
+    """A PartialError (200 with rows and an `error`): the checks that would pass say the answer was partial."""
+    def answer(kql):
+        doc = _healthy_logs(kql)
+        return doc if "print ok" in kql else body(*doc["tables"], partial="Query exceeded the memory limit")
+
+    la.answer = answer
+    run = loomctl("doctor", "--category", "logs", "-o", "json")
+    assert run.exit_code == 0, run.stdout  # warnings only
+    checks = {c["code"]: c for cat in run.json()["categories"] for c in cat["checks"]}
+    assert checks["LOOM701"]["status"] == "pass"
+    for code, query, came_back in (("LOOM702", "peer-errors", "no LoomMesh peer errors"),
+                                   ("LOOM703", "restarts", "no restarts or crash loops"),
+                                   ("LOOM704", "sync-latency", "sync latency p95 at most 90 ms"),
+                                   ("LOOM705", "peers-connected", "every replica saw at least 2 peers")):
+        c = checks[code]
+        assert c["status"] == "warn", (code, c)
+        assert c["message"].startswith(f"Log Analytics answered '{query}' only in part (There were some errors "
+                                       "when processing your query. (Query exceeded the memory limit)); "
+                                       f"from what came back: {came_back}"), c["message"]
+        assert f"`loomctl query run {query}`" in c["hint"]
+        assert "Query exceeded the memory limit" in c["details"]["partial_error"]
+
+
+def test_doctor_logs_partial_answer_that_shows_a_crash_loop_still_fails(azure, la, loomctl):
+    def answer(kql):
+        if "CrashLoop" in kql:
+            rows = [["gun-relay", "gun-relay--r1-x", 6, 4, NOW, NOW, "BackOff", "Back-off", True]]
+            return body(table(RESTARTS, rows), partial="a shard timed out")
+        return _healthy_logs(kql)
+
+    la.answer = answer
+    run = loomctl("doctor", "--category", "logs", "-o", "json")
+    assert run.exit_code == 1
+    checks = {c["code"]: c for cat in run.json()["categories"] for c in cat["checks"]}
+    assert checks["LOOM703"]["status"] == "fail" and "gun-relay--r1-x" in checks["LOOM703"]["message"]
+    assert "a shard timed out" in checks["LOOM703"]["details"]["partial_error"]
+    assert [checks[c]["status"] for c in ("LOOM702", "LOOM704", "LOOM705")] == ["pass", "pass", "pass"]
+
+
+def test_doctor_workspace_probe_answered_in_part_warns(azure, la, loomctl):
+    la.answer = lambda kql: (body(table([("ok", "long")], [[1]]), partial="workspace shard unavailable")
+                             if "print ok" in kql else _healthy_logs(kql))
+    run = loomctl("doctor", "--category", "logs", "-o", "json")
+    assert run.exit_code == 0, run.stdout
+    c = {c["code"]: c for cat in run.json()["categories"] for c in cat["checks"]}["LOOM701"]
+    assert c["status"] == "warn" and "only in part" in c["message"] and "workspace shard unavailable" in c["message"]
+    assert c["message"].endswith(f"from what came back: workspace {topology.WORKSPACE_ID} answers (log-analytics "
+                                 f"tables, from environment '{topology.ENV}')"), c["message"]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.fakeazure import topology
 from tests.fakeazure.server import Fault
 
 
+@pytest.mark.also_subprocess
 def test_status_json_describes_both_apps(azure, loomctl):
     run = loomctl("status", "-o", "json")
     assert run.exit_code == 0, run.stderr

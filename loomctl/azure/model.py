@@ -131,10 +131,18 @@ class Volume:
 
 @dataclass
 class Secret:
+    """An app secret as ARM's GET shows it: its name, and for a Key Vault reference the URL and identity.
+
+    The value is write-only (`x-ms-secret`): GET never returns it, so a secret without `keyVaultUrl` is one
+    whose value is stored in the app."""
+
     name: str
     key_vault_url: str | None
     identity: str | None
-    has_value: bool  # never the value itself
+
+    @property
+    def plain_value(self) -> bool:
+        return not self.key_vault_url
 
 
 @dataclass
@@ -192,7 +200,7 @@ class App:
             containers=containers,
             volumes=[Volume(v.get("name", ""), v.get("storageType"), v.get("storageName"))
                      for v in tmpl.get("volumes") or []],
-            secrets=[Secret(s.get("name", ""), s.get("keyVaultUrl"), s.get("identity"), s.get("value") is not None)
+            secrets=[Secret(s.get("name", ""), s.get("keyVaultUrl"), s.get("identity"))
                      for s in conf.get("secrets") or []],
             min_replicas=int(scale.get("minReplicas") or 0),
             max_replicas=scale.get("maxReplicas"),

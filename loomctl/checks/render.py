@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from loomctl.checks.base import CheckResult, Status
+from loomctl.output.text import visible
 from loomctl.output.ui import color_enabled
 
 SYMBOLS = {Status.PASS: "✓", Status.WARN: "‼", Status.FAIL: "×", Status.SKIP: "-"}
@@ -78,13 +79,13 @@ class TableRenderer:
             click.echo(self._s(r.category, bold=True))
             click.echo(self._s("-" * len(r.category), bold=True))
         sym = self._s(_enc_safe(SYMBOLS[r.status]), fg=COLORS[r.status], bold=True)
-        res = f" [{r.resource}]" if r.resource else ""
+        res = f" [{visible(r.resource)}]" if r.resource else ""  # resources, messages and hints quote Azure
         line = f"{sym} {r.code} {r.title}{res}"
         if r.status is not Status.PASS or r.message:
-            line += self._s(f": {r.message}", fg=None if r.status is Status.PASS else COLORS[r.status])
+            line += self._s(f": {visible(r.message)}", fg=None if r.status is Status.PASS else COLORS[r.status])
         click.echo(line)
         if r.hint and r.status in (Status.WARN, Status.FAIL):
-            click.echo(f"    hint: {r.hint}")
+            click.echo(f"    hint: {visible(r.hint)}")
             click.echo(self._s(f"    see {_docs(r.code)}", fg="bright_black"))
 
     def finish(self) -> None:

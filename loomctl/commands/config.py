@@ -37,14 +37,13 @@ def init(name: str, subscription: str | None, resource_group: str | None, enviro
     from loomctl.output import ui
 
     cfgmod.validate_profile_name(name)
-    cfg = cfgmod.load()
-    if name in cfg.profiles and not force:
-        raise ConfigError(f"profile '{name}' already exists in {cfg.path}",
-                          "use `loomctl config set KEY VALUE --profile NAME`, or --force to replace it")
-    values = {"subscription": subscription, "resource_group": resource_group, "environment": environment}
-    cfg.profiles[name] = {k: v for k, v in values.items() if v}
-    cfg.current = name
-    cfgmod.save(cfg)
+    with cfgmod.editing() as cfg:
+        if name in cfg.profiles and not force:
+            raise ConfigError(f"profile '{name}' already exists in {cfg.path}",
+                              "use `loomctl config set KEY VALUE --profile NAME`, or --force to replace it")
+        values = {"subscription": subscription, "resource_group": resource_group, "environment": environment}
+        cfg.profiles[name] = {k: v for k, v in values.items() if v}
+        cfg.current = name
     ui.info(f"created profile '{name}' in {cfg.path} and made it current")
 
 
@@ -69,10 +68,9 @@ def use(name: str) -> None:
     from loomctl.core import profiles as cfgmod
     from loomctl.output import ui
 
-    cfg = cfgmod.load()
-    cfg.profile(name)
-    cfg.current = name
-    cfgmod.save(cfg)
+    with cfgmod.editing() as cfg:
+        cfg.profile(name)
+        cfg.current = name
     ui.info(f"current profile is now '{name}'")
 
 
@@ -93,19 +91,18 @@ def set_(key: str, value: str, name: str | None) -> None:
     from loomctl.core.errors import ConfigError
     from loomctl.output import ui
 
-    cfg = cfgmod.load()
-    name = name or cfg.current or "default"
-    cfgmod.validate_profile_name(name)
     coerced = cfgmod.coerce(key, value, "the command line")
     if key == "cloud":
         from loomctl.core.clouds import CLOUDS
 
         if coerced not in CLOUDS:
             raise ConfigError(f"unknown cloud '{coerced}'", f"use one of {', '.join(CLOUDS)}")
-    cfg.profiles.setdefault(name, {})[key] = coerced
-    if cfg.current is None:
-        cfg.current = name
-    cfgmod.save(cfg)
+    with cfgmod.editing() as cfg:  # read, change, save under the file's lock: parallel calls keep every change
+        name = name or cfg.current or "default"
+        cfgmod.validate_profile_name(name)
+        cfg.profiles.setdefault(name, {})[key] = coerced
+        if cfg.current is None:
+            cfg.current = name
     shown = "(set)" if "secret" in key else coerced
     ui.info(f"set {key} = {shown} in profile '{name}'")
 

@@ -6,7 +6,7 @@ import click
 
 from loomctl.core.context import LoomContext, pass_loom
 from loomctl.core.errors import ProblemsFound
-from loomctl.core.options import common_options
+from loomctl.core.options import common_options, peer_option
 
 
 @click.command()
@@ -19,6 +19,7 @@ from loomctl.core.options import common_options
               help="Run the DNS and LoomMesh checks inside a replica (through exec), as the app sees them.")
 @click.option("--app", "inside_app_name", metavar="NAME", default=None,
               help="With --from-inside: the app whose replica runs the probes (default: the node app).")
+@peer_option
 @common_options
 @pass_loom
 def doctor(loom: LoomContext, categories: tuple[str, ...], ignore: tuple[str, ...], fail_on_warn: bool,
@@ -34,8 +35,12 @@ def doctor(loom: LoomContext, categories: tuple[str, ...], ignore: tuple[str, ..
       loomctl doctor --category azure --short
       loomctl doctor -o json --ignore LOOM108
       loomctl doctor --from-inside --category dns --category loommesh
+      loomctl doctor --category loommesh --peer ws://127.0.0.1:8765/gun
     """
     from loomctl.checks import plan as doc
+    from loomctl.loommesh.discovery import validate_peers
+
+    validate_peers(loom.settings)  # a bad --peer is a usage error before any check runs, as in `diagnose peers`
     from loomctl.checks.render import CollectingRenderer, TableRenderer, as_document, is_success
 
     given: dict[str, str | None] = {}

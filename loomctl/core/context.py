@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from loomctl.core.once import OncePerKey
 from loomctl.output.formats import Format, Output, default_format
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -23,6 +24,7 @@ class LoomContext:
     flags: dict[str, Any] = field(default_factory=dict)
     _settings: Settings | None = None
     _azure: AzureSession | None = None
+    _once: OncePerKey = field(default_factory=OncePerKey, repr=False, compare=False)  # checks ask from threads
 
     @property
     def output(self) -> Output:
@@ -31,25 +33,30 @@ class LoomContext:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            from loomctl.core.settings import resolve
-
-            self._settings = resolve(self.flags, self.profile)
+            self._settings = self._once.get("settings", self._resolve_settings)
         return self._settings
 
     @property
     def azure(self) -> AzureSession:
         """The Azure session (credential and clients), built on first use."""
         if self._azure is None:
-            import logging
-
-            from loomctl.azure.session import AzureSession
-
-            if not self.debug:  # the SDKs log failures as warnings; loomctl reports them itself, once
-                for name in ("azure", "msal", "urllib3"):
-                    logging.getLogger(name).setLevel(logging.CRITICAL)
-
-            self._azure = AzureSession(self.settings)
+            self._azure = self._once.get("azure", self._new_session)
         return self._azure
+
+    def _resolve_settings(self) -> Settings:
+        from loomctl.core.settings import resolve
+
+        return resolve(self.flags, self.profile)
+
+    def _new_session(self) -> AzureSession:
+        import logging
+
+        from loomctl.azure.session import AzureSession
+
+        if not self.debug:  # the SDKs log failures as warnings; loomctl reports them itself, once
+            for name in ("azure", "msal", "urllib3"):
+                logging.getLogger(name).setLevel(logging.CRITICAL)
+        return AzureSession(self.settings)
 
 
 def get_context(ctx: click.Context | None = None) -> LoomContext:

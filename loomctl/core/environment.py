@@ -1,12 +1,15 @@
 """Environment variables loomctl reads, other than the profile keys (those are `profiles.KEYS`), and one reader.
 
 An unset or empty variable (or one that is only spaces) gives the default, and so does a value that does not
-parse as the variable's type: a typo in `LOOMCTL_HTTP_TIMEOUT` never stops a command. Paths are `~`-expanded.
+parse as the variable's type or is below its `minimum`: a typo in `LOOMCTL_HTTP_TIMEOUT` (or a `COLUMNS=0` from a
+shell) never stops a command, it is ignored with one `warning:` line per command, as GNU `ls` does for COLUMNS.
+Paths are `~`-expanded.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +22,7 @@ class Var:
     kind: type  # str, int, float, bool (set and not empty) or Path
     default: Any
     help: str
+    minimum: float | None = None  # int and float: smaller values are ignored (with a warning)
 
 
 VARS: dict[str, Var] = {
@@ -48,7 +52,7 @@ VARS: dict[str, Var] = {
         Var("XDG_STATE_HOME", Path, None, "base of the state folder (default ~/.local/state)"),
         Var("NO_COLOR", bool, False, "no colour in messages and tables"),
         Var("FORCE_COLOR", bool, False, "colour even when not on a terminal"),
-        Var("COLUMNS", int, 120, "table width when not on a terminal"),
+        Var("COLUMNS", int, 120, "table width (a whole number, at least 10)", minimum=10),
         Var("REQUESTS_CA_BUNDLE", str, None, "CA bundle (PEM) trusted for HTTPS"),
         Var("SSL_CERT_FILE", str, None, "CA bundle for the exec WebSocket when REQUESTS_CA_BUNDLE is unset"),
     ]
@@ -57,23 +61,62 @@ VARS: dict[str, Var] = {
 
 def get(name: str, environ: Mapping[str, str] | None = None) -> Any:
     """The value of a variable in `VARS`, as its type; its default when unset, empty or not parseable."""
+    value = given(name, environ)
+    return VARS[name].default if value is None else value
+
+
+def given(name: str, environ: Mapping[str, str] | None = None) -> Any:
+    """The value a variable in `VARS` sets, as its type; None when it is unset, empty or ignored (a warning)."""
     var = VARS[name]
     text = (os.environ if environ is None else environ).get(name, "").strip()
     if not text:
-        return var.default
+        return None
     if var.kind is bool:
         return True
     if var.kind is Path:
         return Path(text).expanduser()
     try:
-        return var.kind(text)
+        value = var.kind(text)
     except ValueError:
-        return var.default
+        value = None
+    if value is None or value != value or value in (float("inf"), float("-inf")) or \
+            (var.minimum is not None and value < var.minimum):
+        _warn_ignored(var, text)
+        return None
+    return value
+
+
+def _describe(var: Var) -> str:
+    what = {int: "a whole number", float: "a number"}.get(var.kind, var.kind.__name__)
+    if var.minimum is not None:
+        what += f" of at least {var.minimum:g}"
+    return what
+
+
+_WARNED: set[str] = set()  # variables already warned about in this command (threads included)
+_WARNED_LOCK = threading.Lock()
+
+
+def forget_warnings() -> None:
+    """A new command starts (cli.py): warn again about ignored values."""
+    with _WARNED_LOCK:
+        _WARNED.clear()
+
+
+def _warn_ignored(var: Var, text: str) -> None:
+    """One warning per variable and command, whichever thread reads it first."""
+    with _WARNED_LOCK:
+        if var.name in _WARNED:
+            return
+        _WARNED.add(var.name)
+    import click  # plain click (not output.ui, which reads this table): the same `warning:` line, uncoloured
+
+    click.echo(f"warning: ignoring {var.name}={text!r}: not {_describe(var)}", err=True)
 
 
 def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
     """`$LOOMCTL_CACHE_DIR`, else `$XDG_CACHE_HOME/loomctl` (`~/.cache/loomctl`)."""
-    given = get("LOOMCTL_CACHE_DIR", environ)
-    if given is not None:
-        return given
+    given_dir = get("LOOMCTL_CACHE_DIR", environ)
+    if given_dir is not None:
+        return given_dir
     return (get("XDG_CACHE_HOME", environ) or Path.home() / ".cache") / "loomctl"

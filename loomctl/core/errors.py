@@ -50,6 +50,12 @@ class ConfigError(LoomError):
     exit_code = ExitCode.USAGE
 
 
+class FileError(LoomError):
+    """A local file or folder that cannot be read or written (names the file)."""
+
+    exit_code = ExitCode.USAGE
+
+
 class AzureError(LoomError):
     """Azure answered with an error (HTTP status known)."""
 
@@ -62,9 +68,10 @@ class AzureError(LoomError):
 
 
 class AuthError(LoomError):
-    """No credential could sign in."""
+    """No credential could sign in (`.code`: the sign-in service's error code, e.g. "AADSTS7000215")."""
 
     exit_code = ExitCode.AZURE
+    code: str | None = None
 
 
 class NetworkError(LoomError):
@@ -132,16 +139,64 @@ def connect_error(text: str) -> NetworkError:
                         "check the network, proxy and DNS; for private clouds check LOOMCTL_ARM_ENDPOINT")
 
 
+# errno values of a socket that could not connect or lost its connection (an OSError with no file name)
+_SOCKET_ERRNOS = {"ECONNREFUSED", "ECONNRESET", "ECONNABORTED", "ENETUNREACH", "ENETDOWN", "EHOSTUNREACH",
+                  "EHOSTDOWN", "EADDRNOTAVAIL", "ETIMEDOUT", "EPIPE"}
+_NET_MODULES = ("requests", "urllib3", "ssl", "socket", "aiohttp", "websockets", "dns")
+
+
+def is_socket_error(exc: BaseException) -> bool:
+    """A failure of a network connection, not of a local file: only these are network errors."""
+    import errno
+    import socket
+
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return False
+    if isinstance(exc, (ConnectionError, socket.gaierror, socket.herror, TimeoutError)):
+        return True
+    if type(exc).__module__.split(".")[0] in _NET_MODULES:
+        return True
+    return isinstance(exc, OSError) and errno.errorcode.get(exc.errno or -1) in _SOCKET_ERRNOS
+
+
 def network_error(exc: BaseException) -> LoomError | None:
-    """A TLS, timeout or connection failure as a NetworkError with advice, else None."""
+    """A TLS, timeout or connection failure as a NetworkError with advice, else None (a file error is not one)."""
     text = str(exc)
     if is_tls(exc):
         return tls_error(text)
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return None
     if isinstance(exc, TimeoutError) or "timed out" in text.lower():
         return timeout_error(text)
-    if isinstance(exc, OSError):
+    if is_socket_error(exc):
         return connect_error(text)
     return None
+
+
+# errno name -> (why, what to do) for a file that cannot be used
+_FILE_CAUSES = {
+    "ENOENT": ("no such file or folder", "check the path; create a missing folder first (`mkdir -p FOLDER`)"),
+    "ENOTDIR": ("a part of the path is a file, not a folder", "give a path whose folders are folders"),
+    "EEXIST": ("a part of the path is a file, not a folder", "give a path whose folders are folders"),
+    "EISDIR": ("it is a folder", "give the path of a file"),
+    "EACCES": ("permission denied", "check the permissions of the file and its folder"),
+    "EPERM": ("permission denied", "check the permissions of the file and its folder"),
+    "ENOSPC": ("no space left on the device", "free some space, or write somewhere else"),
+    "EROFS": ("the file system is read-only", "write somewhere else"),
+    "ENAMETOOLONG": ("the name is too long", "give a shorter path"),
+}
+
+
+def file_error(exc: OSError, path: object = None, action: str = "use") -> FileError:
+    """A local file problem as a FileError naming the file (`path`, else the one the error names)."""
+    import errno
+
+    name = errno.errorcode.get(exc.errno or -1, "")
+    why, fix = _FILE_CAUSES.get(name, (exc.strerror or str(exc), "check the path and its permissions"))
+    if name == "ENOENT" and action == "write":
+        why, fix = "its folder does not exist", "create the folder first (`mkdir -p FOLDER`), or give another path"
+    target = path if path is not None else exc.filename
+    return FileError(f"cannot {action} {target if target is not None else 'a file'}: {why}", fix)
 
 
 def as_loom_error(exc: BaseException) -> LoomError:
@@ -156,6 +211,8 @@ def as_loom_error(exc: BaseException) -> LoomError:
         mapped = network_error(exc)
         if mapped is not None:
             return mapped
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return file_error(exc)
     return LoomError(f"unexpected error: {type(exc).__name__}: {exc}",
                      "run again with --debug for the traceback, and report it", exit_code=ExitCode.AZURE)
 

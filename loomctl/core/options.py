@@ -84,6 +84,15 @@ def azure_options(func: F) -> F:
     return func
 
 
+def peer_option(func: F) -> F:
+    """`--peer URL` (repeatable): the LoomMesh peers to probe, as the setting `peers` from a flag, so that it
+    overrides the environment (LOOMCTL_PEERS), the profile and discovery alike in every command that takes it."""
+    return click.option("--peer", "peers", multiple=True, metavar="URL", expose_value=False,
+                        callback=_store_flag("peers"),
+                        help="Probe this peer URL (repeatable), e.g. ws://127.0.0.1:8765/gun; "
+                             "overrides discovery (profile key peers, env LOOMCTL_PEERS).")(func)
+
+
 def common_options(func: F) -> F:
     """Every leaf command: output, query, Azure scope, profile and debug."""
     func = azure_options(func)

@@ -14,14 +14,18 @@ Location: ``$LOOMCTL_CONFIG`` or ``$XDG_CONFIG_HOME/loomctl/config.toml`` (``~/.
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from loomctl.core import environment, toml
 from loomctl.core.errors import ConfigError
-from loomctl.core.files import write_text_atomic
+from loomctl.core.files import locked, write_text_atomic
+
+_ALSO = "or set LOOMCTL_CONFIG to another file"  # added to the hint of a file error
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,15 @@ class Key:
     help: str
     env: str | None = None
     default: Any = None
+    shape: Callable[[str], str | None] | None = None  # a str key's format: what is wrong with a value, or None
+
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
+
+
+def guid_problem(text: str) -> str | None:
+    """What is wrong with a GUID (8-4-4-4-12 hex digits, as Azure ids are), or None."""
+    return None if _GUID.match(text) else "is not a GUID (8-4-4-4-12 hex digits)"
 
 
 # Every key a profile may hold. Other modules document their keys here so that `config set` validates them.
@@ -48,7 +61,7 @@ KEYS: dict[str, Key] = {
         Key("logs_endpoint", str, "custom Log Analytics query endpoint", "LOOMCTL_LOGS_ENDPOINT"),
         Key("authority_host", str, "custom sign-in authority (https URL)", "AZURE_AUTHORITY_HOST"),
         Key("workspace_id", str, "Log Analytics workspace (customer) id; default: from the environment",
-            "LOOMCTL_WORKSPACE_ID"),
+            "LOOMCTL_WORKSPACE_ID", shape=guid_problem),
         Key("logs_destination", str, "log-analytics or azure-monitor; default: from the environment",
             "LOOMCTL_LOGS_DESTINATION"),
         Key("metrics_source", str, "table with LoomMesh metrics: AppMetrics (default) or customMetrics",
@@ -99,7 +112,10 @@ def validate_profile_name(name: str) -> str:
 
 
 def coerce(key: str, value: Any, where: str) -> Any:
-    """Check one key's value against its declared type; strings from the command line are converted."""
+    """Check one key's value against its declared type; strings from the command line are converted.
+
+    Numbers must be finite (TOML and `float()` accept nan and inf, JSON output cannot hold them); lists hold
+    strings only."""
     if key not in KEYS:
         raise ConfigError(f"unknown key '{key}' in {where}", f"known keys: {', '.join(sorted(KEYS))}")
     kind = KEYS[key].kind
@@ -117,20 +133,40 @@ def coerce(key: str, value: Any, where: str) -> Any:
                 pass
         elif kind is float:
             try:
-                return float(text)
+                return _finite(key, float(text), value, where)
             except ValueError:
                 pass
         elif kind is list:
             return [part.strip() for part in text.split(",") if part.strip()]
         raise ConfigError(f"key '{key}' in {where} must be a {kind.__name__}, not '{value}'",
                           f"{key}: {KEYS[key].help}")
-    if kind is list and isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return value
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+    if kind is list:
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value
+        raise ConfigError(f"key '{key}' in {where} must be a list of strings, not {_shown(value)}",
+                          f"{key}: {KEYS[key].help}; write it as {key} = [\"...\", \"...\"]")
+    if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _finite(key, float(value), value, where)
     if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        problem = KEYS[key].shape(value) if kind is str and KEYS[key].shape else None
+        if problem:
+            raise ConfigError(f"key '{key}' in {where} {problem}: {_shown(value)}", f"{key}: {KEYS[key].help}")
         return value
-    raise ConfigError(f"key '{key}' in {where} must be a {kind.__name__}", f"{key}: {KEYS[key].help}")
+    raise ConfigError(f"key '{key}' in {where} must be a {kind.__name__}, not {_shown(value)}",
+                      f"{key}: {KEYS[key].help}")
+
+
+def _finite(key: str, number: float, given: Any, where: str) -> float:
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ConfigError(f"key '{key}' in {where} must be a finite number, not '{given}'",
+                          f"{key}: {KEYS[key].help}")
+    return number
+
+
+def _shown(value: Any) -> str:
+    """A value as the TOML file spells it, for messages (short)."""
+    text = repr(value) if not isinstance(value, bool) else str(value).lower()
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def load(path: Path | None = None) -> ConfigFile:
@@ -138,6 +174,9 @@ def load(path: Path | None = None) -> ConfigFile:
     path = path or config_path()
     if not path.exists():
         return ConfigFile(path)
+    if path.is_dir() or path.is_fifo() or path.is_socket():  # reading a FIFO would wait for a writer forever
+        raise ConfigError(f"cannot read {path}: it is not a regular file",
+                          "point LOOMCTL_CONFIG at a regular file (or at one that does not exist yet)")
     try:
         import tomllib  # type: ignore[import-not-found]
     except ModuleNotFoundError:  # Python 3.10
@@ -184,10 +223,16 @@ def dumps(cfg: ConfigFile) -> str:
 
 
 def save(cfg: ConfigFile) -> None:
-    """Write atomically (never a half-written file), readable by the owner only."""
-    cfg.path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        write_text_atomic(cfg.path, dumps(cfg), mode=0o600)
-    except OSError as exc:
-        raise ConfigError(f"cannot write {cfg.path}: {exc}",
-                          "check the folder's permissions, or set LOOMCTL_CONFIG") from exc
+    """Write atomically (never a half-written file); a new file is readable by the owner only."""
+    write_text_atomic(cfg.path, dumps(cfg), mode=0o600, parents=True, also=_ALSO)
+
+
+@contextlib.contextmanager
+def editing(path: Path | None = None) -> Iterator[ConfigFile]:
+    """Read the config file, let the block change it, save it: all under the file's lock (`core/files.locked`),
+    so that parallel `config set` calls each keep their change. Nothing is saved when the block raises."""
+    path = path or config_path()
+    with locked(path, parents=True, also=_ALSO):
+        cfg = load(path)
+        yield cfg
+        save(cfg)

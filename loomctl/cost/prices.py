@@ -167,7 +167,6 @@ def load(region: str, currency: str = "USD") -> PriceList:
 def save(pl: PriceList) -> Path:
     """Write a fetched price list to the cache atomically (a reader never sees half a file)."""
     path = cache_path(pl.region, pl.currency)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(path, json.dumps(pl.to_doc(), indent=2) + "\n")
+    write_text_atomic(path, json.dumps(pl.to_doc(), indent=2) + "\n", parents=True)
     pl.path = str(path)
     return path

@@ -7,6 +7,7 @@ from typing import Any
 
 from loomctl.inside.results import STAGES, DnsResult, InsideRun, PeerResult, Stage
 from loomctl.inside.script import http_url
+from loomctl.loommesh.peer_probe import who
 
 DNS_HINTS = {
     "nxdomain": ("the name does not exist even inside the environment: check the spelling, the environment's "
@@ -19,7 +20,7 @@ DNS_HINTS = {
 }
 
 STAGE_HINTS = {
-    "tcp-refused": ("nothing listens on {host}:{port} inside the environment: the relay is not running, or this is "
+    "tcp-refused": ("nothing listens on {host}:{port} inside the environment: {who} is not running, or this is "
                     "not the port its ingress exposes (HTTP ingress: 80/443; TCP ingress: exposedPort)"),
     "tcp": "the replica cannot reach {host}:{port}: check the relay's ingress, network policies and the port",
     "websocket": ("the upgrade on the peer path failed: a GUN relay accepts WebSockets on /gun; check the path, "
@@ -30,8 +31,8 @@ STAGE_HINTS = {
     "ws-5xx": "HTTP {status} from the ingress: no healthy relay replica answered behind it; check its replicas",
     "ws-404": "HTTP 404: nothing serves this host or path inside the environment; check the host and the path /gun",
     "hello": "the WebSocket opened but no GUN hello came: this is not a GUN relay, or its mesh layer is stuck",
-    "ping": "the relay sent its hello but did not answer the ping: its event loop is blocked or overloaded",
-    "read": "the relay answers pings but not a read: its storage (radisk on Azure Files) may be stuck",
+    "ping": "{who} sent its hello but did not answer the ping: its event loop is blocked or overloaded",
+    "read": "{who} answers pings but not a read: its storage (radisk on Azure Files) may be stuck",
     "timeout": "the {stage} stage did not finish in time inside the replica; see the stage's hint",
 }
 
@@ -49,7 +50,8 @@ def dns_error(host: str, status: str, server: str, timeout: float | None = None)
     return f"{host}: resolution failed ({server})"
 
 
-def _stage_hint(stage: str, error: str | None, details: dict[str, Any], host: str, port: int) -> str:
+def _stage_hint(stage: str, error: str | None, details: dict[str, Any], host: str, port: int,
+                role: str = "peer") -> str:
     status = details.get("http_status")
     if stage == "dns":
         return DNS_HINTS.get(str(details.get("status") or "error"), DNS_HINTS["error"])
@@ -57,7 +59,7 @@ def _stage_hint(stage: str, error: str | None, details: dict[str, Any], host: st
         return STAGE_HINTS["timeout"].format(stage=stage)
     if stage == "tcp":
         key = "tcp-refused" if "refused" in (error or "") else "tcp"
-        return STAGE_HINTS[key].format(host=host, port=port)
+        return STAGE_HINTS[key].format(host=host, port=port, who=who(role))
     if stage == "websocket" and status:
         if status == 400:
             return STAGE_HINTS["ws-400"]
@@ -67,7 +69,7 @@ def _stage_hint(stage: str, error: str | None, details: dict[str, Any], host: st
             return STAGE_HINTS["ws-5xx"].format(status=status)
         if status == 404:
             return STAGE_HINTS["ws-404"]
-    return STAGE_HINTS.get(stage, "see the relay's console logs")
+    return STAGE_HINTS.get(stage, "see {who}'s console logs").format(who=who(role))
 
 
 def _lines(stdout: str) -> list[str]:
@@ -98,7 +100,7 @@ def parse_node(stdout: str, where: str, peers: list[tuple[str, str]], hosts: lis
             for s in doc.get("stages") or []:
                 details = dict(s.get("details") or {})
                 hint = None if s.get("ok") else _stage_hint(s["name"], s.get("error"), details, doc.get("host", ""),
-                                                            int(doc.get("port") or 0))
+                                                            int(doc.get("port") or 0), str(doc.get("role") or "peer"))
                 stages.append(Stage(s["name"], bool(s["ok"]), float(s.get("duration_ms") or 0), s.get("error"),
                                     hint, details))
             failed = next((s for s in stages if not s.ok), None)
@@ -155,7 +157,7 @@ def _shell_peer(fields: list[str], url: str, role: str, dns: DnsResult | None, w
 
     def add(name: str, ok: bool, error: str | None = None, **details: Any) -> bool:
         details["tool"] = tool
-        hint = None if ok else _stage_hint(name, error, details, host, port)
+        hint = None if ok else _stage_hint(name, error, details, host, port, role)
         res.stages.append(Stage(name, ok, 0.0, error, hint, details))
         if not ok:
             res.failed_stage, res.error, res.hint = name, error, hint

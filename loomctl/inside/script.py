@@ -10,6 +10,8 @@ import shlex
 from importlib import resources
 from urllib.parse import urlsplit
 
+from loomctl.loommesh.peer_url import parse
+
 # argv: [node, script (raw deflate, base64), params (base64 JSON), "base64", "zlib"]: no quotes needed anywhere
 NODE_LOADER = "eval(require(process.argv[4]).inflateRawSync(Buffer.from(process.argv[1],process.argv[3])).toString())"
 
@@ -45,13 +47,13 @@ def node_command(p: dict) -> str:
 
 
 def http_url(url: str) -> tuple[str, str, int]:
-    """(http(s) URL, host, port) of a peer URL written http(s):// or ws(s)://."""
-    parts = urlsplit(url if "://" in url else "http://" + url)
-    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme.lower(), parts.scheme.lower())
-    if scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"not a peer URL: {url}")
-    port = parts.port or (443 if scheme == "https" else 80)
-    return parts._replace(scheme=scheme).geturl(), parts.hostname, port
+    """(http(s) URL as written, host, port) of a peer URL, checked by `loommesh.peer_url.parse` (the one parser)."""
+    try:
+        p = parse(url)
+    except ValueError as exc:
+        raise ValueError(f"not a peer URL: {url} ({exc})") from None
+    parts = urlsplit(url.strip() if "://" in url else "http://" + url.strip())
+    return parts._replace(scheme=p.scheme).geturl(), p.host, p.port
 
 
 def shell_script(p: dict) -> str:

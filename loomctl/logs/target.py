@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from loomctl.core.errors import ConfigError, UsageError
+from loomctl.core.profiles import guid_problem
 from loomctl.logs.kql import views
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,6 +45,11 @@ def check_metrics_source(value: str | None) -> str:
 def resolve_target(loom: LoomContext, workspace: str | None = None, destination: str | None = None,
                    metrics_source: str | None = None) -> LogTarget:
     s = loom.settings
+    if workspace is not None and guid_problem(workspace.strip()):
+        raise UsageError(f"--workspace-id '{workspace}' {guid_problem(workspace.strip())}",
+                         "give the workspace's customer id: `az monitor log-analytics workspace show -g GROUP "
+                         "-n NAME --query customerId -o tsv`")
+    workspace = workspace.strip() if workspace else workspace
     ws = workspace or s.get("workspace_id")
     source = "--workspace-id" if workspace else (s.sources.get("workspace_id") if ws else "")
     dest = check_destination(destination or s.get("logs_destination"))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from loomctl.core.errors import ConfigError, UsageError
+from loomctl.loommesh.peer_url import parse
 
 if TYPE_CHECKING:  # pragma: no cover
     from loomctl.azure.model import App, Environment
@@ -61,21 +62,39 @@ def host_url(value: str, default_port: int | None = None) -> str:
     if not parts.hostname or parts.scheme not in ("http", "https", "ws", "wss"):
         raise UsageError(f"'{value}' is not a host or URL", "give HOST, HOST:PORT or http://HOST[:PORT]/gun")
     if port is None and default_port:
-        netloc = f"{parts.hostname}:{default_port}"
+        host = parts.hostname
+        netloc = f"[{host}]:{default_port}" if ":" in host else f"{host}:{default_port}"
     else:
         netloc = parts.netloc
-    return f"{parts.scheme}://{netloc}{parts.path if parts.path not in ('', '/') else '/gun'}"
-
-
-def validate_url(url: str) -> str:
-    from loomctl.loommesh.peer_probe import split_url
-
+    url = f"{parts.scheme}://{netloc}{parts.path if parts.path not in ('', '/') else '/gun'}"
     try:
-        split_url(url)
+        parse(url)
     except ValueError as exc:
-        raise UsageError(f"peer '{url}' is not a peer URL: {exc}",
-                         "write peers as http://HOST[:PORT]/gun (ws://, https:// and wss:// work too)") from None
+        raise UsageError(f"'{value}' is not a host or URL: {exc}",
+                         "give HOST, HOST:PORT or http://HOST[:PORT]/gun") from None
     return url
+
+
+def validate_url(url: str, source: str = "flag") -> str:
+    """The URL, or a one-line error: a usage error for --peer, a config error naming where else it was set."""
+    try:
+        parse(url)
+    except ValueError as exc:
+        where = "" if source == "flag" else f" ({source})"
+        cls = UsageError if source == "flag" else ConfigError
+        raise cls(f"peer '{url}'{where} is not a peer URL: {exc}",
+                  "write peers as http://HOST[:PORT]/gun (ws://, https:// and wss:// work too)") from None
+    return url
+
+
+def validate_peers(settings: Settings) -> None:
+    """Check the configured peers (--peer, LOOMCTL_PEERS, profile) and host overrides before anything runs."""
+    source = settings.sources.get("peers", "profile")
+    for u in settings.get("peers") or []:
+        validate_url(u, source)
+    for key, port in (("relay_host", None), ("node_host", GUN_PORT)):
+        if settings.get(key):
+            host_url(settings.get(key), port)
 
 
 def node_gun_urls(node: App) -> list[str]:
@@ -135,12 +154,12 @@ def from_deployment(env: Environment, relay: App, node: App) -> PeerList:
     return PeerList(peers, notes, verdict)
 
 
-def discover(settings: Settings, live: Any = None, peers: tuple[str, ...] = ()) -> PeerList:
+def discover(settings: Settings, live: Any = None) -> PeerList:
     """The peers to probe. `live()` returns (environment, relay app, node app) and is called only when needed."""
-    explicit = list(peers) or list(settings.get("peers") or [])
+    explicit = list(settings.get("peers") or [])
     if explicit:
-        source = "flag" if peers else settings.sources.get("peers", "profile")
-        return PeerList([Peer(validate_url(u), "peer", source) for u in explicit])
+        source = settings.sources.get("peers", "profile")
+        return PeerList([Peer(validate_url(u, source), "peer", source) for u in explicit])
     relay_host, node_host = settings.get("relay_host"), settings.get("node_host")
     if relay_host or node_host:
         out = []

@@ -68,9 +68,10 @@ def is_internal(host: str) -> bool:
 
 def internal_hint(host: str) -> str:
     return (f"'{host}' is an environment-internal name: it resolves only inside the Container Apps environment's "
-            "network, so this is expected from outside. Probe from inside instead: `loomctl diagnose peers` in a "
-            "replica via `az containerapp exec -n <node-app> -g <group> --command sh`, then "
-            f"`nslookup {host}`, or run loomctl on a VM in the environment's VNet.")
+            "network, so this is expected from outside. Probe from inside instead: `loomctl diagnose dns "
+            "--from-inside` (or `loomctl doctor --from-inside`) runs the lookup in a replica through exec; or run "
+            "loomctl on a VM in the environment's VNet; by hand: `az containerapp exec -n <node-app> -g <group> "
+            f"--command sh`, then `nslookup {host}`.")
 
 
 def needs_dns(host: str, servers: list[tuple[str, int]] | None = None) -> bool:
@@ -184,7 +185,22 @@ async def resolve(host: str, servers: list[tuple[str, int]] | None = None, timeo
 
 async def resolve_all(hosts: list[str], servers: list[tuple[str, int]] | None = None, timeout: float = 3.0,
                       where: str = "local") -> list[DnsResult]:
-    """Every host concurrently, in the order given (duplicates resolved once)."""
+    """Every host concurrently (at most `probe_slots()` at once), in the order given (duplicates resolved once).
+    Running out of file descriptors is one local error, not a failure of each host."""
+    from loomctl.core.limits import fd_limit_error, is_fd_limit, probe_slots
+
     unique = list(dict.fromkeys(hosts))
-    results = await asyncio.gather(*(resolve(h, servers, timeout, where) for h in unique))
-    return list(results)
+    slots = asyncio.Semaphore(probe_slots())
+
+    async def one(host: str) -> DnsResult:
+        async with slots:
+            return await resolve(host, servers, timeout, where)
+
+    results = await asyncio.gather(*(one(h) for h in unique), return_exceptions=True)
+    limited = [r for r in results if isinstance(r, BaseException) and is_fd_limit(r)]
+    if limited:
+        raise fd_limit_error(limited[0], f"{len(limited)} of {len(unique)} DNS lookups could not open a socket")
+    for r in results:
+        if isinstance(r, BaseException):
+            raise r
+    return list(results)  # type: ignore[arg-type]

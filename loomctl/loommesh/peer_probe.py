@@ -13,9 +13,12 @@ import ssl
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
+from loomctl.core.limits import fd_limit_error, is_fd_limit, probe_slots
+from loomctl.core.once import once
 from loomctl.loommesh import dns_probe
+from loomctl.loommesh.peer_url import parse, split_url
+from loomctl.loommesh.peer_url import peer_host as peer_host  # re-exported: callers take it from here
 from loomctl.loommesh.wire import MAX_FRAME, GunClient, ProtocolError
 
 STAGES = ("dns", "tcp", "websocket", "hello", "ping", "read")
@@ -55,23 +58,6 @@ class StageFailed(Exception):
         self.error, self.hint, self.details = error, hint, details
 
 
-def split_url(url: str) -> tuple[str, str, int, str]:
-    """(scheme http|https, host, port, path) of a peer URL written http(s):// or ws(s)://."""
-    parts = urlsplit(url if "://" in url else "http://" + url)
-    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme.lower(), parts.scheme.lower())
-    if scheme not in ("http", "https"):
-        raise ValueError(f"scheme '{parts.scheme}' is not http, https, ws or wss")
-    if not parts.hostname:
-        raise ValueError("no host")
-    port = parts.port or (443 if scheme == "https" else 80)
-    return scheme, parts.hostname, port, parts.path or "/"
-
-
-def peer_host(url: str) -> str:
-    """The host a peer URL names (what DNS must resolve); the text itself when it names none."""
-    return urlsplit(url if "://" in url else "http://" + url).hostname or url
-
-
 class _Run:
     def __init__(self, result: PeerResult):
         self.result = result
@@ -103,16 +89,21 @@ TIMEOUT_HINTS = {
             "is down; check the port against the relay's ingress (HTTP: 80/443, TCP: exposedPort)"),
     "websocket": ("the port accepts TCP connections but never answered the WebSocket upgrade: it is not a GUN "
                   "relay, or a proxy holds the request (is this the right port?)"),
-    "hello": ("the WebSocket opened but no GUN hello (dam \"?\") came: this is not a GUN relay, or its mesh layer "
-              "is stuck; look at the relay's console logs"),
-    "ping": "the relay sent its hello but did not answer the dam ping: its event loop is blocked or overloaded",
-    "read": ("the relay answers pings but not a read: it has no storage (RAD=false) or its storage (radisk on "
-             "Azure Files) is stuck; check the volume mount and the relay's logs"),
+    "hello": ("the WebSocket opened but no GUN hello (dam \"?\") came: this is not a GUN peer, or its mesh layer "
+              "is stuck; look at {who}'s console logs"),
+    "ping": "{who} sent its hello but did not answer the dam ping: its event loop is blocked or overloaded",
+    "read": ("{who} answers pings but not a read: it has no storage (RAD=false) or its storage (radisk on "
+             "Azure Files) is stuck; check the volume mount and {who}'s logs"),
 }
 
 
-def _closed_hint(stage: str) -> str:
-    return (f"the peer closed the connection during the {stage} stage: the relay stopped, crashed or restarted "
+def who(role: str) -> str:
+    """How hints name a peer: by its role (relay, node), else "the peer"."""
+    return f"the {role}" if role in ("relay", "node") else "the peer"
+
+
+def _closed_hint(stage: str, role: str = "peer") -> str:
+    return (f"the peer closed the connection during the {stage} stage: {who(role)} stopped, crashed or restarted "
             "(a new pid at the next probe confirms a restart); check its restarts and console logs")
 
 
@@ -161,7 +152,8 @@ async def _stages(run: _Run, url: str, servers: list[tuple[str, int]], deadline:
     left = lambda: max(0.01, deadline - time.perf_counter())  # noqa: E731
     run.begin("dns")
     try:
-        scheme, host, port, path = split_url(url)
+        target = parse(url)
+        scheme, host, port = target.scheme, target.host, target.port
     except ValueError as exc:
         run.fail(f"not a peer URL: {exc}", "write peers as http://HOST[:PORT]/gun (or ws://, https://, wss://)")
         return
@@ -195,7 +187,7 @@ async def _stages(run: _Run, url: str, servers: list[tuple[str, int]], deadline:
         exc = errors[0] if errors else OSError("no address")
         if isinstance(exc, ConnectionRefusedError):
             run.fail(f"connection refused by {host}:{port}",
-                     f"nothing listens on {host}:{port}: the relay is not running, or this is not the port its "
+                     f"nothing listens on {host}:{port}: {who(res.role)} is not running, or this is not the port its "
                      "ingress exposes (HTTP ingress: 80/443; TCP ingress or an additional port: exposedPort)")
         else:
             run.fail(f"cannot connect to {host}:{port}: {exc.strerror or exc}",
@@ -207,7 +199,7 @@ async def _stages(run: _Run, url: str, servers: list[tuple[str, int]], deadline:
     try:
         from websockets.asyncio.client import connect
 
-        uri = f"{'wss' if scheme == 'https' else 'ws'}://{host}:{port}{path}"
+        uri = target.url(websocket=True)
         kw: dict[str, Any] = {}
         if scheme == "https":
             kw["ssl"] = tls_context()
@@ -290,7 +282,8 @@ def _closed(run: _Run, client: GunClient, exc: BaseException) -> None:
         run.fail(f"the peer sent data that is not GUN ({client.stats.first_garbage}) and closed",
                  "this WebSocket server is not a GUN relay")
         return
-    run.fail(f"connection closed during the {stage} stage ({reason or type(exc).__name__})", _closed_hint(stage))
+    run.fail(f"connection closed during the {stage} stage ({reason or type(exc).__name__})",
+             _closed_hint(stage, run.result.role))
 
 
 async def probe_peer(url: str, *, role: str = "peer", timeout: float = 5.0,
@@ -311,14 +304,18 @@ async def probe_peer(url: str, *, role: str = "peer", timeout: float = 5.0,
             run.t0 = start
         run.fail(
             f"timed out after {timeout:g} s (the deadline) in the {stage} stage",
-            TIMEOUT_HINTS[stage],
+            TIMEOUT_HINTS[stage].format(who=who(role)),
             timeout_s=timeout,
         )
     except ProtocolError as exc:
         if run.stage:
             run.fail(f"protocol error: {exc}", "this peer is not a GUN relay")
     except Exception as exc:  # noqa: BLE001 - a probe never crashes the command
-        if run.stage:
+        if is_fd_limit(exc):  # this machine's limit, not the peer's fault: probe_peers reports it once
+            if run.stage is None:
+                run.begin("dns")
+            run.fail(f"local open-file limit reached ({exc.strerror})", "not probed: see the error", local_limit=True)
+        elif run.stage:
             run.fail(f"{type(exc).__name__}: {exc}", "unexpected failure; run again with --debug")
         else:
             res.error, res.failed_stage = f"{type(exc).__name__}: {exc}", "?"
@@ -330,9 +327,11 @@ async def probe_peer(url: str, *, role: str = "peer", timeout: float = 5.0,
 async def probe_peers(peers: list[tuple[str, str]], *, timeout: float = 5.0,
                       dns_servers: list[tuple[str, int]] | None = None, where: str = "local",
                       started: float | None = None) -> list[PeerResult]:
-    """Probe (url, role) pairs concurrently; each has its own deadline, `timeout` after `started` (default:
-    now). A command passes the time it started, so that its own imports count against the deadline and a run
-    ends `timeout` after the command began, whatever the number of peers."""
+    """Probe (url, role) pairs concurrently, at most `probe_slots()` at once (a quarter of the open-file limit).
+    Each has its own deadline, `timeout` after `started` (default: now). A command passes the time it started, so
+    that its own imports count against the deadline; a probe that waited for a slot counts from when it starts.
+
+    Running out of file descriptors (EMFILE/ENFILE) is a local limit, not a peer failure: one error for all."""
     hosts = []
     for u, _ in peers:
         try:
@@ -342,17 +341,25 @@ async def probe_peers(peers: list[tuple[str, str]], *, timeout: float = 5.0,
     preload(any(dns_probe.needs_dns(h, dns_servers) for h in hosts))
     if any(u.lower().startswith(("https:", "wss:")) for u, _ in peers):
         tls_context()  # loading the CA store takes ~0.3 s: before the clocks start, not inside a stage
-    return list(await asyncio.gather(*(probe_peer(u, role=r, timeout=timeout, dns_servers=dns_servers, where=where,
-                                                  started=started) for u, r in peers)))
+    slots = asyncio.Semaphore(probe_slots())
+
+    async def one(url: str, role: str) -> PeerResult:
+        waited = slots.locked()
+        async with slots:
+            return await probe_peer(url, role=role, timeout=timeout, dns_servers=dns_servers, where=where,
+                                    started=None if waited else started)
+
+    results = list(await asyncio.gather(*(one(u, r) for u, r in peers)))
+    limited = [r for r in results if any(s.details.get("local_limit") for s in r.stages)]
+    if limited:
+        raise fd_limit_error(affected=f"{len(limited)} of {len(results)} peer probes could not open a socket")
+    return results
 
 
-_TLS: list[ssl.SSLContext] = []
-
-
+@once
 def tls_context() -> ssl.SSLContext:
-    if not _TLS:
-        _TLS.append(ssl.create_default_context())
-    return _TLS[0]
+    """One client TLS context for every wss:// peer (loading the CA store takes a while; peers start together)."""
+    return ssl.create_default_context()
 
 
 def preload(dns: bool = True) -> None:

@@ -9,9 +9,9 @@ the WebSocket upgrade only on the path `/gun`. Inside the environment an app is 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from loomctl.azure.model import App
+from loomctl.loommesh.peer_url import parse
 
 
 @dataclass(frozen=True)
@@ -98,19 +98,10 @@ def judge(url: str, relay: App, default_domain: str | None) -> PeerVerdict:
     suggestion = expected[0] if expected else None
     problems: list[str] = []
     try:
-        parts = urlsplit(url if "://" in url else "http://" + url)
-        scheme = (
-            parts.scheme.lower().replace("ws", "http", 1)
-            if parts.scheme.lower().startswith("ws")
-            else parts.scheme.lower()
-        )
-        host = (parts.hostname or "").lower()
-        port = parts.port or {"http": 80, "https": 443}.get(scheme, 0)
-        path = parts.path or "/"
+        given = parse(url)
     except ValueError as exc:
-        return PeerVerdict(url, False, [f"not a URL: {exc}"], suggestion)
-    if scheme not in ("http", "https"):
-        problems.append(f"scheme '{parts.scheme}' is not http(s) or ws(s)")
+        return PeerVerdict(url, False, [f"not a peer URL: {exc}"], suggestion)
+    scheme, host, port, path = given.scheme, given.host.lower(), given.port, given.path
     fqdn = (relay_host(relay, default_domain) or "").lower()
     if host not in {fqdn, relay.name.lower()}:
         problems.append(f"host '{host}' is not the relay's FQDN '{fqdn}'")

@@ -22,6 +22,7 @@ import json
 import math
 import secrets
 import string
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,20 +64,22 @@ def decode(raw: str | bytes) -> list[dict[str, Any]]:
 
 
 _last_state: dict[tuple[str, str], int] = {}
+_state_lock = threading.Lock()  # read and write of a key's last state are one step: puts run on several threads
 
 
 def next_state(soul: str, key: str, now_ms: float | None = None) -> int:
     """An integer-ms state at or behind our clock, strictly greater than the last one used for this key."""
-    st = math.floor(time.time() * 1000 if now_ms is None else now_ms) - 1
-    prev = _last_state.get((soul, key))
-    if prev is not None and st <= prev:
-        if now_ms is None:  # wait (at most ~2 ms) until our clock has moved past the last state
-            time.sleep((prev + 2 - time.time() * 1000) / 1000 if prev + 2 > time.time() * 1000 else 0)
-            st = max(prev + 1, math.floor(time.time() * 1000) - 1)
-        else:
-            st = prev + 1
-    _last_state[(soul, key)] = st
-    return st
+    with _state_lock:
+        st = math.floor(time.time() * 1000 if now_ms is None else now_ms) - 1
+        prev = _last_state.get((soul, key))
+        if prev is not None and st <= prev:
+            if now_ms is None:  # wait (at most ~2 ms) until our clock has moved past the last state
+                time.sleep((prev + 2 - time.time() * 1000) / 1000 if prev + 2 > time.time() * 1000 else 0)
+                st = max(prev + 1, math.floor(time.time() * 1000) - 1)
+            else:
+                st = prev + 1
+        _last_state[(soul, key)] = st
+        return st
 
 
 def put_message(soul: str, data: dict[str, Any]) -> dict[str, Any]:

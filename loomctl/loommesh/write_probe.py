@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from loomctl.core.limits import fd_limit_error, is_fd_limit
 from loomctl.loommesh.wire import GunClient, fresh_id
 
 SOUL_PREFIX = "loomctl/probe"
@@ -80,6 +81,10 @@ async def write_probe(urls: list[str], *, samples: int = 3, timeout: float = 5.0
             result.errors[u] = f"cannot connect: {type(c).__name__}: {c}"
         else:
             clients[u] = c
+    limited = [c for c in conns if isinstance(c, BaseException) and is_fd_limit(c)]
+    if limited:  # every writer stays connected for the whole probe: this machine's limit, one error for all
+        await asyncio.gather(*(c.close() for c in clients.values()), return_exceptions=True)
+        raise fd_limit_error(limited[0], f"{len(limited)} of {len(urls)} write-probe connections could not open")
     try:
         await _measure(result, urls, clients, prefix, samples, timeout, settle, gap, ack_window)
     finally:

@@ -13,7 +13,8 @@ from typing import Any
 import click
 
 from loomctl.core import environment
-from loomctl.core.errors import UsageError
+from loomctl.core.errors import LoomError, UsageError
+from loomctl.output.text import safe, visible
 
 
 class Format(str, enum.Enum):
@@ -64,12 +65,40 @@ def apply_query(data: Any, query: str | None) -> Any:
     try:
         return jmespath.search(query, data)
     except JMESPathError as exc:
-        raise UsageError(f"invalid --query '{query}': {str(exc).splitlines()[0]}",
+        raise UsageError(f"invalid --query '{_short(query)}': {str(exc).splitlines()[0]}",
                          "see https://jmespath.org for the syntax, e.g. --query 'apps[].name'") from None
+    except RecursionError:  # jmespath parses and evaluates recursively
+        raise UsageError(f"--query is nested too deeply ({len(query)} characters): '{_short(query)}'",
+                         "write a flatter JMESPath expression, e.g. --query 'apps[].name'") from None
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _non_finite(value: Any, path: str = "") -> str | None:
+    """Where (a JMESPath-like path) `value` holds NaN or an infinity, else None."""
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return path or "the top level"
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for k, v in items:
+        found = _non_finite(v, f"{path}[{k}]" if isinstance(k, int) else f"{path}.{k}" if path else str(k))
+        if found:
+            return found
+    return None
 
 
 def dump_json(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    """JSON as RFC 8259 has it: a NaN or an infinity (which json.dumps would write as bare NaN/Infinity, which no
+    JSON parser reads) is an error naming where it is."""
+    try:
+        return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        where = _non_finite(data)
+        if where is None:
+            raise
+        raise LoomError(f"cannot write JSON: the value at {where} is not a finite number (JSON has no NaN or "
+                        "Infinity)", "use -o yaml or -o table, or leave the value out with --query") from None
 
 
 def dump_yaml(data: Any) -> str:
@@ -85,7 +114,7 @@ def _tsv_cell(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value).replace("\t", " ").replace("\n", " ")
+    return visible(str(value).replace("\t", " ").replace("\n", " "))
 
 
 def tsv_lines(data: Any) -> Iterable[str]:
@@ -153,6 +182,7 @@ class Output:
         else:
             from loomctl.output.ui import console
 
+            data = safe(data)  # text from outside reaches the terminal with its control characters shown
             renderables = table(data) if table else generic_table(data)
             con = console()
             for r in renderables if isinstance(renderables, list) else [renderables]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from functools import cache
 from typing import Any
 
 import click
 
 from loomctl.core import environment
+from loomctl.core.once import OncePerKey
+from loomctl.output.text import visible
 
 
 def color_enabled(stream: Any = None) -> bool:
@@ -29,28 +31,37 @@ def _style(text: str, **kw: Any) -> str:
     return click.style(text, **kw) if color_enabled(sys.stderr) else text
 
 
+# Messages often carry text from outside (Azure error messages, names, peer replies): shown with `visible`.
 def error(message: str, hint: str | None = None) -> None:
-    click.echo(_style("error: ", fg="red", bold=True) + message, err=True)
+    click.echo(_style("error: ", fg="red", bold=True) + visible(message), err=True)
     if hint:
-        click.echo(_style("hint: ", fg="cyan") + hint, err=True)
+        click.echo(_style("hint: ", fg="cyan") + visible(hint), err=True)
 
 
 def warn(message: str) -> None:
-    click.echo(_style("warning: ", fg="yellow") + message, err=True)
+    click.echo(_style("warning: ", fg="yellow") + visible(message), err=True)
 
 
 def info(message: str) -> None:
-    click.echo(message, err=True)
+    click.echo(visible(message), err=True)
 
 
-@cache
+_CONSOLES = OncePerKey()  # one Console per stream: progress threads and the main thread share it
+
+
 def _console(stderr: bool, stream_id: int) -> Any:
+    return _CONSOLES.get((stderr, stream_id), lambda: _new_console(stderr))
+
+
+def _new_console(stderr: bool) -> Any:
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
     tty = is_terminal(stream)
-    width = None if tty else environment.get("COLUMNS")
+    # on a terminal rich measures it; COLUMNS (checked once, here) overrides that, and rich never reads it itself
+    width = environment.given("COLUMNS") if tty else environment.get("COLUMNS")
     return Console(
+        _environ={k: v for k, v in os.environ.items() if k != "COLUMNS"},
         file=stream,
         stderr=stderr,
         no_color=not color_enabled(stream),
@@ -59,6 +70,7 @@ def _console(stderr: bool, stream_id: int) -> Any:
         soft_wrap=False,
         highlight=False,
         emoji=False,
+        markup=False,  # strings are printed as they are: `[bold red]` in an Azure name is not rich markup
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from loomctl.checks.base import Status
+from loomctl.output.text import visible
 from loomctl.output.ui import color_enabled
 from loomctl.runbooks import Runbook
 
@@ -31,17 +32,17 @@ class StepPrinter:
         click.echo(f"{r.index}. {self._s(_enc_safe(mark), fg=color, bold=True)} {r.step.title}")
         if r.checks:
             for c in r.checks:
-                res = f" [{c.resource}]" if c.resource else ""
+                res = f" [{visible(c.resource)}]" if c.resource else ""
                 click.echo(f"     {self._s(_enc_safe(SYMBOLS[c.status]), fg=COLORS[c.status])} {c.code}{res}: "
-                           f"{c.message}")
+                           f"{visible(c.message)}")
                 if c.hint and c.status in (Status.WARN, Status.FAIL):
-                    click.echo(f"       hint: {c.hint}")
-        else:
-            click.echo(f"     {r.message}")
+                    click.echo(f"       hint: {visible(c.hint)}")
+        else:  # messages, query rows and hints carry Azure's text and log lines
+            click.echo(f"     {visible(r.message)}")
             for row in r.rows or []:
-                click.echo("       " + ", ".join(f"{k}={v}" for k, v in row.items()))
+                click.echo("       " + visible(", ".join(f"{k}={v}" for k, v in row.items())))
             if r.hint:
-                click.echo(f"     hint: {r.hint}")
+                click.echo(f"     hint: {visible(r.hint)}")
 
     def finish(self, result: Any) -> None:
         click.echo("")
@@ -55,7 +56,7 @@ class StepPrinter:
         first, *rest = result.next.splitlines() or [""]
         if rest or first.startswith("- "):
             click.echo("Next:")
-            for line in [first, *rest]:
-                click.echo(f"  {line}")
+            for line in [first, *rest]:  # each line quotes a step's hint or message
+                click.echo(f"  {visible(line)}")
         else:
-            click.echo(f"Next: {first}")
+            click.echo(f"Next: {visible(first)}")

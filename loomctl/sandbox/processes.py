@@ -233,11 +233,10 @@ def _reap(pid: int) -> None:
 def write_profile(state: State) -> Path:
     from loomctl.core import profiles as config
 
-    cfg = config.load()
-    prof = dict(cfg.profiles.get(PROFILE, {}))
-    prof.update({"azure": False, "peers": [p.url for p in state.procs]})
-    for k in ("relay_host", "node_host"):
-        prof.pop(k, None)
-    cfg.profiles[PROFILE] = prof
-    config.save(cfg)
+    with config.editing() as cfg:
+        prof = dict(cfg.profiles.get(PROFILE, {}))
+        prof.update({"azure": False, "peers": [p.url for p in state.procs]})
+        for k in ("relay_host", "node_host"):
+            prof.pop(k, None)
+        cfg.profiles[PROFILE] = prof
     return cfg.path

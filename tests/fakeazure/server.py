@@ -1,9 +1,11 @@
 """A local Azure for tests: HTTPS on 127.0.0.1 with a test CA (trustme).
 
 It answers the sign-in endpoints (OpenID configuration and the v2.0 token endpoint) and the ARM routes that
-loomctl uses, with REST bodies shaped like Microsoft's official examples (see `topology.py`). Tests change
-`server.state` to describe a deployment and add `Fault`s to inject errors. Every request is recorded in
-`server.requests` (the Authorization header is reduced to its scheme).
+loomctl uses, with REST bodies shaped like Microsoft's official examples (see `topology.py`) and following
+ARM's contract (`contract.py`, CONTRACT.md): write-only properties never answered, pageable lists paged with
+`nextLink`, errors as `{"error": {"code", "message"}}`. Tests change `server.state` to describe a deployment
+and add `Fault`s to inject errors. Every request is recorded in `server.requests` with the answer it got
+(`status`, `answer`; the Authorization header is reduced to its scheme).
 
 Other test modules add routes with `server.route(method, regex, handler)`; a handler gets
 `(request: Request, match: re.Match)` and returns `Response` (or a dict, served as 200 JSON).
@@ -23,6 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from tests.fakeazure import contract
+
 TENANT = "72f988bf-0000-4000-8000-00000000loom".replace("loom", "0001")
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
 CLIENT_SECRET = "test-client-secret-not-real"
@@ -35,6 +39,8 @@ class Request:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
+    status: int = 0  # the answer it got (set when sent)
+    answer: bytes = b""
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
@@ -189,7 +195,7 @@ class FakeAzure:
                                 arm_error("InjectedFault", f"injected {fault.status}"), dict(fault.headers))
         else:
             resp = self._route(req)
-        self._send(h, resp)
+        self._send(h, resp, req)
 
     def _route(self, req: Request) -> Response:
         for method, pattern, handler in list(self.routes) + self._default_routes:
@@ -204,7 +210,7 @@ class FakeAzure:
                 return out if isinstance(out, Response) else Response(200, out)
         return Response(404, arm_error("NotFound", f"no route for {req.method} {req.path}"))
 
-    def _send(self, h: BaseHTTPRequestHandler, resp: Response) -> None:
+    def _send(self, h: BaseHTTPRequestHandler, resp: Response, req: Request) -> None:
         if isinstance(resp.body, (dict, list)):
             data = json.dumps(resp.body).encode()
             ctype = "application/json; charset=utf-8"
@@ -214,6 +220,7 @@ class FakeAzure:
         else:
             data = resp.body or b""
             ctype = "application/json"
+        req.status, req.answer = resp.status, data
         try:
             h.send_response(resp.status)
             headers = {"Content-Type": ctype, **resp.headers}
@@ -248,6 +255,8 @@ class FakeAzure:
         r("GET", app + r"/containerApps/([^/]+)/revisions/([^/]+)", self._get_revision)
         r("GET", app + r"/containerApps/([^/]+)/revisions/([^/]+)/replicas", self._list_replicas)
         r("GET", app + r"/containerApps/([^/]+)/revisions/([^/]+)/replicas/([^/]+)", self._get_replica)
+        r("POST", app + r"/containerApps/([^/]+)/listSecrets", self._list_secrets)
+        r("POST", rg + st + r"/([^/]+)/listKeys", self._list_keys)
         # Log Analytics query API: a healthy, quiet workspace (no rows). tests/loganalytics.py serves real rows.
         r("POST", r"/v1/workspaces/([^/]+)/query",
           lambda req, m: {"tables": [{"name": "PrimaryResult", "columns": [], "rows": []}]})
@@ -299,7 +308,8 @@ class FakeAzure:
         if (bad := self._rg_ok(m.group(1), m.group(2))) is not None:
             return bad
         return {"id": f"/subscriptions/{m.group(1)}/resourceGroups/{self.state['resource_group']}",
-                "name": self.state["resource_group"], "location": "eastus",
+                "name": self.state["resource_group"], "type": "Microsoft.Resources/resourceGroups",
+                "location": "eastus",
                 "properties": {"provisioningState": "Succeeded"}}
 
     def _env(self, m: re.Match[str]) -> dict[str, Any] | Response:
@@ -313,13 +323,14 @@ class FakeAzure:
         return env
 
     def _get_environment(self, req: Request, m: re.Match[str]) -> Any:
-        return self._env(m)
+        return contract.view("environment", self._env(m))
 
     def _list_storages(self, req: Request, m: re.Match[str]) -> Any:
         env = self._env(m)
         if isinstance(env, Response):
             return env
-        return {"value": list(self.state.get("storages", {}).values())}
+        # ManagedEnvironmentStoragesCollection: `value` only, not pageable (no x-ms-pageable on the operation)
+        return {"value": [contract.view("envStorage", s) for s in self.state.get("storages", {}).values()]}
 
     def _get_storage(self, req: Request, m: re.Match[str]) -> Any:
         env = self._env(m)
@@ -328,7 +339,7 @@ class FakeAzure:
         st = self.state.get("storages", {}).get(m.group(4))
         if st is None:
             return Response(404, arm_error("ResourceNotFound", f"storage '{m.group(4)}' was not found."))
-        return st
+        return contract.view("envStorage", st)
 
     def _storage_account(self, m: re.Match[str]) -> dict[str, Any] | Response:
         if (bad := self._rg_ok(m.group(1), m.group(2))) is not None:
@@ -343,7 +354,7 @@ class FakeAzure:
     def _list_storage_accounts(self, req: Request, m: re.Match[str]) -> Any:
         if (bad := self._sub_ok(m.group(1))) is not None:
             return bad
-        return {"value": list(self.state.get("storage_accounts", {}).values())}
+        return contract.page(list(self.state.get("storage_accounts", {}).values()), self.url, req.path, req.query)
 
     def _get_storage_account(self, req: Request, m: re.Match[str]) -> Any:
         return self._storage_account(m)
@@ -373,16 +384,33 @@ class FakeAzure:
     def _list_apps(self, req: Request, m: re.Match[str]) -> Any:
         if (bad := self._rg_ok(m.group(1), m.group(2))) is not None:
             return bad
-        return {"value": list(self.state.get("apps", {}).values())}
+        apps = [contract.view("containerApp", a) for a in self.state.get("apps", {}).values()]
+        return contract.page(apps, self.url, req.path, req.query)
 
     def _get_app(self, req: Request, m: re.Match[str]) -> Any:
-        return self._app(m)
+        return contract.view("containerApp", self._app(m))
+
+    def _list_secrets(self, req: Request, m: re.Match[str]) -> Any:
+        """POST listSecrets: the one answer with secret values (SecretsCollection of ContainerAppSecret)."""
+        app = self._app(m)
+        if isinstance(app, Response):
+            return app
+        secrets = ((app.get("properties") or {}).get("configuration") or {}).get("secrets") or []
+        return {"value": [{k: s[k] for k in ("name", "value", "keyVaultUrl", "identity") if s.get(k) is not None}
+                          for s in secrets]}
+
+    def _list_keys(self, req: Request, m: re.Match[str]) -> Any:
+        """POST listKeys: the storage account keys (StorageAccountListKeysResult), never in the account's GET."""
+        acct = self._storage_account(m)
+        if isinstance(acct, Response):
+            return acct
+        return {"keys": copy.deepcopy((self.state.get("storage_keys") or {}).get(m.group(3), []))}
 
     def _list_revisions(self, req: Request, m: re.Match[str]) -> Any:
         app = self._app(m)
         if isinstance(app, Response):
             return app
-        return {"value": list(self.state.get("revisions", {}).get(m.group(3), []))}
+        return contract.page(list(self.state.get("revisions", {}).get(m.group(3), [])), self.url, req.path, req.query)
 
     def _revision(self, m: re.Match[str]) -> dict[str, Any] | Response:
         app = self._app(m)
@@ -400,6 +428,7 @@ class FakeAzure:
         rev = self._revision(m)
         if isinstance(rev, Response):
             return rev
+        # ReplicaCollection: `value` only, not pageable
         return {"value": list(self.state.get("replicas", {}).get(m.group(4), []))}
 
     def _get_replica(self, req: Request, m: re.Match[str]) -> Any:

@@ -4,6 +4,9 @@
 relay on internal HTTP ingress (target 8765, allowInsecure true), node on external HTTPS ingress (3000) with
 `GUN_PEERS` pointing at `http://gun-relay.internal.<domain>/gun`, one Azure Files environment storage, every
 secret a Key Vault reference, per-replica data folders. Helpers below change one thing at a time.
+
+The state is what was written (the environment storage's account key, the environment's Log Analytics shared
+key); `contract.view` removes the write-only properties from every answer, as ARM does.
 """
 
 from __future__ import annotations
@@ -24,6 +27,14 @@ STORAGE_ACCOUNT = "loomstorage01"
 SHARE = "gun-storage"
 WORKSPACE_ID = "d6b2a6f3-5c1e-4e55-9f59-0a1b2c3d4e5f"
 
+# Secret values the deployment holds. ARM never returns them on GET (write-only, `x-ms-secret`); they come only
+# from POST listKeys / listSecrets. `contract.known_secret_values(state)` adds those a test writes into the state.
+STORAGE_KEY = "c3RvcmFnZS1rZXktb25lLW5vdC1yZWFsLWxvb20tdGVzdA=="  # key1 of the storage account
+STORAGE_KEY_2 = "c3RvcmFnZS1rZXktdHdvLW5vdC1yZWFsLWxvb20tdGVzdA=="
+PLAIN_SECRET_VALUE = "sk-test-PLAINTEXT-never-printed"  # what a plain-value app secret holds (tests/faults.py)
+LOG_SHARED_KEY = "bG9nLWFuYWx5dGljcy1zaGFyZWQta2V5LW5vdC1yZWFs"  # the workspace key the environment was given
+KNOWN_SECRETS = [STORAGE_KEY, STORAGE_KEY_2, PLAIN_SECRET_VALUE, LOG_SHARED_KEY]
+
 
 def _arm(*parts: str) -> str:
     return f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/" + "/".join(parts)
@@ -43,7 +54,7 @@ def environment() -> dict[str, Any]:
                                    f"/managedEnvironments/{ENV}/eventstream",
             "appLogsConfiguration": {
                 "destination": "log-analytics",
-                "logAnalyticsConfiguration": {"customerId": WORKSPACE_ID},
+                "logAnalyticsConfiguration": {"customerId": WORKSPACE_ID, "sharedKey": LOG_SHARED_KEY},
             },
             "zoneRedundant": False,
             "workloadProfiles": [{"name": "Consumption", "workloadProfileType": "Consumption"}],
@@ -57,7 +68,8 @@ def storage() -> dict[str, Any]:
         "name": SHARE,
         "type": "Microsoft.App/managedEnvironments/storages",
         "id": _arm("Microsoft.App/managedEnvironments", ENV, "storages", SHARE),
-        "properties": {"azureFile": {"accessMode": "ReadWrite", "accountName": STORAGE_ACCOUNT, "shareName": SHARE}},
+        "properties": {"azureFile": {"accessMode": "ReadWrite", "accountName": STORAGE_ACCOUNT, "shareName": SHARE,
+                                     "accountKey": STORAGE_KEY}},  # as written; GET never shows accountKey
     }
 
 
@@ -237,6 +249,8 @@ def healthy() -> dict[str, Any]:
         "storages": {SHARE: storage()},
         "storage_accounts": {STORAGE_ACCOUNT: storage_account()},
         "shares": {f"{STORAGE_ACCOUNT}/{SHARE}": file_share()},
+        "storage_keys": {STORAGE_ACCOUNT: [{"keyName": "key1", "value": STORAGE_KEY, "permissions": "FULL"},
+                                           {"keyName": "key2", "value": STORAGE_KEY_2, "permissions": "FULL"}]},
         "apps": {RELAY: relay, NODE: node},
         "revisions": {RELAY: [revision(relay, rrev, replicas=2)], NODE: [revision(node, nrev, replicas=3)]},
         "replicas": {rrev: [replica(relay, rrev, i) for i in range(2)],

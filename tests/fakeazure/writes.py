@@ -25,7 +25,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.fakeazure import topology
+from tests.fakeazure import contract, topology
 from tests.fakeazure.server import FakeAzure, Request, Response, arm_error
 
 SUB = r"/subscriptions/([^/]+)/resource[gG]roups/([^/]+)/providers/Microsoft\.App"
@@ -190,12 +190,12 @@ class FakeWrites:
         is_async = status == 202 or self.async_put
         if not is_async:
             finish()
-            return Response(status, self.state["apps"][name])
+            return Response(status, contract.view("containerApp", self.state["apps"][name]))
         op_id = self._start(outcome, finish, err, hang=hang)
         headers = {"Azure-AsyncOperation": self._async_url(op_id), "Retry-After": "0"}
         if status == 202:
             return Response(202, None, headers)
-        return Response(status, self.state["apps"][name], headers)
+        return Response(status, contract.view("containerApp", self.state["apps"][name]), headers)
 
     def _settle_revision(self, app_name: str, rev_name: str, scenario: str) -> None:
         app = self.state["apps"][app_name]
@@ -312,14 +312,13 @@ class FakeWrites:
                 return Response(404, arm_error("ResourceNotFound", f"environment '{env}' was not found."))
             body = req.json() or {}
             af = ((body.get("properties") or {}).get("azureFile") or {})
-            stored_af = {k: v for k, v in af.items() if k != "accountKey"}  # write-only, never returned
             existed = name in self.state.setdefault("storages", {})
             self.state["storages"][name] = {
                 "name": name, "type": "Microsoft.App/managedEnvironments/storages",
                 "id": f"/subscriptions/{topology.SUB}/resourceGroups/{topology.RG}/providers/Microsoft.App/"
                       f"managedEnvironments/{env}/storages/{name}",
-                "properties": {"azureFile": stored_af}}
-            return Response(200 if existed else 201, self.state["storages"][name])
+                "properties": {"azureFile": dict(af)}}  # as written; the answer leaves out accountKey
+            return Response(200 if existed else 201, contract.view("envStorage", self.state["storages"][name]))
 
 
 def _created() -> str:

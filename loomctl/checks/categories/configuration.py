@@ -169,12 +169,15 @@ def check_https_only(app: AppRef, app_obj: Any) -> Outcome:
 
 
 def check_secrets(app: AppRef, app_obj: Any) -> Outcome:
-    plain = [s.name for s in app_obj.secrets if s.has_value and not s.key_vault_url]
+    # ARM never returns a secret's value on GET: a secret without keyVaultUrl holds its value in the app
+    plain = [s.name for s in app_obj.secrets if s.plain_value]
     if plain:
+        used = sorted({e.name for c in app_obj.containers for e in c.env if e.secret_ref in plain})
         return failed(f"secret {', '.join(repr(n) for n in plain)} of '{app.name}' is stored as a plain value in the "
-                      "app (value not shown)",
+                      "app, not as a Key Vault reference" + (f" (used by {', '.join(used)})" if used else ""),
                       f"move it to Key Vault and reference it: `az containerapp secret set -n {app.name} -g <group> "
-                      f"--secrets {plain[0]}=keyvaultref:<secret-url>,identityref:<identity-id>`", plain=plain)
+                      f"--secrets {plain[0]}=keyvaultref:<secret-url>,identityref:<identity-id>`", plain=plain,
+                      used_by=used)
     literal = [e.name for c in app_obj.containers for e in c.env
                if e.value and not e.secret_ref and looks_secret(e.name)]
     if literal:

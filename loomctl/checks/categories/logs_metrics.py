@@ -1,15 +1,20 @@
 """Category "Logs and metrics": the workspace answers, recent LoomMesh errors, crash loops, sync latency, peers.
 
 Each check reads one canned query over the last hour (`WINDOW`); the queries run once, concurrently, as inputs.
+When Log Analytics answers only in part (a PartialError), a check that would pass or skip warns instead, naming
+the error: what came back cannot vouch for what did not.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from loomctl.checks.base import (
     Outcome,
+    Status,
     failed,
     passed,
     skipped,
@@ -33,11 +38,40 @@ def _run(loom: Any, target: Any, name: str, apps: list[str]) -> Any:
                      target.destination)
 
 
+def partial_answer(outcome: Outcome, result: Any, query: str, hint: str) -> Outcome:
+    """The verdict on a QueryResult that may be partial: a failure the rows already show stays a failure;
+    anything else warns, saying the answer was partial and naming the error."""
+    error = getattr(result, "partial_error", None)
+    if not error:
+        return outcome
+    details = {**outcome.details, "partial_error": error}
+    if outcome.status is Status.FAIL:
+        return failed(outcome.message, outcome.hint, **details)
+    return warned(f"Log Analytics answered {query} only in part ({error}); from what came back: {outcome.message}",
+                  outcome.hint or hint, **details)
+
+
+def _warns_when_partial(needs: str, query: str = "", hint: str = "") -> Callable[[Callable[..., Outcome]],
+                                                                              Callable[..., Outcome]]:
+    """The check's verdict goes through `partial_answer` with its input `needs` (the canned query `query`)."""
+    hint = hint or f"`loomctl query run {query}` shows the partial result and its error; narrow the range or try again"
+
+    def wrap(check: Callable[..., Outcome]) -> Callable[..., Outcome]:
+        @functools.wraps(check)
+        def run(**inputs: Any) -> Outcome:
+            return partial_answer(check(**inputs), inputs[needs], f"'{query}'" if query else "the probe query", hint)
+        return run
+    return wrap
+
+
+@_warns_when_partial("log_probe", hint="run `loomctl doctor --category logs` again; if it stays partial, the "
+                     "workspace's Resource health in the Azure portal says why")
 def check_workspace(log_target: Any, log_probe: Any) -> Outcome:
     return passed(f"workspace {log_target.workspace_id} answers ({log_target.destination} tables, from "
                   f"{log_target.source})", workspace=log_target.workspace_id, destination=log_target.destination)
 
 
+@_warns_when_partial("log_peer_errors", "peer-errors")
 def check_errors(log_peer_errors: Any) -> Outcome:
     recs = log_peer_errors.records()
     errors = sum(int(r.get("Errors") or 0) for r in recs)
@@ -55,6 +89,7 @@ def check_errors(log_peer_errors: Any) -> Outcome:
     return passed("no LoomMesh peer errors or disconnects in the last hour")
 
 
+@_warns_when_partial("log_restarts", "restarts")
 def check_crash_loops(log_restarts: Any) -> Outcome:
     recs = [r for r in log_restarts.records() if int(r.get("Restarts") or 0) > 0]
     loops = [r for r in recs if r.get("CrashLooping") in (True, "true", 1)]
@@ -71,6 +106,7 @@ def check_crash_loops(log_restarts: Any) -> Outcome:
     return passed("no restarts or crash loops in the last hour")
 
 
+@_warns_when_partial("log_sync_latency", "sync-latency")
 def check_latency(settings: Any, log_sync_latency: Any) -> Outcome:
     limit = float(settings.get("sync_latency_warn_ms") or 500.0)
     p95 = [r.get("p95") for r in log_sync_latency.records() if isinstance(r.get("p95"), (int, float))]
@@ -84,6 +120,7 @@ def check_latency(settings: Any, log_sync_latency: Any) -> Outcome:
     return passed(f"sync latency p95 at most {worst:.0f} ms (threshold {limit:.0f} ms)", p95_max=worst)
 
 
+@_warns_when_partial("log_peers_connected", "peers-connected")
 def check_peers(settings: Any, log_peers_connected: Any) -> Outcome:
     minimum = int(settings.get("min_peers") or 1)
     recs = [r for r in log_peers_connected.records() if isinstance(r.get("MinPeers"), (int, float))]

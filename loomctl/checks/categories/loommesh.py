@@ -57,7 +57,10 @@ def peer_list_provider(loom: Any) -> Any:
             def live() -> Any:
                 apps = i.get("apps")
                 return i.get("environment"), apps["relay"], apps["node"]
-        return discover(settings, live)
+            return discover(settings, live)
+        from loomctl.sandbox.hints import label
+
+        return label(discover(settings, live))  # sandbox peers by their role (relay, node)
     return provide
 
 
@@ -84,9 +87,15 @@ def providers(loom: Any, apps: list[AppRef]) -> dict[str, Any]:
         if i.get("inside_app"):  # `doctor --from-inside`: the in-replica run shared with the DNS check
             return i.get("inside_run").peers
         plist = i.get("loommesh_peers")
-        servers = parse_servers(i.get("settings").get("dns_servers") or [])
-        return asyncio.run(probe_peers([(p.url, p.role) for p in plist.peers], timeout=PEER_TIMEOUT,
-                                       dns_servers=servers))
+        settings = i.get("settings")
+        servers = parse_servers(settings.get("dns_servers") or [])
+        results = asyncio.run(probe_peers([(p.url, p.role) for p in plist.peers], timeout=PEER_TIMEOUT,
+                                          dns_servers=servers))
+        if not settings.azure_enabled:
+            from loomctl.sandbox.hints import explain
+
+            explain(results, settings.profile)  # hints about the sandbox, not about Azure ingress
+        return results
 
     return {"loommesh_peers": peer_list_provider(loom), "inside_run": inside_run_provider(loom),
             "peer_results": peer_results}

@@ -7,15 +7,13 @@ from typing import Any
 
 import click
 
-from loomctl.core.options import _store_flag
+from loomctl.core.options import _store_flag, peer_option
 
 F = Callable[..., Any]
 
 
 def peer_options(func: F) -> F:
-    func = click.option("--peer", "peers", multiple=True, metavar="URL",
-                        help="Probe this peer URL (repeatable), e.g. ws://127.0.0.1:8765/gun; "
-                             "overrides discovery (profile key peers, env LOOMCTL_PEERS).")(func)
+    func = peer_option(func)
     func = click.option("--relay-host", metavar="HOST[:PORT]", default=None, expose_value=False,
                         callback=_store_flag("relay_host"),
                         help="Relay host instead of the live deployment's (env GUN_RELAY_HOST).")(func)
@@ -27,12 +25,13 @@ def peer_options(func: F) -> F:
                         help="Query this DNS server instead of the system resolver (repeatable; "
                              "env LOOMCTL_DNS_SERVERS, comma-separated).")(func)
     func = click.option("--timeout", type=click.FloatRange(0.1, 300), default=5.0, show_default=True,
-                        help="Deadline per peer, in seconds (peers are probed concurrently).")(func)
+                        help="Deadline per peer, in seconds (peers are probed concurrently, at most 64 or a quarter "
+                             "of the open-file limit at once).")(func)
     return func
 
 
-def targets(loom: Any, peers: tuple[str, ...]) -> Any:
-    """The peer list for this run (flags > env > profile > live deployment)."""
+def targets(loom: Any) -> Any:
+    """The peer list for this run (--peer > env > profile > live deployment)."""
     from loomctl.loommesh.discovery import discover, live_from_session
 
     settings = loom.settings
@@ -40,7 +39,10 @@ def targets(loom: Any, peers: tuple[str, ...]) -> Any:
     if settings.azure_enabled:
         def live() -> Any:
             return live_from_session(loom.azure)()
-    return discover(settings, live, peers)
+        return discover(settings, live)
+    from loomctl.sandbox.hints import label
+
+    return label(discover(settings, live))  # sandbox peers by their role (relay, node)
 
 
 def dns_servers(loom: Any) -> list[tuple[str, int]]:

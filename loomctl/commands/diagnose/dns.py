@@ -16,7 +16,7 @@ from loomctl.inside.options import inside_app, inside_options, notes
 @inside_options
 @common_options
 @pass_loom
-def dns(loom: LoomContext, peers: tuple[str, ...], timeout: float, from_inside: bool, inside_app_name: str | None,
+def dns(loom: LoomContext, timeout: float, from_inside: bool, inside_app_name: str | None,
         inside_replica: str | None) -> None:
     """Resolve every LoomMesh peer host and explain failures.
 
@@ -39,7 +39,7 @@ def dns(loom: LoomContext, peers: tuple[str, ...], timeout: float, from_inside: 
 
     servers = dns_servers(loom)
     where_app = inside_app(loom, from_inside, inside_app_name, inside_replica)
-    plist = targets(loom, peers)
+    plist = targets(loom)
     hosts = [peer_host(p.url) for p in plist.peers]
     if where_app:
         from loomctl.inside.run import probe_checked

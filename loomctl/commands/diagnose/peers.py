@@ -23,7 +23,7 @@ from loomctl.inside.options import inside_app, inside_options, notes
 @inside_options
 @common_options
 @pass_loom
-def peers(loom: LoomContext, peers: tuple[str, ...], timeout: float, write_probe: bool, samples: int,
+def peers(loom: LoomContext, timeout: float, write_probe: bool, samples: int,
           from_inside: bool, inside_app_name: str | None, inside_replica: str | None) -> None:
     """Probe each LoomMesh peer stage by stage; optional write probe.
 
@@ -49,7 +49,7 @@ def peers(loom: LoomContext, peers: tuple[str, ...], timeout: float, write_probe
     where_app = inside_app(loom, from_inside, inside_app_name, inside_replica)
     if where_app and write_probe:
         raise UsageError("--write-probe runs from this machine only", "drop --from-inside or --write-probe")
-    plist = targets(loom, peers)
+    plist = targets(loom)
     if any(p.source == "live deployment" for p in plist.peers):
         started = time.perf_counter()  # reading Azure is not part of any peer's deadline
     extra: list[str] = []
@@ -62,6 +62,10 @@ def peers(loom: LoomContext, peers: tuple[str, ...], timeout: float, write_probe
     else:
         results = asyncio.run(probe_peers([(p.url, p.role) for p in plist.peers], timeout=timeout,
                                           dns_servers=servers, started=started))
+        if not loom.settings.azure_enabled:
+            from loomctl.sandbox.hints import explain
+
+            explain(results, loom.settings.profile)  # hints about the sandbox, not about Azure ingress
     probe = None
     if write_probe:
         reachable = [r.url for r in results if r.ok]

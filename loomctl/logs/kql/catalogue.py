@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
+from types import MappingProxyType
 from typing import Any
 
 from loomctl.core.errors import UsageError, by_name
+from loomctl.core.once import once
 from loomctl.logs.kql import literals as lit
 from loomctl.logs.kql import views
 from loomctl.logs.matching import ERROR_TERMS
@@ -76,17 +79,20 @@ def parse(text: str, source: str = "") -> CannedQuery:
     return CannedQuery(meta["name"], meta["description"], body, tuple(params), chart, source)
 
 
-_CACHE: dict[str, CannedQuery] = {}
+@once
+def _shipped() -> Mapping[str, CannedQuery]:
+    """Every shipped query, read once (the doctor's log checks ask from several threads at the same time)."""
+    folder = resources.files("loomctl.logs.kql") / "queries"
+    found: dict[str, CannedQuery] = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".kql"):
+            q = parse(entry.read_text(encoding="utf-8"), entry.name)
+            found[q.name] = q
+    return MappingProxyType(found)
 
 
 def load_all() -> dict[str, CannedQuery]:
-    if not _CACHE:
-        folder = resources.files("loomctl.logs.kql") / "queries"
-        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-            if entry.name.endswith(".kql"):
-                q = parse(entry.read_text(encoding="utf-8"), entry.name)
-                _CACHE[q.name] = q
-    return dict(_CACHE)
+    return dict(_shipped())
 
 
 def get(name: str) -> CannedQuery:

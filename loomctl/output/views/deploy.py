@@ -29,6 +29,9 @@ class Progress:
             self._status.start()
 
     def __call__(self, text: str) -> None:
+        from loomctl.output.text import visible
+
+        text = visible(text)  # progress lines carry Azure's messages
         t = time.monotonic() - self.start
         if self.tty:
             from rich.text import Text
@@ -42,6 +45,9 @@ class Progress:
 
     def write(self, text: str) -> None:
         """A write log line (`write: PATCH ...`), printed above the spinner on a terminal."""
+        from loomctl.output.text import visible
+
+        text = visible(text)
         if self.tty:
             from rich.text import Text
 

@@ -10,6 +10,7 @@ import click
 
 from loomctl.core.timeutil import local_time
 from loomctl.logs.matching import is_error_line
+from loomctl.output.text import visible
 
 if TYPE_CHECKING:  # pragma: no cover
     from loomctl.aca.logstream import LogLine as LiveLine
@@ -19,9 +20,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # -- Log Analytics (`loomctl logs`, `--follow`) ------------------------------------------------------------
 def format_line(line: LogLine, color: bool) -> str:
+    """One record, one line: what came from Log Analytics has its control characters shown (`visible`)."""
     where = f"{line.app}/{line.replica}" if line.replica else line.app
     tag = f" [{line.stream}]" if line.stream and line.stream not in ("stdout",) else ""
-    text = f"{local_time(line.time)} {where}{tag} {line.message}"
+    text = visible(f"{local_time(line.time)} {where}{tag} {line.message}")
     if color and is_error_line(line.message):
         return click.style(text, fg="red")
     return text
@@ -56,6 +58,7 @@ def live_time(line: LiveLine, utc: bool = False) -> str:
 
 
 def live_line(line: LiveLine, merged: bool, system: bool, as_json: bool) -> str:
+    """A log stream line: JSON exact, text with its control characters shown (`visible`), one line each."""
     if as_json:
         return json.dumps({"time": live_time(line, utc=True), "replica": line.replica, "container": line.container,
                            "type": line.type, "reason": line.reason, "text": line.text}, ensure_ascii=False)
@@ -67,4 +70,4 @@ def live_line(line: LiveLine, merged: bool, system: bool, as_json: bool) -> str:
     elif merged and line.replica:
         parts.append(f"[{line.replica}]")
     parts.append(line.text)
-    return " ".join(parts)
+    return visible(" ".join(parts))

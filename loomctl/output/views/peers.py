@@ -22,7 +22,7 @@ def render_peers(doc: dict[str, Any]) -> list[Any]:
 
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
     t.add_column("Peer", overflow="fold", min_width=15)
-    for col in ("Role", "Result", *STAGE_TITLES.values(), "Relay pid", "Where"):
+    for col in ("Role", "Result", *STAGE_TITLES.values(), "GUN pid", "Where"):
         t.add_column(col, justify="right" if col in STAGE_TITLES.values() else "left", no_wrap=True)
     out: list[Any] = [t]
     hints: list[Any] = []

@@ -11,6 +11,7 @@ from typing import Any
 from loomctl.core import environment
 from loomctl.core.errors import ProblemsFound
 from loomctl.core.timeutil import local_time
+from loomctl.output.text import visible
 
 SPARKS = "▁▂▃▄▅▆▇█"
 WIDE_COLUMNS = {"Log", "Sample", "message", "Reasons"}
@@ -75,7 +76,7 @@ def cell_text(v: Any) -> str:
         return "true" if v else "false"
     if isinstance(v, (int, float)):
         return _fmt_number(v)
-    return str(v).replace("\n", " ⏎ ")
+    return visible(str(v).replace("\n", " ⏎ "))
 
 
 def _console_width() -> int:
@@ -121,12 +122,13 @@ def render_table(columns: list[str], rows: list[list[Any]], chart: Iterable[str]
     keep = [bool(shown) and isinstance(shown[0][i], dt.datetime) for i in range(len(columns))]  # times stay whole
     widths = fit_widths(columns, texts[:200], _console_width(), keep=keep)
     for i, c in enumerate(columns):
+        c = visible(c)
         numeric = any(isinstance(r[i], (int, float)) and not isinstance(r[i], bool) for r in shown[:20])
         table.add_column(c, no_wrap=True, overflow="ellipsis", justify="right" if numeric else "left",
                          width=widths[i])
     for t in texts:
         table.add_row(*t)
-    out: list[Any] = ([Text(title, style="bold")] if title else []) + [table]
+    out: list[Any] = ([Text(visible(title), style="bold")] if title else []) + [table]
     left = len(rows) - len(shown)
     if left > 0:
         out.append(Text(f"… {left:,} more rows not shown ({len(rows):,} in all): use -o json for every row, "
@@ -137,7 +139,7 @@ def render_table(columns: list[str], rows: list[list[Any]], chart: Iterable[str]
         for _ in range(5):
             grid.add_column()
         for s in series:
-            grid.add_row(Text(s["series"], style="bold"), s["spark"], f"min {cell_text(s['min'])}",
+            grid.add_row(Text(visible(s["series"]), style="bold"), s["spark"], f"min {cell_text(s['min'])}",
                          f"max {cell_text(s['max'])}", f"last {cell_text(s['last'])}")
         out.append(grid)
     return out

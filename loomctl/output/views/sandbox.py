@@ -11,7 +11,7 @@ def sandbox_table(doc: dict[str, Any]) -> Any:
 
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold",
               title=f"LoomMesh sandbox ({doc['folder']})", title_justify="left")
-    cols = ["Name", "Role", "URL", "PID", "Alive"] + (["Answers", "Relay pid"] if "peers" in doc and doc["peers"]
+    cols = ["Name", "Role", "URL", "PID", "Alive"] + (["Answers", "GUN pid"] if "peers" in doc and doc["peers"]
                                                        and "answers" in doc["peers"][0] else [])
     for c in cols:
         t.add_column(c)

@@ -1,0 +1,95 @@
+"""Many peers under a low open-file limit (issue 12): probes are bounded by a semaphore sized from RLIMIT_NOFILE,
+and running out of file descriptors is one local error, never a failure of each peer. Each test runs loomctl in
+a subprocess whose limit is lowered with setrlimit, against a real GUN relay."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _limit(n: int):
+    def lower() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (n, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+    return lower
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LOOMCTL_", "AZURE_", "GUN_", "LOOM_"))}
+    env.update(LOOMCTL_CONFIG=str(tmp_path / "config.toml"), PYTHONPATH=str(ROOT), COLUMNS="160")
+    return env
+
+
+@pytest.mark.skipif(resource.getrlimit(resource.RLIMIT_NOFILE)[1] < 256, reason="hard open-file limit below 256")
+def test_500_peers_under_a_256_file_limit_all_answer(relays, tmp_path):
+    relay = relays.start()
+    args = [sys.executable, "-m", "loomctl", "diagnose", "peers", "--timeout", "20", "-o", "json"]
+    for i in range(500):  # 500 distinct URLs, one real relay (the query string keeps them apart)
+        args += ["--peer", f"ws://127.0.0.1:{relay.port}/gun?n={i}"]
+    proc = subprocess.run(args, capture_output=True, text=True, env=_env(tmp_path), preexec_fn=_limit(256),
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr + proc.stdout[-2000:]
+    peers = json.loads(proc.stdout)["peers"]
+    assert len(peers) == 500
+    assert [p for p in peers if not p["ok"]] == []
+    assert "Too many open files" not in proc.stdout + proc.stderr
+
+
+def test_running_out_of_file_descriptors_is_one_local_error(relays, tmp_path):
+    relay = relays.start()
+    peers = [f"ws://127.0.0.1:{relay.port}/gun?n={i}" for i in range(40)]
+    # a warm-up run imports everything; then the process fills its descriptor table (as other open files would)
+    # and leaves three free: the event loop's epoll and self-pipe, none for the probes' sockets
+    script = textwrap.dedent(f"""
+        import os, sys
+        from loomctl.cli import cli
+        peers = {peers!r}
+        def run(urls):
+            args = ["diagnose", "peers", "-o", "json"]
+            for u in urls:
+                args += ["--peer", u]
+            try:
+                cli.main(args, prog_name="loomctl")
+            except SystemExit as exc:
+                return exc.code
+        assert run(peers[:1]) == 0
+        sys.stdout.flush()
+        print("=== second run", flush=True)
+        held = []
+        try:
+            while True:
+                held.append(os.open(os.devnull, os.O_RDONLY))
+        except OSError:
+            pass
+        for fd in held[-3:]:
+            os.close(fd)
+        sys.exit(run(peers))
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=_env(tmp_path),
+                          preexec_fn=_limit(128), timeout=120)
+    second = proc.stdout.split("=== second run\n", 1)[1]
+    assert proc.returncode == 2, proc.stderr
+    assert second == ""  # no per-peer report
+    assert proc.stderr.splitlines() == [
+        "error: local open-file limit (ulimit -n 128) reached: 40 of 40 peer probes could not open a socket",
+        "hint: this is a limit of this machine, not a fault of the peers or of Azure: raise it (`ulimit -n 4096`) "
+        "or probe fewer peers at once",
+    ]
+
+
+def test_probe_slots_follow_the_soft_limit():
+    from loomctl.core.limits import probe_slots
+
+    assert probe_slots(256) == 64
+    assert probe_slots(100) == 25
+    assert probe_slots(4096) == 64
+    assert probe_slots(3) == 1
