@@ -45,18 +45,27 @@ def report(exc: BaseException) -> int:
     return int(err.exit_code)
 
 
+def interrupted(ctx: click.Context) -> None:
+    """Ctrl-C: one line on stderr and exit 130, whatever the command was doing."""
+    from loomctl.output import ui
+
+    ui.error("interrupted", None)
+    ctx.exit(int(ExitCode.INTERRUPTED))
+
+
 class RootGroup(LazyGroup):
     def invoke(self, ctx: click.Context) -> Any:
         environment.forget_warnings()  # each command warns once about an ignored environment value
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except click.exceptions.Abort as exc:
+            if not isinstance(exc.__context__, KeyboardInterrupt):  # end of input at a prompt
+                raise
+            interrupted(ctx)  # Ctrl-C at a prompt (click turns it into Abort): the same rule as anywhere
+        except (click.exceptions.Exit, click.ClickException):
             raise
-        except KeyboardInterrupt:
-            from loomctl.output import ui
-
-            ui.error("interrupted", None)
-            ctx.exit(int(ExitCode.INTERRUPTED))
+        except KeyboardInterrupt:  # Ctrl-C, in every command, streaming ones included (README, exit codes)
+            interrupted(ctx)
         except Exception as exc:  # noqa: BLE001 - the one place errors become exit codes
             if isinstance(exc, ProblemsFound) and exc.silent:  # the output already says what is wrong
                 ctx.exit(int(exc.exit_code))

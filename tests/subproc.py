@@ -121,3 +121,53 @@ class Running:
                 self.proc.kill()
                 self.proc.wait()
         return ProcRun(self.proc.returncode, "".join(self.lines) + out.decode(), err.decode(), self.args)
+
+
+# `python -c CTTY ARGS...`: make stdin (a pty slave, in a new session) the controlling terminal, SIGINT at its
+# default as for a terminal's foreground job, then become `python -m loomctl ARGS...`.
+CTTY = ("import fcntl, os, signal, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+        "signal.signal(signal.SIGINT, signal.SIG_DFL); "
+        "os.execv(sys.executable, [sys.executable, '-m', 'loomctl', *sys.argv[1:]])")
+
+
+class Pty:
+    """`loomctl ARGS...` on a real pseudo-terminal that is its controlling terminal, as in a terminal window (a
+    Ctrl-C the terminal turns into SIGINT reaches loomctl). The test holds both ends: `send` types, `read_until`
+    reads the screen, and the slave end gives the terminal's mode (`mode_before`, `termios.tcgetattr(slave)`)."""
+
+    def __init__(self, *args: str, env: Mapping[str, str] | None = None):
+        import pty
+        import termios
+
+        self.master, self.slave = pty.openpty()
+        self.mode_before = termios.tcgetattr(self.slave)
+        self.out = b""
+        self.proc = subprocess.Popen([sys.executable, "-c", CTTY, *args], stdin=self.slave, stdout=self.slave,
+                                     stderr=self.slave, env=child_env(env), cwd=str(ROOT),
+                                     start_new_session=True, close_fds=True)
+
+    def read_until(self, marker: bytes) -> None:
+        """Read what loomctl wrote until `marker` appears (or loomctl ends: the assertion then shows the output)."""
+        import select
+        import time
+
+        hang = time.monotonic() + 30  # a safety net against a hung session, not a timed assertion
+        while marker not in self.out and time.monotonic() < hang:
+            if select.select([self.master], [], [], 0.2)[0]:
+                self.out += os.read(self.master, 4096)
+            elif self.proc.poll() is not None:
+                break
+        assert marker in self.out, self.out
+
+    def send(self, data: bytes) -> None:
+        os.write(self.master, data)
+
+    def wait(self) -> int:
+        return self.proc.wait(timeout=TIMEOUT)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.master)
+        os.close(self.slave)

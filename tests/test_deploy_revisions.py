@@ -153,6 +153,24 @@ def test_ctrl_c_during_rollout_reports_state_and_exits_130(fake, azure):
     assert writes(azure) == [("PATCH", "containerApps/loom-node")]  # nothing written after the interrupt
 
 
+def test_ctrl_c_at_the_confirmation_prompt_exits_130(fake, azure):
+    """Ctrl-C at `Roll out ...? [y/N]` on a real terminal: the same rule as anywhere (130, `error: interrupted`),
+    not click's `Aborted!` with exit 1; nothing is written."""
+    from tests.subproc import Pty
+
+    term = Pty("deploy", "app", "--image", "myacr.azurecr.io/loom:1234")
+    try:
+        term.read_until(b"[y/N]")
+        term.send(b"\x03")  # the terminal turns it into SIGINT for loomctl
+        code = term.wait()
+        term.read_until(b"interrupted")
+    finally:
+        term.close()
+    assert code == 130, term.out
+    assert b"Aborted!" not in term.out and b"Traceback" not in term.out
+    assert writes(azure) == []
+
+
 def test_rollback_to_the_serving_revision_is_refused(fake, azure, loomctl):
     run = loomctl("deploy", "rollback", "--to", "loom-node--n1", "--dry-run")
     assert run.exit_code == 2

@@ -8,6 +8,7 @@ import termios
 
 import pytest
 
+from tests import subproc
 from tests.acafakes.fixtures import aca_exec, fake_exec_server  # noqa: F401 - fixtures
 from tests.fakeazure import topology
 
@@ -242,68 +243,15 @@ def test_exec_no_replicas(loomctl, aca_exec, azure):
     assert r.exit_code == 3 and "has no replicas" in r.stderr and "min-replicas" in r.stderr
 
 
-CTTY = ("import fcntl, os, signal, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
-        "signal.signal(signal.SIGINT, signal.SIG_DFL); "  # as a terminal's foreground job (see tests/cliproc.py)
-        "os.execv(sys.executable, [sys.executable, '-m', 'loomctl', *sys.argv[1:]])")
-
-
-class Pty:
-    """`loomctl ARGS` as a process on a real pseudo-terminal that is its controlling terminal, as in a terminal
-    window (so a Ctrl-C the terminal turns into SIGINT would reach loomctl); the test holds both ends (the slave
-    end too, to read the terminal's mode as loomctl leaves it)."""
-
-    def __init__(self, *args: str):
-        import pty
-        import subprocess
-        import sys
-
-        self.master, self.slave = pty.openpty()
-        self.mode_before = termios.tcgetattr(self.slave)
-        self.out = b""
-        from tests.subproc import child_env
-
-        self.proc = subprocess.Popen([sys.executable, "-c", CTTY, *args], stdin=self.slave,
-                                     stdout=self.slave, stderr=self.slave, env=child_env(),
-                                     start_new_session=True, close_fds=True)
-
-    def read_until(self, marker: bytes) -> None:
-        """Read what loomctl wrote until `marker` appears (or loomctl ends: the assertion then shows the output)."""
-        import os
-        import select
-        import time
-
-        hang = time.monotonic() + 30  # a safety net against a hung session, not a timed assertion
-        while marker not in self.out and time.monotonic() < hang:
-            if select.select([self.master], [], [], 0.2)[0]:
-                self.out += os.read(self.master, 4096)
-            elif self.proc.poll() is not None:
-                break
-        assert marker in self.out, self.out
-
-    def send(self, data: bytes) -> None:
-        import os
-
-        os.write(self.master, data)
-
-    def close(self) -> None:
-        import os
-
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        os.close(self.master)
-        os.close(self.slave)
-
-
 def test_exec_interactive_on_a_terminal(aca_exec, azure):
     """--interactive needs a real terminal: run loomctl as a process on a pseudo-terminal."""
-    term = Pty("exec", "--app", "loom-node", "--interactive")
+    term = subproc.Pty("exec", "--app", "loom-node", "--interactive")
     try:
         term.read_until(b"Ctrl+D exits")
         term.send(b"echo interactive-$((40+2))\n")
         term.read_until(b"interactive-42")
         term.send(b"exit 5\n")
-        code = term.proc.wait(timeout=30)
+        code = term.wait()
     finally:
         term.close()
     assert code == 5
@@ -322,7 +270,7 @@ def test_exec_interactive_ctrl_c_goes_to_the_remote_process(aca_exec, azure):
     import sys
 
     aca_exec.tty = True  # the remote process has a terminal: its line discipline turns 0x03 into SIGINT
-    term = Pty("exec", "--app", "loom-node", "--interactive", "--", sys.executable, "-c", REMOTE_INT)
+    term = subproc.Pty("exec", "--app", "loom-node", "--interactive", "--", sys.executable, "-c", REMOTE_INT)
     try:
         term.read_until(b"remote-ready")
         raw = termios.tcgetattr(term.slave)
@@ -330,7 +278,7 @@ def test_exec_interactive_ctrl_c_goes_to_the_remote_process(aca_exec, azure):
         term.read_until(b"remote-got-SIGINT")
         assert term.proc.poll() is None  # loomctl was not interrupted
         term.send(b"7\r")  # raw mode: Enter is \r; the remote terminal makes it \n
-        code = term.proc.wait(timeout=30)
+        code = term.wait()
         after = termios.tcgetattr(term.slave)
     finally:
         term.close()
@@ -345,13 +293,13 @@ def test_exec_interactive_ctrl_c_goes_to_the_remote_process(aca_exec, azure):
 def test_exec_interactive_ctrl_d_ends_the_remote_shell(aca_exec, azure):
     """Ctrl-D (0x04) is sent to the remote; its terminal makes it end of input, the remote shell exits 0."""
     aca_exec.tty = True
-    term = Pty("exec", "--app", "loom-node", "--interactive", "--", "cat")
+    term = subproc.Pty("exec", "--app", "loom-node", "--interactive", "--", "cat")
     try:
         term.read_until(b"Ctrl+D exits")
         term.send(b"hello\r")
         term.read_until(b"hello\r\nhello")  # the remote terminal's echo, then cat's copy
         term.send(b"\x04")
-        code = term.proc.wait(timeout=30)
+        code = term.wait()
         after = termios.tcgetattr(term.slave)
     finally:
         term.close()
