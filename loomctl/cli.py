@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
 
 from loomctl import __version__
 from loomctl.core import environment
-from loomctl.core.errors import ExitCode, ProblemsFound
+from loomctl.core.errors import ExitCode, ProblemsFound, broken_pipe
 from loomctl.core.lazy import LazyGroup
 
 # name -> ("module:attr", short help). Each command module is imported only when it runs.
@@ -53,6 +54,17 @@ def interrupted(ctx: click.Context) -> None:
     ctx.exit(int(ExitCode.INTERRUPTED))
 
 
+def stopped_by_closed_stdout(exc: BaseException) -> bool:
+    """A write to a stdout nobody reads any more (`| head -1`): end quietly, as Unix tools do (exit 141); stdout
+    then points at the null device. A broken pipe of a network connection stays a network error."""
+    from loomctl.output import ui
+
+    if not broken_pipe(exc) or not ui.stdout_closed():
+        return False
+    ui.silence_stdout()
+    return True
+
+
 class RootGroup(LazyGroup):
     def invoke(self, ctx: click.Context) -> Any:
         environment.forget_warnings()  # each command warns once about an ignored environment value
@@ -67,6 +79,8 @@ class RootGroup(LazyGroup):
         except KeyboardInterrupt:  # Ctrl-C, in every command, streaming ones included (README, exit codes)
             interrupted(ctx)
         except Exception as exc:  # noqa: BLE001 - the one place errors become exit codes
+            if stopped_by_closed_stdout(exc):
+                ctx.exit(int(ExitCode.BROKEN_PIPE))
             if isinstance(exc, ProblemsFound) and exc.silent:  # the output already says what is wrong
                 ctx.exit(int(exc.exit_code))
             debug = _debug_requested(ctx)
@@ -82,10 +96,22 @@ class RootGroup(LazyGroup):
 def cli() -> None:
     """Operate and troubleshoot LoomDB on Azure Container Apps.
 
-    Exit codes: 0 all well, 1 problems found, 2 usage or configuration error,
-    3 Azure, authentication or network error.
+    Exit codes: 0 all well, 1 problems found, 2 usage, configuration or file error,
+    3 Azure, authentication or network error, 141 stdout closed early.
     """
 
 
 def main() -> None:
-    cli(prog_name="loomctl")
+    code: Any = 0
+    try:
+        cli(prog_name="loomctl")
+    except SystemExit as done:
+        code = done.code
+    try:  # what is still buffered goes out now, so that a closed stdout ends as above (not at interpreter exit)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        from loomctl.output import ui
+
+        ui.silence_stdout()
+        code = int(ExitCode.BROKEN_PIPE)
+    sys.exit(code)

@@ -31,7 +31,8 @@ def test_not_signed_in(azure, loomctl, monkeypatch):
 def test_wrong_secret_is_sign_in_failure(azure, loomctl, monkeypatch):
     monkeypatch.setenv("AZURE_CLIENT_SECRET", "wrong")
     run = loomctl("status")
-    assert_one_error(run, 3, "not signed in to Azure")
+    assert_one_error(run, 3, "Azure sign-in failed: the client secret is not valid (AADSTS7000215)",
+                     "AZURE_CLIENT_SECRET")
 
 
 def test_401_from_arm(azure, loomctl):

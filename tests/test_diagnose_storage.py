@@ -54,17 +54,20 @@ def test_missing_app_reports_without_traceback(azure, loomctl):
     assert "Traceback" not in run.stdout + run.stderr
     # the prerequisite says what is wrong, once; the storage check that needs the app is skipped
     assert "× LOOM105 app exists [no-such-app]: container app 'no-such-app' not found" in run.stdout
-    assert ("- LOOM501 volumes name an existing environment storage [no-such-app]: "
-            "skipped: prerequisite LOOM105 (no-such-app) fail") in run.stdout
+    # one failure for one cause: the relay's storage checks read the storages of both apps, so they wait for both
+    assert [line for line in run.stdout.splitlines() if line.startswith("× LOOM")] == [
+        "× LOOM105 app exists [no-such-app]: container app 'no-such-app' not found in resource group 'rg-loom'"]
+    assert "- 11 checks skipped: they need LOOM105 app exists [no-such-app], which failed" in run.stdout
 
 
-def test_sandbox_profile_skips(azure, loomctl):
+def test_sandbox_profile_says_it_has_no_azure(azure, loomctl):
+    """Azure Files exists only on Azure: not "all checks passed" with every check skipped, but the reason (exit 2)."""
     assert loomctl("config", "set", "azure", "false").exit_code == 0
     run = loomctl("diagnose", "storage", "-o", "json")
-    assert run.exit_code == 0
-    doc = run.json()
-    assert "storages" not in doc
-    assert {c["status"] for c in _storage(doc)} == {"skip"}
+    assert run.exit_code == 2
+    assert run.stdout == ""
+    assert run.stderr.startswith("error: `loomctl diagnose storage` needs an Azure deployment, and profile "
+                                 "'default' has none (azure = false)\nhint: ")
     assert azure.arm_requests() == []
 
 

@@ -43,3 +43,40 @@ def test_readme_documents_exit_codes():
 
     for code in (ExitCode.OK, ExitCode.PROBLEMS, ExitCode.USAGE, ExitCode.AZURE):
         assert f"| {int(code)} |" in readme
+
+
+def test_errors_reference_is_current():
+    from tools.regen import errors_md
+
+    committed = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
+    assert committed == errors_md(), "docs/errors.md is stale: run `python tools/regen.py`"
+
+
+def _loom_error_types():
+    import importlib
+    import pkgutil
+
+    import loomctl
+    from loomctl.core.errors import LoomError
+
+    for mod in pkgutil.walk_packages(loomctl.__path__, "loomctl."):
+        if not mod.name.endswith("__main__"):
+            importlib.import_module(mod.name)
+    todo, seen = [LoomError], []
+    while todo:
+        cls = todo.pop()
+        seen.append(cls)
+        todo.extend(cls.__subclasses__())
+    return seen
+
+
+def test_errors_reference_names_every_error_type_and_exit_code():
+    """A new LoomError subclass or exit code must be documented in docs/errors.md (tools/errors_doc.py FAMILIES)."""
+    from loomctl.core.errors import ExitCode
+
+    text = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
+    missing = [cls.__name__ for cls in _loom_error_types() if f"`{cls.__name__}`" not in text]
+    assert missing == []
+    assert [int(c) for c in ExitCode if f"| {int(c)} |" not in text] == []
+    readme = (ROOT / "README.md").read_text()
+    assert [int(c) for c in ExitCode if f"| {int(c)} |" not in readme] == []

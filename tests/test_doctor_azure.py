@@ -117,7 +117,7 @@ def test_unknown_ignore_code_and_category(azure, loomctl):
 def test_not_signed_in_fails_first_check_only(azure, loomctl, monkeypatch):
     monkeypatch.delenv("AZURE_CLIENT_SECRET")
     run = loomctl("doctor", "--category", "azure", "-o", "json")
-    assert run.exit_code == 1
+    assert run.exit_code == 3  # Azure access itself failed (README exit codes)
     checks = checks_by_key(run.json())
     assert checks[("LOOM101", None)]["status"] == "fail"
     assert "az login" in checks[("LOOM101", None)]["hint"]
@@ -156,10 +156,12 @@ def test_category_brings_its_prerequisites(azure, loomctl, monkeypatch):
     """`--category storage` when not signed in: one LOOM101 failure, the storage checks skipped with the reason."""
     monkeypatch.delenv("AZURE_CLIENT_SECRET")
     run = loomctl("doctor", "--category", "storage", "-o", "json")
-    assert run.exit_code == 1
+    assert run.exit_code == 3
     doc = run.json()
     assert [c["name"] for c in doc["categories"]] == ["Azure access and apps", "Storage"]
     checks = checks_by_key(doc)
     assert [k for k, c in checks.items() if c["status"] == "fail"] == [("LOOM101", None)]
-    assert checks[("LOOM501", "gun-relay")]["message"] == "skipped: prerequisite LOOM105 (gun-relay) skip"
+    assert checks[("LOOM501", "gun-relay")]["message"] == ("skipped: prerequisite LOOM105 (gun-relay) skip, "
+                                                           "LOOM105 (loom-node) skip")  # it reads both apps' storages
+    assert checks[("LOOM501", "gun-relay")]["details"] == {"cause": ["LOOM101"]}
     assert "DefaultAzureCredential" not in run.stderr  # the SDK's own warnings stay quiet

@@ -1,4 +1,5 @@
-"""Regenerate what is generated from the CLI itself: docs/commands.md, docs/checks.md and completions/.
+"""Regenerate what is generated from the CLI itself: docs/commands.md, docs/checks.md, docs/errors.md and
+completions/.
 
     python tools/regen.py           write every generated file
     python tools/regen.py --check   exit 1, naming each stale file, when a committed file is not current
@@ -77,6 +78,14 @@ def checks_md() -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+def errors_md() -> str:
+    """Every error family: message shape, hint and exit code (tools/errors_doc.py)."""
+    sys.path.insert(0, str(ROOT))
+    from tools.errors_doc import errors_md as render
+
+    return render(REGEN)
+
+
 def completion(shell: str) -> Callable[[], str]:
     def render() -> str:
         from loomctl.commands.completion import completion_script
@@ -88,7 +97,8 @@ def completion(shell: str) -> Callable[[], str]:
 
 def targets(root: Path = ROOT) -> dict[Path, Callable[[], str]]:
     out: dict[Path, Callable[[], str]] = {root / "docs" / "commands.md": commands_md,
-                                          root / "docs" / "checks.md": checks_md}
+                                          root / "docs" / "checks.md": checks_md,
+                                          root / "docs" / "errors.md": errors_md}
     out.update({root / "completions" / name: completion(shell) for shell, name in SHELLS.items()})
     return out
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlparse
 
+from loomctl.azure.signin import sign_in_error
 from loomctl.core import errors as core
 from loomctl.core.errors import AuthError, AzureError, ExitCode, LoomError, NetworkError
 
@@ -97,6 +98,8 @@ def map_exception(exc: BaseException) -> LoomError | None:
         if core.is_tls(exc):
             return NetworkError(f"TLS verification failed while signing in: {first[:200]}",
                                 "if a proxy or private cloud uses its own CA, set REQUESTS_CA_BUNDLE to its PEM file")
+        if (cause := sign_in_error(text)) is not None:
+            return cause
         return AuthError(
             "not signed in to Azure: no credential could get a token",
             "run `az login`, or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for a service "
@@ -117,7 +120,7 @@ def map_exception(exc: BaseException) -> LoomError | None:
                                    "LOOMCTL_ARM_ENDPOINT, or run with --debug",
                                    failure=(text.strip().splitlines() or [""])[0][:300])
         if isinstance(exc, ce.ClientAuthenticationError) and not url:
-            return AuthError("Azure rejected the sign-in", "sign in again with `az login`")
+            return sign_in_error(text) or AuthError("Azure rejected the sign-in", "sign in again with `az login`")
         return http_error(int(exc.status_code), url, method, code, (message or "").strip()[:200] or None, retry_after)
 
     if ce is not None and isinstance(exc, ce.DecodeError):

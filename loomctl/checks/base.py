@@ -57,6 +57,11 @@ class CheckSpec:
     the reason) before any of its inputs is fetched.
     fill_hints: its hints are commands naming this deployment: "<group>" and "<env>" become the profile's
     resource group and environment, ready to paste.
+    after_if: more prerequisites, decided when the run is planned: `after_if(settings, inside)` (inside: the
+    probes run in a replica) returns codes, e.g. the apps a peer list is read from when no peers are given.
+    after_all: prerequisites of which every instance must pass (both apps), for a per-app check whose inputs read
+    both apps (e.g. the environment storages both use).
+    access: the check is Azure access itself; when it fails, the command stopped on an Azure error (exit 3).
     """
 
     code: str
@@ -71,6 +76,9 @@ class CheckSpec:
     timeout: float = 30.0
     needs_azure: bool = False
     fill_hints: bool = False
+    after_if: Callable[[Any, bool], tuple[str, ...]] | None = None
+    after_all: tuple[str, ...] = ()
+    access: bool = False
 
     @property
     def anchor(self) -> str:
@@ -129,6 +137,8 @@ class CheckResult:
     details: dict[str, Any] = field(default_factory=dict)
     resource: str | None = None
     duration_ms: int = 0
+    # for a check skipped because a prerequisite did not pass: the checks at the root of that chain (the cause)
+    causes: tuple[tuple[str, str | None], ...] = ()
 
     @property
     def key(self) -> tuple[str, str | None]:

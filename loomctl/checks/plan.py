@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from loomctl.checks.base import CheckResult, CheckSpec, Status
 from loomctl.checks.registry import CATEGORIES, all_checks, category_names, resolve_category
 from loomctl.checks.runner import Instance, expand, run_checks
-from loomctl.core.errors import UsageError
+from loomctl.core.errors import ExitCode, ProblemsFound, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     from loomctl.checks.inputs import Inputs
@@ -40,18 +40,27 @@ def select(specs: list[CheckSpec], ignore: set[str]) -> list[CheckSpec]:
     return [s for s in specs if s.code not in ignore]
 
 
-def with_prerequisites(specs: list[CheckSpec]) -> list[CheckSpec]:
+def planned(specs: list[CheckSpec], settings: Any, inside: bool = False) -> list[CheckSpec]:
+    """The specs with the prerequisites their `after_if` adds for this run."""
+    out = []
+    for s in specs:
+        extra = tuple(c for c in (s.after_if(settings, inside) if s.after_if else ()) if c not in s.after)
+        out.append(replace(s, after=s.after + extra) if extra else s)
+    return out
+
+
+def with_prerequisites(specs: list[CheckSpec], catalogue: list[CheckSpec] | None = None) -> list[CheckSpec]:
     """Add the checks that selected ones name in `after` (transitively), in catalogue order, so that
     `--category storage` first says "not signed in" once instead of failing every storage check with it."""
-    catalogue = all_checks()
+    catalogue = catalogue if catalogue is not None else all_checks()
     by_code = {s.code: s for s in catalogue}
     wanted = {s.code for s in specs}
-    todo = [c for s in specs for c in s.after]
+    todo = [c for s in specs for c in (*s.after, *s.after_all)]
     while todo:
         code = todo.pop()
         if code in by_code and code not in wanted:
             wanted.add(code)
-            todo.extend(by_code[code].after)
+            todo.extend((*by_code[code].after, *by_code[code].after_all))
     return [s for s in catalogue if s.code in wanted]
 
 
@@ -59,12 +68,16 @@ def suppressed(result: CheckResult, rules: list[tuple[str, str | None]]) -> bool
     return any(result.code == code and (res is None or res == result.resource) for code, res in rules)
 
 
-def plan(loom: LoomContext, categories: tuple[str, ...], ignore: tuple[str, ...]) -> tuple[list[Instance], Selection]:
+def plan(loom: LoomContext, categories: tuple[str, ...], ignore: tuple[str, ...],
+         inside: bool = False) -> tuple[list[Instance], Selection]:
+    """The checks to run (`inside`: the DNS and LoomMesh probes run in a replica)."""
     from loomctl.checks.providers import app_refs
 
     cats = [resolve_category(c) for c in categories] if categories else category_names()
     ignored = {c.strip().upper() for c in ignore}
-    specs = select(with_prerequisites(all_checks(cats)), ignored)
+    catalogue = planned(all_checks(), loom.settings, inside)
+    wanted = {s.code for s in all_checks(cats)}
+    specs = select(with_prerequisites([s for s in catalogue if s.code in wanted], catalogue), ignored)
     used = {s.category for s in specs}
     sel = Selection([c for c in category_names() if c in used or c in cats], ignored,
                     parse_suppressions(loom.settings.get("suppress") or []))
@@ -89,3 +102,16 @@ def run(loom: LoomContext, instances: list[Instance], sel: Selection,
         on_result(result)
 
     return run_checks(instances, inputs, observe)
+
+
+def access_failure(instances: list[Instance], results: list[CheckResult]) -> ProblemsFound | None:
+    """When a check of Azure access itself failed, the error that ends the run (exit 3): the checks that need
+    Azure did not run, so "problems found" (exit 1) would say more than the run knows."""
+    access = {i.key for i in instances if i.spec.access}
+    failed = [r for r in results if r.key in access and r.status is Status.FAIL]
+    if not failed:
+        return None
+    first = failed[0]
+    skipped = sum(1 for r in results if first.key in r.causes)
+    return ProblemsFound(f"{first.code} {first.title} failed, so {skipped} checks that need Azure access did not run",
+                         "fix what it names (its hint is above), then run again", exit_code=ExitCode.AZURE)

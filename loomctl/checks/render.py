@@ -56,6 +56,7 @@ class TableRenderer:
         self._category: str | None = None
         self._color = color_enabled()
         self.results: list[CheckResult] = []
+        self._skipped: dict[tuple[tuple[str, str | None], ...], int] = {}  # cause -> checks skipped for it
 
     def _s(self, text: str, **kw: Any) -> str:
         return click.style(text, **kw) if self._color else text
@@ -70,7 +71,9 @@ class TableRenderer:
         self.results.append(r)
         if self.short and r.status not in (Status.WARN, Status.FAIL):
             return
-        if self.quiet_skips and r.status is Status.SKIP and r.message.startswith("skipped: prerequisite"):
+        if r.status is Status.SKIP and r.causes:  # one line per cause, at the end (JSON keeps each check)
+            if not self.quiet_skips:
+                self._skipped[r.causes] = self._skipped.get(r.causes, 0) + 1
             return
         if r.category != self._category:
             if self._category is not None:
@@ -95,9 +98,29 @@ class TableRenderer:
                 self._print(self._ready[key])
             self._next += 1
         click.echo("")
+        if self._skipped:
+            by_key = {r.key: r for r in self.results}
+            for causes, count in self._skipped.items():
+                click.echo(self._s(f"{SYMBOLS[Status.SKIP]} {skipped_line(count, [by_key[c] for c in causes])}",
+                                   fg=COLORS[Status.SKIP]))
+            click.echo("")
         ok = is_success(self.results, self.fail_on_warn)
         mark = self._s(_enc_safe("✓" if ok else "×"), fg="green" if ok else "red", bold=True)
         click.echo(f"{mark} {summary_line(self.results, self.fail_on_warn)}")
+
+
+def skipped_line(count: int, roots: list[CheckResult]) -> str:
+    """"54 checks skipped: they need LOOM101 signed in to Azure, which failed": the checks skipped for one cause."""
+    names: dict[tuple[str, str], list[str]] = {}
+    for r in roots:
+        names.setdefault((r.code, r.title), []).extend([r.resource] if r.resource else [])
+    need = ", ".join(f"{code} {title}" + (f" [{', '.join(res)}]" if res else "")
+                     for (code, title), res in names.items())
+    statuses = {r.status for r in roots}
+    verb = ("failed" if statuses == {Status.FAIL} else
+            ("was" if len(roots) == 1 else "were") + " skipped" if statuses == {Status.SKIP} else "did not pass")
+    who = "checks skipped: they need" if count != 1 else "check skipped: it needs"
+    return f"{count} {who} {need}, which {verb}"
 
 
 def _docs(code: str) -> str:

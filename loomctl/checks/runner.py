@@ -45,7 +45,23 @@ def _prerequisites(inst: Instance, by_key: dict[tuple[str, str | None], Instance
             keys.append((code, None))
         else:  # a per-app prerequisite of a global check: every instance of it
             keys.extend(k for k in by_key if k[0] == code)
+    keys.extend(k for code in inst.spec.after_all for k in by_key if k[0] == code and k not in keys)
     return keys
+
+
+def label(key: tuple[str, str | None]) -> str:
+    """"LOOM105 (gun-relay)" for a per-app check instance, "LOOM101" for a global one."""
+    return f"{key[0]} ({key[1]})" if key[1] else key[0]
+
+
+def root_causes(bad: list[CheckResult]) -> tuple[tuple[str, str | None], ...]:
+    """The checks at the root of the prerequisites that did not pass: a prerequisite that was itself skipped
+    for a prerequisite stands for its own causes. In first-seen order, without repeats."""
+    out: dict[tuple[str, str | None], None] = {}
+    for b in bad:
+        for key in b.causes or (b.key,):
+            out[key] = None
+    return tuple(out)
 
 
 def _result(inst: Instance, outcome: Outcome, duration: float) -> CheckResult:
@@ -129,7 +145,11 @@ def run_checks(
                 if bad:
                     why = ", ".join(f"{b.code}{' (' + b.resource + ')' if b.resource else ''} {b.status.value}"
                                     for b in bad)
-                    finish(key, _result(inst, Outcome(Status.SKIP, f"skipped: prerequisite {why}"), 0.0))
+                    causes = root_causes(bad)
+                    skip = _result(inst, Outcome(Status.SKIP, f"skipped: prerequisite {why}",
+                                                 details={"cause": [label(c) for c in causes]}), 0.0)
+                    skip.causes = causes
+                    finish(key, skip)
                     continue
                 start = time.monotonic()
                 running[key] = (start, start + inst.spec.timeout * timeout_scale)

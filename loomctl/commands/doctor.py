@@ -27,7 +27,8 @@ def doctor(loom: LoomContext, categories: tuple[str, ...], ignore: tuple[str, ..
     """Run every check and say what is wrong and how to fix it.
 
     Results stream as they finish. Exit 0 when nothing failed, 1 when a check failed
-    (or warned, with --fail-on-warn).
+    (or warned, with --fail-on-warn), 3 when Azure access itself failed (LOOM101): the
+    checks that need it are skipped, in one line for that cause.
 
     \b
     Examples:
@@ -48,7 +49,7 @@ def doctor(loom: LoomContext, categories: tuple[str, ...], ignore: tuple[str, ..
         from loomctl.inside.options import inside_app
 
         given["inside_app"] = inside_app(loom, from_inside, inside_app_name, None)
-    instances, sel = doc.plan(loom, categories, ignore)
+    instances, sel = doc.plan(loom, categories, ignore, inside=bool(given))
     out = loom.output
     if out.is_table and not out.query:
         renderer: TableRenderer | CollectingRenderer = TableRenderer([i.key for i in instances], short=short,
@@ -64,5 +65,8 @@ def doctor(loom: LoomContext, categories: tuple[str, ...], ignore: tuple[str, ..
             for cat in document["categories"]:
                 cat["checks"] = [c for c in cat["checks"] if c["status"] in ("warn", "fail")]
         out.emit(document)
+    stopped = doc.access_failure(instances, results)
+    if stopped is not None:
+        raise stopped
     if not is_success(results, fail_on_warn):
         raise ProblemsFound("doctor found problems", None)

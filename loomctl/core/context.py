@@ -51,6 +51,9 @@ class LoomContext:
     def _new_session(self) -> AzureSession:
         import logging
 
+        if not self.settings.azure_enabled:
+            raise self.settings.no_azure()
+
         from loomctl.azure.session import AzureSession
 
         if not self.debug:  # the SDKs log failures as warnings; loomctl reports them itself, once

@@ -17,9 +17,10 @@ class ExitCode(enum.IntEnum):
 
     OK = 0
     PROBLEMS = 1  # a check failed / problems were found
-    USAGE = 2  # bad usage or configuration
+    USAGE = 2  # bad usage, configuration or a local file that cannot be used
     AZURE = 3  # Azure, authentication or network error that stopped the command
     INTERRUPTED = 130
+    BROKEN_PIPE = 141  # stdout closed early (`| head`): quiet, as a tool ended by SIGPIPE (128 + 13)
 
 
 class LoomError(Exception):
@@ -104,6 +105,11 @@ def _chain(exc: BaseException) -> list[BaseException]:
         inner = getattr(cur, "inner_exception", None) or getattr(cur, "exc_value", None)
         cur = inner if isinstance(inner, BaseException) else (cur.__cause__ or cur.__context__)
     return seen
+
+
+def broken_pipe(exc: BaseException) -> bool:
+    """A BrokenPipeError anywhere in the exception's chain."""
+    return any(isinstance(e, BrokenPipeError) for e in _chain(exc))
 
 
 def host_in(text: str) -> str | None:

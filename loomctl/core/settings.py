@@ -12,6 +12,9 @@ from loomctl.core import profiles as cfgmod
 from loomctl.core.clouds import CLOUDS, Cloud
 from loomctl.core.errors import ConfigError
 
+# the keys that locate the Azure deployment: asking for one on a profile with azure = false is asking for Azure
+AZURE_KEYS = ("subscription", "resource_group", "environment")
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -19,6 +22,7 @@ class Settings:
     config_path: Path
     values: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # key -> "flag" | "env VAR" | "profile NAME" | "default"
+    command: str | None = None  # the command these settings were resolved for ("loomctl status"), for messages
 
     def get(self, key: str) -> Any:
         return self.values.get(key)
@@ -73,8 +77,19 @@ class Settings:
             return self.arm_endpoint + "/.default"
         return self.cloud.arm_scope
 
+    def no_azure(self) -> ConfigError:
+        """The error of a command that needs Azure, run with a profile that has no Azure deployment."""
+        what = f"`{self.command}`" if self.command else "this command"
+        return ConfigError(f"{what} needs an Azure deployment, and profile '{self.profile}' has none (azure = false)",
+                           "with this profile `loomctl doctor`, `loomctl diagnose peers` and `loomctl sandbox status` "
+                           "work without Azure; for Azure pick another with --profile NAME (`loomctl config show` "
+                           "lists them)")
+
     def require(self, *keys: str) -> None:
-        """Raise a usage error naming the first missing key and every way to set it."""
+        """Raise a usage error naming the first missing key and every way to set it (on a profile without Azure,
+        that it has no Azure deployment)."""
+        if not self.azure_enabled and any(k in AZURE_KEYS for k in keys):
+            raise self.no_azure()
         for key in keys:
             if not self.values.get(key):
                 spec = cfgmod.KEYS[key]
@@ -115,4 +130,8 @@ def resolve(flags: dict[str, Any], profile: str | None = None, environ: dict[str
         elif spec.default is not None:
             values[key] = spec.default
             sources[key] = "default"
-    return Settings(profile=profile, config_path=path, values=values, sources=sources)
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    return Settings(profile=profile, config_path=path, values=values, sources=sources,
+                    command=ctx.command_path if ctx is not None else None)

@@ -45,6 +45,8 @@ def check_metrics_source(value: str | None) -> str:
 def resolve_target(loom: LoomContext, workspace: str | None = None, destination: str | None = None,
                    metrics_source: str | None = None) -> LogTarget:
     s = loom.settings
+    if not s.azure_enabled:  # Log Analytics is Azure
+        raise s.no_azure()
     if workspace is not None and guid_problem(workspace.strip()):
         raise UsageError(f"--workspace-id '{workspace}' {guid_problem(workspace.strip())}",
                          "give the workspace's customer id: `az monitor log-analytics workspace show -g GROUP "

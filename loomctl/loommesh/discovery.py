@@ -154,6 +154,12 @@ def from_deployment(env: Environment, relay: App, node: App) -> PeerList:
     return PeerList(peers, notes, verdict)
 
 
+def from_live_deployment(settings: Settings) -> bool:
+    """Whether `discover` reads the peers from the live deployment (no peers or peer hosts are given)."""
+    given = settings.get("peers") or settings.get("relay_host") or settings.get("node_host")
+    return bool(settings.azure_enabled and not given)
+
+
 def discover(settings: Settings, live: Any = None) -> PeerList:
     """The peers to probe. `live()` returns (environment, relay app, node app) and is called only when needed."""
     explicit = list(settings.get("peers") or [])

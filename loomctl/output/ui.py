@@ -46,6 +46,40 @@ def info(message: str) -> None:
     click.echo(visible(message), err=True)
 
 
+def stdout_closed() -> bool:
+    """Whether nothing reads our stdout any more (`loomctl logs | head -1` after head has exited)."""
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        return True
+    except OSError:
+        return False
+    try:
+        import select
+
+        poll = select.poll()
+        poll.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in poll.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll() (Windows), or not a real file (tests)
+        return False
+
+
+def silence_stdout() -> None:
+    """Point stdout at the null device, so that nothing written later (nor Python's flush at exit) fails again
+    (the recipe of the Python docs, "Note on SIGPIPE")."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _raise_broken_pipe() -> None:
+    raise BrokenPipeError("stdout was closed")  # to cli.py, the one place that ends the command for it
+
+
 _CONSOLES = OncePerKey()  # one Console per stream: progress threads and the main thread share it
 
 
@@ -60,7 +94,7 @@ def _new_console(stderr: bool) -> Any:
     tty = is_terminal(stream)
     # on a terminal rich measures it; COLUMNS (checked once, here) overrides that, and rich never reads it itself
     width = environment.given("COLUMNS") if tty else environment.get("COLUMNS")
-    return Console(
+    con = Console(
         _environ={k: v for k, v in os.environ.items() if k != "COLUMNS"},
         file=stream,
         stderr=stderr,
@@ -72,6 +106,8 @@ def _new_console(stderr: bool) -> Any:
         emoji=False,
         markup=False,  # strings are printed as they are: `[bold red]` in an Azure name is not rich markup
     )
+    con.on_broken_pipe = _raise_broken_pipe  # rich would exit 1 on its own
+    return con
 
 
 def console(stderr: bool = False) -> Any:

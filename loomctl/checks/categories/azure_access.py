@@ -109,7 +109,7 @@ CHECKS = [
     _spec("LOOM101", "signed in to Azure",
           "No credential could get a token for Azure Resource Manager, so nothing else can be checked.",
           "Run `az login`, or set AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET, or use a managed identity.",
-          check_signed_in, needs=("settings", "session")),
+          check_signed_in, needs=("settings", "session"), access=True),
     _spec("LOOM102", "subscription reachable",
           "The subscription does not exist, is not visible to this identity, or is disabled.",
           "Check --subscription / AZURE_SUBSCRIPTION_ID against `az account list`.",

@@ -12,6 +12,7 @@ from loomctl.checks.base import (
     spec_maker,
     warned,
 )
+from loomctl.checks.categories.loommesh import peers_from_azure
 
 CATEGORY = "DNS"
 DNS_TIMEOUT = 3.0
@@ -35,11 +36,12 @@ def check_peer_hosts_resolve(dns_results: list[Any]) -> Outcome:
 _spec = spec_maker(CATEGORY)
 
 
+
 CHECKS = [
     _spec("LOOM301", "LoomMesh peer hosts resolve",
           "A peer host (the relay's FQDN, a node, or a configured peer) does not resolve, so no peer can dial it.",
           "Check the host names (`loomctl diagnose dns`); internal names resolve only inside the environment.",
-          check_peer_hosts_resolve, needs=("dns_results",), timeout=15),
+          check_peer_hosts_resolve, needs=("dns_results",), timeout=15, after_if=peers_from_azure),
 ]
 
 

@@ -36,6 +36,14 @@ def check_peers_answer(peer_results: list[Any]) -> Outcome:
     return failed(message, bad[0].hint, peers=details)
 
 
+def peers_from_azure(settings: Any, inside: bool) -> tuple[str, ...]:
+    """With no peers given (or probes run inside a replica), the peer list comes from both apps: they must exist
+    first, so that a run without Azure access skips these checks for that cause instead of failing with it."""
+    from loomctl.loommesh.discovery import from_live_deployment
+
+    return ("LOOM105",) if inside or from_live_deployment(settings) else ()
+
+
 _spec = spec_maker(CATEGORY)
 
 
@@ -43,7 +51,7 @@ CHECKS = [
     _spec("LOOM402", "LoomMesh peers answer (TCP, upgrade, hello, ping, read)",
           "A peer is unreachable at one stage: DNS, TCP connect, WebSocket upgrade on /gun, GUN hello, ping or read.",
           "`loomctl diagnose peers` names the stage and why; fix that stage first.",
-          check_peers_answer, needs=("peer_results",), timeout=PEER_TIMEOUT + 25),
+          check_peers_answer, needs=("peer_results",), timeout=PEER_TIMEOUT + 25, after_if=peers_from_azure),
 ]
 
 

@@ -206,7 +206,8 @@ CHECKS = [
           "An app's AzureFile volume names an environment storage that the environment does not have: the revision "
           "cannot mount it and its replicas do not start.",
           "Create the environment storage (`az containerapp env storage set`) or fix the volume's storageName.",
-          check_volumes_reference_storage, ("app_obj", "storage"), per_app=True),
+          check_volumes_reference_storage, ("app_obj", "storage"), per_app=True,
+          after_all=("LOOM105",)),  # "storage" reads the storages both apps use
     _spec("LOOM502", "storage account exists",
           "The environment storage points at a storage account that does not exist or cannot be read, so every "
           "mount of it fails.",
@@ -219,7 +220,8 @@ CHECKS = [
     _spec("LOOM504", "storage access mode lets GUN write",
           "The environment storage is ReadOnly: GUN's radisk cannot write, so data is not persisted.",
           "Set the environment storage's access mode to ReadWrite.",
-          check_access_mode, ("app_obj", "storage"), per_app=True),
+          check_access_mode, ("app_obj", "storage"), per_app=True,
+          after_all=("LOOM105",)),  # "storage" reads the storages both apps use
     _spec("LOOM505", "share usage below quota",
           "The share is close to its quota (warning from 80 %, failure from 95 %); when full, GUN's writes fail.",
           "Raise the share quota (`az storage share-rm update --quota`) or prune old data.",

@@ -30,16 +30,14 @@ def storage(loom: LoomContext, fail_on_warn: bool) -> None:
     from loomctl.output import ui
     from loomctl.output.views.storage import storage_view, tables
 
-    if loom.settings.azure_enabled:
-        loom.settings.require("subscription", "resource_group", "environment")
+    loom.settings.require("subscription", "resource_group", "environment")  # Azure Files: Azure only
     instances, sel = doc.plan(loom, ("Storage",), ())
     inputs = build_inputs(loom, ["loomctl.checks.categories.storage"])
     view = None
-    if loom.settings.azure_enabled:
-        try:
-            view = storage_view(inputs.get("apps"), inputs.get("storage"))
-        except LoomError as exc:  # the checks below say the same, with a hint each
-            ui.warn(f"storage overview unavailable: {exc.message}")
+    try:
+        view = storage_view(inputs.get("apps"), inputs.get("storage"))
+    except LoomError as exc:  # the checks below say the same, with a hint each
+        ui.warn(f"storage overview unavailable: {exc.message}")
     out = loom.output
     if out.is_table and not out.query:
         if view is not None:
