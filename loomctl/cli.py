@@ -46,6 +46,14 @@ def report(exc: BaseException) -> int:
     return int(err.exit_code)
 
 
+def interrupted(ctx: click.Context) -> None:
+    """Ctrl-C: one line on stderr and exit 130, whatever the command was doing."""
+    from loomctl.output import ui
+
+    ui.error("interrupted", None)
+    ctx.exit(int(ExitCode.INTERRUPTED))
+
+
 def stopped_by_closed_stdout(exc: BaseException) -> bool:
     """A write to a stdout nobody reads any more (`| head -1`): end quietly, as Unix tools do (exit 141); stdout
     then points at the null device. A broken pipe of a network connection stays a network error."""
@@ -69,13 +77,14 @@ class RootGroup(LazyGroup):
         environment.forget_warnings()  # each command warns once about an ignored environment value
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except click.exceptions.Abort as exc:
+            if not isinstance(exc.__context__, KeyboardInterrupt):  # end of input at a prompt
+                raise
+            interrupted(ctx)  # Ctrl-C at a prompt (click turns it into Abort): the same rule as anywhere
+        except (click.exceptions.Exit, click.ClickException):
             raise
-        except KeyboardInterrupt:
-            from loomctl.output import ui
-
-            ui.error("interrupted", None)
-            ctx.exit(int(ExitCode.INTERRUPTED))
+        except KeyboardInterrupt:  # Ctrl-C, in every command, streaming ones included (README, exit codes)
+            interrupted(ctx)
         except Exception as exc:  # noqa: BLE001 - the one place errors become exit codes
             if stopped_by_closed_stdout(exc):
                 ctx.exit(int(ExitCode.BROKEN_PIPE))

@@ -12,6 +12,7 @@ the local Azure's endpoints and credentials, `REQUESTS_CA_BUNDLE` for its trustm
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -89,3 +90,96 @@ def run_many(commands: Sequence[Sequence[str]], at_once: int = 6,
     """Each command as its own process, `at_once` of them running together; results in the order given."""
     with ThreadPoolExecutor(max_workers=at_once) as pool:
         return list(pool.map(lambda a: run(*a, env=env), commands))
+
+
+# Python gives SIGINT its KeyboardInterrupt handler only when the process starts with SIGINT at its default, as a
+# terminal's foreground job does. A test run started in the background of a non-interactive shell (`.ci/run &`)
+# inherits SIGINT ignored, and loomctl would then ignore Ctrl-C: `Running` starts it as a terminal would.
+AS_FOREGROUND = ("import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                 "runpy.run_module('loomctl', run_name='__main__', alter_sys=True)")
+
+
+class Running:
+    """`loomctl ARGS...` started and still running: read its output as it comes, so a test can wait for a line
+    and only then act (no timers), e.g. send the SIGINT a Ctrl-C in a terminal sends."""
+
+    def __init__(self, *args: str, env: Mapping[str, str] | None = None):
+        self.args = tuple(args)
+        self.proc = subprocess.Popen([sys.executable, "-c", AS_FOREGROUND, *args], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env(env),
+                                     cwd=str(ROOT))
+        self.lines: list[str] = []
+
+    def first_line(self) -> str:
+        """Block until loomctl has written a line to stdout (if it ends first, the assertion shows stderr)."""
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        line = self.proc.stdout.readline().decode()
+        if not line:
+            self.proc.wait()
+            raise AssertionError(f"loomctl ended (exit {self.proc.returncode}) before writing a line: "
+                                 f"{self.proc.stderr.read().decode()}")
+        self.lines.append(line)
+        return line
+
+    def interrupt(self) -> None:
+        """What Ctrl-C in a terminal does: SIGINT to the process."""
+        self.proc.send_signal(signal.SIGINT)
+
+    def finish(self) -> ProcRun:
+        try:
+            out, err = self.proc.communicate(timeout=TIMEOUT)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+        return ProcRun(self.proc.returncode, "".join(self.lines) + out.decode(), err.decode(), self.args)
+
+
+# `python -c CTTY ARGS...`: make stdin (a pty slave, in a new session) the controlling terminal, SIGINT at its
+# default as for a terminal's foreground job, then become `python -m loomctl ARGS...`.
+CTTY = ("import fcntl, os, signal, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+        "signal.signal(signal.SIGINT, signal.SIG_DFL); "
+        "os.execv(sys.executable, [sys.executable, '-m', 'loomctl', *sys.argv[1:]])")
+
+
+class Pty:
+    """`loomctl ARGS...` on a real pseudo-terminal that is its controlling terminal, as in a terminal window (a
+    Ctrl-C the terminal turns into SIGINT reaches loomctl). The test holds both ends: `send` types, `read_until`
+    reads the screen, and the slave end gives the terminal's mode (`mode_before`, `termios.tcgetattr(slave)`)."""
+
+    def __init__(self, *args: str, env: Mapping[str, str] | None = None):
+        import pty
+        import termios
+
+        self.master, self.slave = pty.openpty()
+        self.mode_before = termios.tcgetattr(self.slave)
+        self.out = b""
+        self.proc = subprocess.Popen([sys.executable, "-c", CTTY, *args], stdin=self.slave, stdout=self.slave,
+                                     stderr=self.slave, env=child_env(env), cwd=str(ROOT),
+                                     start_new_session=True, close_fds=True)
+
+    def read_until(self, marker: bytes) -> None:
+        """Read what loomctl wrote until `marker` appears (or loomctl ends: the assertion then shows the output)."""
+        import select
+        import time
+
+        hang = time.monotonic() + 30  # a safety net against a hung session, not a timed assertion
+        while marker not in self.out and time.monotonic() < hang:
+            if select.select([self.master], [], [], 0.2)[0]:
+                self.out += os.read(self.master, 4096)
+            elif self.proc.poll() is not None:
+                break
+        assert marker in self.out, self.out
+
+    def send(self, data: bytes) -> None:
+        os.write(self.master, data)
+
+    def wait(self) -> int:
+        return self.proc.wait(timeout=TIMEOUT)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.master)
+        os.close(self.slave)

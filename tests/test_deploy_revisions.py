@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import _thread
 import threading
 
 import pytest
@@ -120,27 +119,56 @@ def test_verify_gate_passes(fake, azure, loomctl):
     assert "verified: 12 checks passed, 0 warned, 0 skipped (Azure access and apps)" in run.stderr
 
 
-def test_ctrl_c_during_rollout_reports_state_and_exits_130(fake, azure, loomctl):
-    """A real KeyboardInterrupt in the main thread (as Ctrl-C raises) once the new revision is being polled."""
+def test_ctrl_c_during_rollout_reports_state_and_exits_130(fake, azure):
+    """Ctrl-C while the new revision is being polled: a real loomctl process gets a real SIGINT from the test
+    Azure's handler of the first poll of that revision, before the answer is sent. The rollout cannot get past
+    that poll without the answer, so the interrupt always lands in the health stage (no timer, no race with the
+    rollout finishing; `_thread.interrupt_main` in-process could be noticed late, after the rollout ended)."""
+    from tests.fakeazure.server import Response
+    from tests.subproc import Running
+
     fake.scenario = "unhealthy"
-    fired = threading.Event()
+    proc: list[Running] = []
+    started = threading.Event()
+    polls: list[str] = []
 
     def on_revision(req, m):
-        if not fired.is_set():
-            fired.set()
-            _thread.interrupt_main()
-        from tests.fakeazure.server import Response
+        polls.append(m.group(4))
+        if len(polls) == 1:
+            started.wait(30)  # the Popen object is stored (it always is by now; this makes it certain)
+            proc[0].interrupt()
         rev = next(r for r in azure.state["revisions"][NODE] if r["name"] == m.group(4))
         return Response(200, rev)
 
     azure.route("GET", r"/subscriptions/([^/]+)/resource[gG]roups/([^/]+)/providers/Microsoft\.App/containerApps/"
                        r"([^/]+)/revisions/(loom-node--v1234)", on_revision)
-    run = loomctl("deploy", "app", "--image", "myacr.azurecr.io/loom:1234", "--yes", "-o", "json")
+    proc.append(Running("deploy", "app", "--image", "myacr.azurecr.io/loom:1234", "--yes", "-o", "json"))
+    started.set()
+    run = proc[0].finish()
     assert run.exit_code == 130, run.stderr
     assert run.json()["result"] == "interrupted"
     assert "error: interrupted during health; traffic now: loom-node--n1 100%" in run.stderr
     assert "undo with `loomctl deploy rollback --app loom-node`" in run.stderr
+    assert polls == ["loom-node--v1234"]  # interrupted at the first poll: no poll after it
     assert writes(azure) == [("PATCH", "containerApps/loom-node")]  # nothing written after the interrupt
+
+
+def test_ctrl_c_at_the_confirmation_prompt_exits_130(fake, azure):
+    """Ctrl-C at `Roll out ...? [y/N]` on a real terminal: the same rule as anywhere (130, `error: interrupted`),
+    not click's `Aborted!` with exit 1; nothing is written."""
+    from tests.subproc import Pty
+
+    term = Pty("deploy", "app", "--image", "myacr.azurecr.io/loom:1234")
+    try:
+        term.read_until(b"[y/N]")
+        term.send(b"\x03")  # the terminal turns it into SIGINT for loomctl
+        code = term.wait()
+        term.read_until(b"interrupted")
+    finally:
+        term.close()
+    assert code == 130, term.out
+    assert b"Aborted!" not in term.out and b"Traceback" not in term.out
+    assert writes(azure) == []
 
 
 def test_rollback_to_the_serving_revision_is_refused(fake, azure, loomctl):

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
+import termios
 
 import pytest
 
+from tests import subproc
 from tests.acafakes.fixtures import aca_exec, fake_exec_server  # noqa: F401 - fixtures
 from tests.fakeazure import topology
 
@@ -96,19 +99,80 @@ def test_exec_401_is_named_and_token_never_shown(loomctl, aca_exec, caplog):
     assert len(aca_exec.sessions) == 1  # a 401 is not retried
 
 
-def test_exec_retries_a_500_once_while_starting(loomctl, aca_exec, monkeypatch):
-    aca_exec.statuses = [500]
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_exec_retries_a_refused_handshake_until_the_replica_answers(loomctl, aca_exec, monkeypatch, status):
+    monkeypatch.setenv("LOOMCTL_EXEC_RETRY_DELAY", "0.01")  # backoff 0.01, 0.02, 0.04, ... s
+    aca_exec.statuses = [status] * 5  # a replica that was just created refuses for a while
     r = loomctl("exec", "--app", "loom-node", "-o", "json", "--", "echo", "up")
     assert r.exit_code == 0, r.stderr
-    assert r.json()["attempts"] == 2 and r.json()["stdout"] == "up\n"
+    assert r.json()["attempts"] == 6 and r.json()["stdout"] == "up\n"
+    assert [s.status for s in aca_exec.sessions] == [status] * 5 + [101]
 
 
-def test_exec_500_twice_names_the_not_running_container(loomctl, aca_exec):
-    aca_exec.statuses = [500, 500]
+def test_exec_retries_a_reset_connection(loomctl, aca_exec, monkeypatch):
+    from tests.acafakes.exec_server import RESET
+
+    monkeypatch.setenv("LOOMCTL_EXEC_RETRY_DELAY", "0.01")
+    aca_exec.statuses = [RESET, RESET]
+    r = loomctl("exec", "--app", "loom-node", "-o", "json", "--", "echo", "up")
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["attempts"] == 3
+
+    monkeypatch.setenv("LOOMCTL_EXEC_HANDSHAKE_TIMEOUT", "0.3")
+    aca_exec.refuse = RESET
     r = loomctl("exec", "--app", "loom-node", "--", "true")
     assert r.exit_code == 3
-    assert "could not open a session" in r.stderr and "(500)" in r.stderr and "not running" in r.stderr
-    assert len(aca_exec.sessions) == 2
+    assert re.match(rf"error: exec handshake failed: connection reset by replica '{NODE_REPLICA}' of 'loom-node' "
+                    r"after \d+ tries in \d+\.\d s$", r.stderr.splitlines()[0]), r.stderr
+
+
+def test_exec_handshake_refused_until_the_deadline_says_tries_and_seconds(loomctl, aca_exec, monkeypatch):
+    monkeypatch.setenv("LOOMCTL_EXEC_RETRY_DELAY", "0.05")
+    monkeypatch.setenv("LOOMCTL_EXEC_HANDSHAKE_TIMEOUT", "0.5")
+    aca_exec.refuse = 500  # never starts
+    r = loomctl("exec", "--app", "loom-node", "--", "true")
+    assert r.exit_code == 3
+    m = re.fullmatch(rf"error: exec handshake failed: HTTP 500 from replica '{NODE_REPLICA}' of 'loom-node' "
+                     r"after (\d+) tries in (\d+\.\d) s", r.stderr.splitlines()[0])
+    assert m, r.stderr
+    assert int(m.group(1)) == len(aca_exec.sessions) >= 3
+    assert float(m.group(2)) >= 0.5  # it kept trying for the whole handshake deadline
+    assert "not running or is still starting" in r.stderr and "hint:" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_exec_timeout_bounds_the_handshake_retries(loomctl, aca_exec, monkeypatch):
+    monkeypatch.setenv("LOOMCTL_EXEC_RETRY_DELAY", "0.05")
+    aca_exec.refuse = 503
+    r = loomctl("exec", "--app", "loom-node", "--timeout", "1", "--", "true")
+    assert r.exit_code == 3
+    m = re.search(r"exec handshake failed: HTTP 503 .* after (\d+) tries in (\d+\.\d) s", r.stderr)
+    assert m, r.stderr
+    assert int(m.group(1)) == len(aca_exec.sessions) and float(m.group(2)) >= 0.9
+
+
+def test_connect_backoff_doubles_from_the_given_base(aca_exec, azure, loomctl):
+    """Our connect() with a short backoff base: the waits between tries double (at least 0.1, 0.2, 0.4 s)."""
+    from loomctl.aca.exec_client import connect
+    from loomctl.aca.target import Target
+
+    aca_exec.statuses = [500, 502, 503]
+    target = Target("s", "g", "loom-node", "loom-node--n1", NODE_REPLICA, "loom-node", aca_exec.url)
+    conn, tries = connect(target, aca_exec.token, "true", 60, backoff_base=0.1, handshake_timeout=60)
+    conn.close()
+    seen = [s.at for s in aca_exec.sessions]
+    gaps = [b - a for a, b in zip(seen, seen[1:])]
+    assert tries == 4 and len(gaps) == 3
+    assert gaps[0] >= 0.1 and gaps[1] >= 0.2 and gaps[2] >= 0.4, gaps
+
+
+@pytest.mark.parametrize("status", [401, 403, 404])
+def test_exec_4xx_handshake_is_not_retried(loomctl, aca_exec, status):
+    aca_exec.refuse = status
+    r = loomctl("exec", "--app", "loom-node", "--", "true")
+    assert r.exit_code == 3
+    assert f"({status})" in r.stderr and "handshake failed" not in r.stderr
+    assert len(aca_exec.sessions) == 1
 
 
 def test_exec_honours_429_retry_after(loomctl, aca_exec):
@@ -179,38 +243,78 @@ def test_exec_no_replicas(loomctl, aca_exec, azure):
     assert r.exit_code == 3 and "has no replicas" in r.stderr and "min-replicas" in r.stderr
 
 
-def test_exec_interactive_on_a_terminal(aca_exec, azure, tmp_path):
+def test_exec_interactive_on_a_terminal(aca_exec, azure):
     """--interactive needs a real terminal: run loomctl as a process on a pseudo-terminal."""
-    import os
-    import pty
-    import select
-    import subprocess
-    import sys
-    import time
-
-    env = dict(os.environ)
-    master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "loomctl", "exec", "--app", "loom-node", "--interactive"],
-                            stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
-    os.close(slave)
-    out = b""
+    term = subproc.Pty("exec", "--app", "loom-node", "--interactive")
     try:
-        end = time.monotonic() + 30
-        while b"Ctrl+D exits" not in out and time.monotonic() < end:
-            if select.select([master], [], [], 0.2)[0]:
-                out += os.read(master, 4096)
-        os.write(master, b"echo interactive-$((40+2))\n")
-        while b"interactive-42" not in out and time.monotonic() < end:
-            if select.select([master], [], [], 0.2)[0]:
-                out += os.read(master, 4096)
-        os.write(master, b"exit 5\n")
-        code = proc.wait(timeout=max(1, end - time.monotonic()))
+        term.read_until(b"Ctrl+D exits")
+        term.send(b"echo interactive-$((40+2))\n")
+        term.read_until(b"interactive-42")
+        term.send(b"exit 5\n")
+        code = term.wait()
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        os.close(master)
-    assert b"interactive-42" in out, out
+        term.close()
     assert code == 5
     s = aca_exec.sessions[-1]
     assert s.command == "sh" and s.resized and '"Width": ' in s.resized[0]
     assert b"echo interactive" in s.stdin
+
+
+REMOTE_INT = ("import signal, sys; signal.signal(signal.SIGINT, lambda *a: print('remote-got-SIGINT', flush=True)); "
+              "print('remote-ready', flush=True); sys.exit(int(sys.stdin.readline()))")
+
+
+def test_exec_interactive_ctrl_c_goes_to_the_remote_process(aca_exec, azure):
+    """Raw mode, as `kubectl exec -it`: Ctrl-C (0x03) reaches the remote process, which keeps running; the session
+    ends when it exits, with its exit code, and the local terminal mode is restored."""
+    import sys
+
+    aca_exec.tty = True  # the remote process has a terminal: its line discipline turns 0x03 into SIGINT
+    term = subproc.Pty("exec", "--app", "loom-node", "--interactive", "--", sys.executable, "-c", REMOTE_INT)
+    try:
+        term.read_until(b"remote-ready")
+        raw = termios.tcgetattr(term.slave)
+        term.send(b"\x03")  # what the terminal sends for Ctrl-C
+        term.read_until(b"remote-got-SIGINT")
+        assert term.proc.poll() is None  # loomctl was not interrupted
+        term.send(b"7\r")  # raw mode: Enter is \r; the remote terminal makes it \n
+        code = term.wait()
+        after = termios.tcgetattr(term.slave)
+    finally:
+        term.close()
+    assert code == 7, term.out
+    assert b"interrupted" not in term.out
+    lflag = raw[3]
+    assert not lflag & (termios.ICANON | termios.ISIG | termios.ECHO)  # raw while the session ran
+    assert after == term.mode_before  # restored
+    assert aca_exec.sessions[-1].stdin == b"\x037\r"
+
+
+def test_exec_interactive_ctrl_d_ends_the_remote_shell(aca_exec, azure):
+    """Ctrl-D (0x04) is sent to the remote; its terminal makes it end of input, the remote shell exits 0."""
+    aca_exec.tty = True
+    term = subproc.Pty("exec", "--app", "loom-node", "--interactive", "--", "cat")
+    try:
+        term.read_until(b"Ctrl+D exits")
+        term.send(b"hello\r")
+        term.read_until(b"hello\r\nhello")  # the remote terminal's echo, then cat's copy
+        term.send(b"\x04")
+        code = term.wait()
+        after = termios.tcgetattr(term.slave)
+    finally:
+        term.close()
+    assert code == 0, term.out
+    assert after == term.mode_before
+    assert aca_exec.sessions[-1].stdin.endswith(b"\x04")
+
+
+def test_ctrl_c_during_exec_exits_130(aca_exec):
+    """exec streams the remote output: Ctrl-C (a real SIGINT) ends it with 130, as every command (README)."""
+    from tests.subproc import Running
+
+    proc = Running("exec", "--app", "loom-node", "--", "sh", "-c", "echo started; sleep 30")
+    assert proc.first_line() == "started\n"
+    proc.interrupt()
+    r = proc.finish()
+    assert r.exit_code == 130, r.stderr
+    assert r.stderr.splitlines()[-1] == "error: interrupted"

@@ -4,6 +4,8 @@ relay and a real DNS server (dnslib) on loopback. Inside and outside results mus
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.acafakes.fixtures import aca_exec, fake_exec_server  # noqa: F401 - fixtures
@@ -114,10 +116,11 @@ def test_hostile_peer_value_stays_data(loomctl, aca_exec, tmp_path):
     assert "Traceback" not in r.stderr
 
 
-def test_from_inside_exec_failure_is_named(loomctl, aca_exec):
-    aca_exec.statuses = [500, 500]
+def test_from_inside_exec_failure_is_named(loomctl, aca_exec, monkeypatch):
+    monkeypatch.setenv("LOOMCTL_EXEC_HANDSHAKE_TIMEOUT", "0.3")
+    aca_exec.refuse = 500  # the replica never accepts a session
     r = loomctl("diagnose", "peers", "--from-inside", "--peer", "http://localhost:1/gun")
-    assert r.exit_code == 3 and "could not open a session" in r.stderr
+    assert r.exit_code == 3 and "exec handshake failed: HTTP 500" in r.stderr
 
 
 def test_app_without_from_inside_is_usage_error(loomctl, aca_exec):
@@ -159,15 +162,17 @@ def test_doctor_from_inside_other_app_is_one_session_in_that_app(loomctl, aca_ex
     assert [s.path.split("/containerApps/")[1].split("/")[0] for s in aca_exec.sessions] == [topology.RELAY]
 
 
-def test_doctor_from_inside_exec_failure_is_one_attempt_named_by_both_checks(loomctl, aca_exec):
-    aca_exec.statuses = [500, 500]
+def test_doctor_from_inside_exec_failure_is_one_attempt_named_by_both_checks(loomctl, aca_exec, monkeypatch):
+    monkeypatch.setenv("LOOMCTL_EXEC_HANDSHAKE_TIMEOUT", "0.3")
+    aca_exec.refuse = 500
     r = loomctl("doctor", "--category", "dns", "--category", "loommesh", "--from-inside", "-o", "json")
     assert r.exit_code == 1
     checks = {c["code"]: c for cat in r.json()["categories"] for c in cat["checks"]}
     assert checks["LOOM301"]["status"] == checks["LOOM402"]["status"] == "fail"
-    assert "could not open a session" in checks["LOOM301"]["message"]
+    assert "exec handshake failed: HTTP 500" in checks["LOOM301"]["message"]
     assert checks["LOOM301"]["message"] == checks["LOOM402"]["message"]
-    assert [s.status for s in aca_exec.sessions] == [500, 500]  # one session, retried once; not one per check
+    tries = int(re.search(r"after (\d+) tries", checks["LOOM301"]["message"]).group(1))
+    assert [s.status for s in aca_exec.sessions] == [500] * tries  # one session's tries; not one per check
 
 
 def test_doctor_app_without_from_inside_is_usage_error(loomctl, aca_exec):

@@ -285,3 +285,40 @@ def test_text_shows_control_characters_and_json_keeps_them(aca_logs, capsys):
     run_live(_loom(Format.JSON), app="loom-node", replica=REPS[0], duration=0.8)
     docs = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [d["text"] for d in docs] == ["a\x1b]0;pwned\x07b\u202ec\nforged line"]
+
+
+# -- Ctrl-C: one rule for every command (README, exit codes): exit 130 with one `error: interrupted` line ---------
+
+def test_ctrl_c_during_logs_live_exits_130(aca_logs):
+    """A real SIGINT to a real loomctl process once the first line is out, as `kubectl logs -f` dies by it."""
+    from tests.subproc import Running
+
+    _prime(aca_logs, 3)
+    proc = Running("logs", "--live", "--app", "node", "--replica", REPS[1], "--tail", "2", "-o", "table")
+    assert proc.first_line() == "2026-11-28 03:00:04.000+00:00 1 backlog 1\n"
+    proc.interrupt()
+    r = proc.finish()
+    assert r.exit_code == 130, r.stderr
+    backlog = ["2026-11-28 03:00:04.000+00:00 1 backlog 1", "2026-11-28 03:00:07.000+00:00 1 backlog 2"]
+    out = r.stdout.splitlines()
+    assert out == backlog[:len(out)]  # what had arrived is shown (the second line may still have been on the way)
+    assert r.stderr.splitlines()[-1] == "error: interrupted"
+    assert "Traceback" not in r.stderr
+
+
+def test_ctrl_c_during_logs_follow_exits_130(azure):
+    from tests.loganalytics import CONSOLE, FakeLogAnalytics, body, table
+    from tests.subproc import Running
+
+    la = FakeLogAnalytics(azure)
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(minutes=5)
+    la.answer = lambda kql: body(table(CONSOLE, [[now, "loom-node", "loom-node--n1", "loom-node--n1-abc",
+                                                  "loom-node", "stdout", "sync ok"]]))
+    proc = Running("logs", "--follow", "--since", "1h", "--interval", "0.1", "-o", "json")
+    assert json.loads(proc.first_line())["message"] == "sync ok"
+    proc.interrupt()
+    r = proc.finish()
+    assert r.exit_code == 130, r.stderr
+    assert len(r.stdout.splitlines()) == 1  # a line is shown once, however many polls ran
+    assert r.stderr.splitlines()[-1] == "error: interrupted"
+    assert "stopped" not in r.stderr and "Traceback" not in r.stderr

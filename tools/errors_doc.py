@@ -138,7 +138,8 @@ FAMILIES: list[tuple[str, list[str], str, Callable[[], list[Any]]]] = [
     ("Problems found", ["ProblemsFound"], "the command ran and found problems; its output says which (often with no "
      "`error:` line at all). `doctor` when Azure access itself (LOOM101) failed exits 3", _problems),
     ("Unexpected", ["LoomError"], "an exception loomctl has no message for: a bug, please report it", _unexpected),
-    ("Interrupted", [], "Ctrl-C", _interrupted),
+    ("Interrupted", [], "Ctrl-C (SIGINT), in every command: streaming ones (`logs --follow`, `logs --live`, `exec`) "
+     "and a confirmation prompt included; in `exec -i` Ctrl-C goes to the remote process instead", _interrupted),
 ]
 
 

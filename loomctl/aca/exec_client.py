@@ -2,8 +2,10 @@
 
 `wss://{host}{target.path}/exec?command={quote_plus(cmd)}` with `Authorization: Bearer <app token>`; output
 arrives as channel frames (see `framing`). There is no exit-status frame: a clean close without an ERROR frame
-means 0, a `ClusterExecFailure ... exit code N` ERROR frame means N. A handshake 500 while a replica is still
-starting is retried once, a 429 waits for Retry-After (bounded), and the whole session has a deadline.
+means 0, a `ClusterExecFailure ... exit code N` ERROR frame means N. A replica that was just created answers the
+handshake with 500 (or a proxy with 502/503, or the connection is reset) for a while: that is retried with
+exponential backoff until the handshake deadline (LOOMCTL_EXEC_HANDSHAKE_TIMEOUT, within the session's), and the
+error then says how many tries over how long. A 429 waits for Retry-After (bounded); 4xx are not retried.
 The token goes only into the Authorization header; it never appears in messages or logs.
 """
 
@@ -23,7 +25,7 @@ from loomctl.aca import framing
 from loomctl.aca.target import Target
 from loomctl.core import environment
 from loomctl.core.errors import AzureError, NetworkError
-from loomctl.core.retry import Deadline, retry
+from loomctl.core.retry import Deadline, exponential, retry
 
 # websockets logs handshake headers at DEBUG; this logger never does, so the token cannot leak into logs.
 _QUIET = logging.getLogger("loomctl.aca.exec.ws")
@@ -31,6 +33,8 @@ _QUIET.setLevel(logging.WARNING)
 _QUIET.propagate = False
 
 MAX_RETRY_AFTER = 10.0
+RETRIED_STATUSES = (500, 502, 503)  # a replica still starting, or the proxy in front of it
+BACKOFF_CAP = 5.0  # the longest wait between two handshake tries
 
 
 @dataclass
@@ -92,66 +96,104 @@ def _retry_after(headers: Any) -> float:
         return 1.0
 
 
-def connect(target: Target, token: str, command: str, timeout: float, *, retry_delay: float | None = None) -> Any:
-    """Open the exec WebSocket, retrying a 500 once and a 429 after Retry-After; return (connection, attempts)."""
+def _is_reset(exc: BaseException) -> bool:
+    """The connection was reset or closed before the server answered the handshake."""
+    from websockets.exceptions import InvalidMessage
+
+    if isinstance(exc, InvalidMessage):
+        exc = exc.__cause__ or exc
+    return isinstance(exc, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError, EOFError))
+
+
+def _tries(n: int, seconds: float) -> str:
+    return f"after {n} {'try' if n == 1 else 'tries'} in {seconds:.1f} s"
+
+
+def connect(target: Target, token: str, command: str, timeout: float, *, deadline: Deadline | None = None,
+            backoff_base: float | None = None, handshake_timeout: float | None = None) -> Any:
+    """Open the exec WebSocket; return (connection, tries).
+
+    500/502/503 and resets are retried with exponential backoff (first wait `backoff_base`, doubling up to
+    BACKOFF_CAP) for `handshake_timeout` seconds at most, and never past `deadline` (the session's, default
+    `timeout` from now); a 429 twice after Retry-After; anything else is raised at once.
+    """
     from websockets.exceptions import InvalidHandshake, InvalidStatus
     from websockets.sync.client import connect as ws_connect
 
-    if retry_delay is None:
-        retry_delay = environment.get("LOOMCTL_EXEC_RETRY_DELAY")
-    deadline = Deadline(timeout)
+    if backoff_base is None:
+        backoff_base = environment.get("LOOMCTL_EXEC_RETRY_DELAY")
+    if handshake_timeout is None:
+        handshake_timeout = environment.get("LOOMCTL_EXEC_HANDSHAKE_TIMEOUT")
+    session = deadline or Deadline(timeout)
+    handshake = Deadline(max(0.0, min(handshake_timeout, session.remaining())))
     url = exec_url(target, command)
     extra = {"legacy": True} if "legacy" in inspect.signature(ws_connect).parameters else {}
-    attempts, retried_500, retried_429 = 0, False, 0
+    tries, throttled = 0, 0
+    t0 = time.monotonic()
+
+    def timed_out() -> ExecError:
+        return ExecError(f"timed out after {timeout:g} s opening an exec session in '{target.replica}'",
+                         "the data plane did not answer; check the network or raise --timeout")
+
+    last: list[BaseException] = []  # the refusal being retried
 
     def attempt() -> Any:
-        nonlocal attempts
-        attempts += 1
-        left = deadline.remaining()
+        nonlocal tries
+        left = session.remaining()
         if left <= 0:
-            raise ExecError(f"timed out after {timeout:g} s opening an exec session in '{target.replica}'",
-                            "the data plane did not answer; check the network or raise --timeout")
+            raise last[-1] if last else timed_out()  # the session's end: report the refusal, not a timeout
+        tries += 1
         return ws_connect(url, additional_headers={"Authorization": f"Bearer {token}"},
                           ssl=ssl_context() if url.startswith("wss://") else None, open_timeout=min(left, 15.0),
                           close_timeout=2, max_size=None, logger=_QUIET, compression=None,
                           user_agent_header="loomctl", **extra)
 
     def retry_on(exc: BaseException) -> bool:
-        """A 500 while the replica starts: once. A 429: twice, after Retry-After (if that ends in time)."""
-        nonlocal retried_500, retried_429
-        if not isinstance(exc, InvalidStatus):
-            return False
-        status = exc.response.status_code
-        if status >= 500 and not retried_500:
-            retried_500 = True
-            return True
-        if status == 429 and retried_429 < 2:
-            retried_429 += 1
-            return True
-        return False
+        nonlocal throttled
+        last[:] = [exc]
+        if isinstance(exc, InvalidStatus):
+            status = exc.response.status_code
+            if status == 429:
+                throttled += 1
+                return throttled <= 2
+            return status in RETRIED_STATUSES
+        return _is_reset(exc)
 
     def retry_after(exc: BaseException) -> float | None:
-        response = exc.response  # type: ignore[attr-defined] - retry_on admits only InvalidStatus
-        return _retry_after(response.headers) if response.status_code == 429 else None
+        if isinstance(exc, InvalidStatus) and exc.response.status_code == 429:
+            return _retry_after(exc.response.headers)
+        return None
+
+    def gave_up(what: str) -> ExecError:
+        return ExecError(
+            f"exec handshake failed: {what} replica '{target.replica}' of '{target.app}' "
+            f"{_tries(tries, time.monotonic() - t0)}",
+            "the container is not running or is still starting: check it with `loomctl status` and "
+            "`loomctl logs --live --system`, then retry (LOOMCTL_EXEC_HANDSHAKE_TIMEOUT sets how long exec keeps "
+            "trying)")
 
     try:
-        conn = retry(attempt, retry_on=retry_on, deadline=deadline, backoff=lambda _n: retry_delay,
-                     retry_after=retry_after)
-        return conn, attempts
+        conn = retry(attempt, retry_on=retry_on, deadline=handshake,
+                     backoff=exponential(backoff_base, BACKOFF_CAP), retry_after=retry_after)
+        return conn, tries
     except InvalidStatus as exc:
-        raise _status_error(exc.response.status_code, target, exc.response.headers.get("Retry-After")) from None
-    except InvalidHandshake as exc:
-        raise ExecError(f"the exec endpoint answered something that is not a WebSocket handshake: "
-                        f"{type(exc).__name__}", "try again later; the service may be degraded") from None
-    except TimeoutError:
-        raise ExecError(f"timed out after {timeout:g} s opening an exec session in '{target.replica}'",
-                        "the data plane did not answer; check the network or raise --timeout") from None
-    except ssl.SSLError as exc:
-        raise NetworkError(f"TLS failed talking to {target.dataplane}: {exc.reason or exc}",
-                           "check the system clock and any TLS-inspecting proxy") from None
-    except OSError as exc:
+        status = exc.response.status_code
+        if status in RETRIED_STATUSES:
+            raise gave_up(f"HTTP {status} from") from None
+        raise _status_error(status, target, exc.response.headers.get("Retry-After")) from None
+    except (InvalidHandshake, OSError, EOFError) as exc:
+        if _is_reset(exc):
+            raise gave_up("connection reset by") from None
+        if isinstance(exc, InvalidHandshake):
+            raise ExecError(f"the exec endpoint answered something that is not a WebSocket handshake: "
+                            f"{type(exc).__name__}", "try again later; the service may be degraded") from None
+        if isinstance(exc, TimeoutError):
+            raise timed_out() from None
+        if isinstance(exc, ssl.SSLError):
+            raise NetworkError(f"TLS failed talking to {target.dataplane}: {exc.reason or exc}",
+                               "check the system clock and any TLS-inspecting proxy") from None
         raise NetworkError(f"cannot reach the Container Apps data plane {target.dataplane}: "
-                           f"{exc.strerror or exc}",
+                           f"{getattr(exc, 'strerror', None) or exc}",
                            "check your network, proxy and firewall") from None
 
 
@@ -162,7 +204,7 @@ def run(target: Target, token: str, command: str, *, timeout: float = 60.0,
 
     t0 = time.monotonic()
     deadline = Deadline(timeout)
-    conn, attempts = connect(target, token, command, timeout)
+    conn, attempts = connect(target, token, command, timeout, deadline=deadline)
     decoders = {"stdout": codecs.getincrementaldecoder("utf-8")("replace"),
                 "stderr": codecs.getincrementaldecoder("utf-8")("replace")}
     out: dict[str, list[str]] = {"stdout": [], "stderr": []}

@@ -1,10 +1,18 @@
-"""An interactive exec session on the local terminal (cbreak mode, restored on exit, unlike az)."""
+"""An interactive exec session on the local terminal, as `kubectl exec -it` does it.
+
+The local terminal is put in raw mode, so every key goes to the remote process as stdin data: Ctrl-C is the
+byte 0x03 (the remote terminal turns it into SIGINT for the remote foreground process; loomctl is not
+interrupted), Ctrl-D is 0x04 (end of input for the remote shell), Ctrl-Z and Ctrl-\\ likewise. The session ends
+when the remote process exits or the local terminal reaches end of input (hang-up). The terminal mode is always
+restored: on a normal end, on an error, and on SIGTERM or SIGHUP.
+"""
 
 from __future__ import annotations
 
 import os
 import select
 import shutil
+import signal
 import sys
 import threading
 
@@ -47,11 +55,15 @@ def session(target: Target, token: str, command: str, timeout: float) -> int:
         finally:
             done.set()
 
+    def ended(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)  # unwinds through the finally below, which restores the terminal
+
     threading.Thread(target=reader, daemon=True).start()
     fd = sys.stdin.fileno()
     saved = termios.tcgetattr(fd)
+    handlers = {sig: signal.signal(sig, ended) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
-        tty.setcbreak(fd, termios.TCSANOW)  # keep what was typed while connecting
+        tty.setraw(fd, termios.TCSANOW)  # keep what was typed while connecting
         while not done.is_set():
             ready, _, _ = select.select([fd], [], [], 0.2)
             if ready:
@@ -64,6 +76,8 @@ def session(target: Target, token: str, command: str, timeout: float) -> int:
                     break
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
         conn.close()
         done.wait(2)
     return exit_code[0]

@@ -91,34 +91,32 @@ def follow_logs(loom: LoomContext, *, interval: float, max_polls: int | None, ap
     seen: dict[tuple[Any, ...], dt.datetime] = {}
     window_start = dt.datetime.now(dt.timezone.utc) - lookback
     polls = 0
-    try:
-        while True:
-            now = dt.datetime.now(dt.timezone.utc)
-            q = LogQuery(apps, window_start, now, target.destination, system, errors, grep, replica, revision, limit)
-            try:
-                lines, result = _query(loom, target, q, show_query and polls == 0)
-            except LoomError as exc:
-                if polls == 0 or exc.exit_code != ExitCode.AZURE:
-                    raise  # a first failure is the answer; usage and config errors never get better
-                ui.warn(f"poll failed, trying again in {interval:g} s: {exc.message}")
-                polls += 1
-                if max_polls is not None and polls >= max_polls:
-                    break
-                time.sleep(interval)
-                continue
-            new = [ln for ln in lines if ln.key not in seen and (ln.time is None or ln.time >= window_start)]
-            for ln in new:
-                seen[ln.key] = ln.time or now
-            show(new, True)
-            if result.partial_error:
-                ui.warn(f"partial result: {result.partial_error}")
+    # Ctrl-C is not caught here: like every command, `--follow` exits 130 with one line (cli.py)
+    while True:
+        now = dt.datetime.now(dt.timezone.utc)
+        q = LogQuery(apps, window_start, now, target.destination, system, errors, grep, replica, revision, limit)
+        try:
+            lines, result = _query(loom, target, q, show_query and polls == 0)
+        except LoomError as exc:
+            if polls == 0 or exc.exit_code != ExitCode.AZURE:
+                raise  # a first failure is the answer; usage and config errors never get better
+            ui.warn(f"poll failed, trying again in {interval:g} s: {exc.message}")
             polls += 1
             if max_polls is not None and polls >= max_polls:
                 break
-            newest = max((t for t in seen.values()), default=window_start)
-            window_start = max(window_start, min(newest, now) - INGESTION_OVERLAP)
-            for k in [k for k, t in seen.items() if t < window_start]:
-                del seen[k]
             time.sleep(interval)
-    except KeyboardInterrupt:
-        ui.info("stopped")
+            continue
+        new = [ln for ln in lines if ln.key not in seen and (ln.time is None or ln.time >= window_start)]
+        for ln in new:
+            seen[ln.key] = ln.time or now
+        show(new, True)
+        if result.partial_error:
+            ui.warn(f"partial result: {result.partial_error}")
+        polls += 1
+        if max_polls is not None and polls >= max_polls:
+            break
+        newest = max((t for t in seen.values()), default=window_start)
+        window_start = max(window_start, min(newest, now) - INGESTION_OVERLAP)
+        for k in [k for k, t in seen.items() if t < window_start]:
+            del seen[k]
+        time.sleep(interval)

@@ -149,6 +149,7 @@ def run_live(
     done = 0
     shown = 0
     end = time.monotonic() + duration if duration else None
+    interrupted = False
 
     def emit(line: LogLine) -> bool:
         nonlocal shown
@@ -190,12 +191,14 @@ def run_live(
                         end = 0.0
                         break
     except KeyboardInterrupt:
-        pass
+        interrupted = True  # Ctrl-C: show the lines already received, then exit 130 like every command (cli.py)
     finally:
         stop.set()
     for _, _, _, line in sorted(heap, key=lambda h: (h[1], h[2])):
         if end == 0.0 or not emit(line):
             break
+    if interrupted:
+        raise KeyboardInterrupt
     malformed = sum(s.malformed for s in stats)
     if malformed:
         first = next(s.first_malformed for s in stats if s.first_malformed)

@@ -3,7 +3,9 @@
 It runs the requested command for real on this machine (split like a shell, as the service does), streams
 stdout/stderr as binary `00 01`/`00 02` frames split at awkward byte boundaries, reports a non-zero exit as
 a `02` ClusterExecFailure ERROR frame, and can refuse handshakes (401 for a wrong token, 500 while "starting",
-429 with Retry-After) or cut a session mid-output. Everything it saw is in `sessions`.
+429 with Retry-After, a reset connection) or cut a session mid-output. Everything it saw is in `sessions`.
+With `tty`, the command runs on a pseudo-terminal (its controlling terminal), so a 0x03 on stdin interrupts the
+foreground process as a real remote terminal does.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import shlex
 import shutil
 import ssl
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -25,6 +28,8 @@ from loomctl.aca import framing
 _QUIET = logging.getLogger("tests.fake-exec")
 _QUIET.setLevel(logging.WARNING)
 _QUIET.propagate = False
+
+RESET = 0  # a "status" that resets the connection instead of answering
 
 EXEC_PATH = re.compile(r"/subscriptions/([^/]+)/resourceGroups/([^/]+)/containerApps/([^/]+)/revisions/([^/]+)"
                        r"/replicas/([^/]+)/containers/([^/]+)/exec")
@@ -38,6 +43,7 @@ class Session:
     status: int
     stdin: bytes = b""
     resized: list[str] = field(default_factory=list)
+    at: float = field(default_factory=time.monotonic)  # when the handshake arrived
 
 
 class FakeExec:
@@ -51,7 +57,9 @@ class FakeExec:
 
     def reset(self) -> None:
         self.token = "aca-test-token-3f9c"
-        self.statuses: list[int] = []  # answer the next handshakes with these statuses, one each
+        self.statuses: list[int] = []  # answer the next handshakes with these statuses, one each (RESET: reset)
+        self.refuse: int | None = None  # then answer every handshake with this status (a replica never starting)
+        self.tty = False  # run the command on a pseudo-terminal
         self.retry_after = "1"
         self.cut_after: int | None = None  # drop the connection after this many output bytes
         self.chunk = 3  # bytes per output frame (splits UTF-8 characters on purpose)
@@ -108,14 +116,18 @@ class FakeExec:
             status = 404
         elif self.statuses:
             status = self.statuses.pop(0)
+        elif self.refuse is not None:
+            status = self.refuse
         elif m.group(5) in self.not_running:
             status = 500
         self.sessions.append(Session(parsed.path, command, ok, status))
         if status == 101:
             return None
+        if status == RESET:
+            connection.transport.abort()  # RST, no HTTP answer
         from http import HTTPStatus
 
-        resp = connection.respond(HTTPStatus(status), f"{HTTPStatus(status).phrase}\n")
+        resp = connection.respond(HTTPStatus(status or 500), f"{HTTPStatus(status or 500).phrase}\n")
         if status == 429:
             resp.headers["Retry-After"] = self.retry_after
         return resp
@@ -145,6 +157,9 @@ class FakeExec:
             await ws.close()
             return
         env = {**os.environ, "PATH": path, **self.env}
+        if self.tty:
+            await self._run_on_tty(ws, session, [exe, *argv[1:]], env)
+            return
         proc = await asyncio.create_subprocess_exec(exe, *argv[1:], stdin=asyncio.subprocess.PIPE,
                                                     stdout=asyncio.subprocess.PIPE,
                                                     stderr=asyncio.subprocess.PIPE, env=env)
@@ -185,6 +200,51 @@ class FakeExec:
         code = await proc.wait()
         reader.cancel()
         if code < 0:  # killed by a signal: Kubernetes reports 128 + signal
+            code = 128 - code
+        if code != 0:
+            await ws.send(framing.error(framing.cluster_exec_failure(
+                "Cluster exec API returns error: command terminated with non-zero exit code: error executing "
+                f"command [{' '.join(argv)[:60]}], exit code {code}, code: 0.")))
+        await ws.close()
+
+    async def _run_on_tty(self, ws: Any, session: Session, argv: list[str], env: dict[str, str]) -> None:
+        """The command on a pseudo-terminal that is its controlling terminal: the terminal's line discipline
+        turns a 0x03 on stdin into SIGINT for the foreground process and 0x04 into end of input."""
+        import sys
+
+        master, slave = os.openpty()
+        # a new session whose controlling terminal is the pty, then the command (no preexec_fn in a threaded process)
+        ctty = ("import fcntl, os, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+                "os.execv(sys.argv[1], sys.argv[1:])")
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-c", ctty, *argv, stdin=slave, stdout=slave,
+                                                    stderr=slave, env=env, start_new_session=True)
+        os.close(slave)
+        loop = asyncio.get_running_loop()
+
+        async def read_input() -> None:
+            async for message in ws:
+                raw = message.encode() if isinstance(message, str) else message
+                if raw[:2] == bytes([0, 0]):
+                    session.stdin += raw[2:]
+                    os.write(master, raw[2:])
+                elif raw[:2] == bytes([0, 4]):
+                    session.resized.append(raw[2:].decode())
+
+        reader = asyncio.ensure_future(read_input())
+        try:
+            while True:
+                try:
+                    data = await loop.run_in_executor(None, os.read, master, 4096)
+                except OSError:  # EIO: every process holding the terminal has gone
+                    break
+                if not data:
+                    break
+                await ws.send(framing.output(framing.STDOUT, data))
+        finally:
+            code = await proc.wait()
+            reader.cancel()
+            os.close(master)
+        if code < 0:
             code = 128 - code
         if code != 0:
             await ws.send(framing.error(framing.cluster_exec_failure(
