@@ -104,7 +104,7 @@ def cli() -> None:
     """Operate and troubleshoot LoomDB on Azure Container Apps.
 
     Exit codes: 0 all well, 1 problems found, 2 usage, configuration or file error,
-    3 Azure, authentication or network error, 141 stdout closed early.
+    3 Azure, authentication or network error, 130 interrupted (Ctrl-C), 141 stdout closed early.
     """
 
 

@@ -41,8 +41,17 @@ def test_readme_documents_exit_codes():
     readme = (ROOT / "README.md").read_text()
     from loomctl.core.errors import ExitCode
 
-    for code in (ExitCode.OK, ExitCode.PROBLEMS, ExitCode.USAGE, ExitCode.AZURE):
-        assert f"| {int(code)} |" in readme
+    for code in ExitCode:
+        assert f"| {int(code)} |" in readme, code
+
+
+def test_help_lists_every_exit_code(loomctl):
+    from loomctl.core.errors import ExitCode
+
+    run = loomctl("--help")
+    listed = " ".join(run.stdout.split("Exit codes:")[1].split("Options:")[0].split())
+    for code in ExitCode:
+        assert f" {int(code)} " in f" {listed}", (code, listed)
 
 
 def test_errors_reference_is_current():

@@ -9,7 +9,7 @@ def test_config_path_under_a_file(loomctl, monkeypatch, tmp_path):
     (tmp_path / "afile").write_text("not a folder\n")
     target = tmp_path / "afile" / "config.toml"
     monkeypatch.setenv("LOOMCTL_CONFIG", str(target))
-    run = loomctl("config", "set", "subscription", "x")
+    run = loomctl("config", "set", "relay_app", "x")
     assert (run.exit_code, run.stderr) == (2, (
         f"error: cannot write {target}: a part of the path is a file, not a folder\n"
         "hint: give a path whose folders are folders, or set LOOMCTL_CONFIG to another file\n"))

@@ -138,6 +138,23 @@ def test_workspace_id_from_the_environment_or_profile_must_be_a_guid(azure, loom
     assert run.exit_code == 2 and "is not a GUID" in run.stderr
 
 
+def test_subscription_id_must_be_a_guid_before_any_request(azure, loomctl, monkeypatch, tmp_path):
+    """The subscription id goes into every ARM path: `a/b?c=d` must never reach Azure."""
+    before = len(azure.requests)
+    run = loomctl("status", "--subscription", "a/b?c=d", "-o", "json")
+    assert (run.exit_code, run.stderr.splitlines()[0]) == (
+        2, "error: --subscription is not a GUID (8-4-4-4-12 hex digits): 'a/b?c=d'")
+    monkeypatch.setenv("AZURE_SUBSCRIPTION_ID", "../x")
+    run = loomctl("status", "-o", "json")
+    assert (run.exit_code, run.stderr.splitlines()[0]) == (
+        2, "error: key 'subscription' in environment variable AZURE_SUBSCRIPTION_ID is not a GUID "
+           "(8-4-4-4-12 hex digits): '../x'")
+    assert len(azure.requests) == before  # nothing was sent
+    monkeypatch.delenv("AZURE_SUBSCRIPTION_ID")
+    run = loomctl("config", "set", "subscription", "my-sub")
+    assert run.exit_code == 2 and "is not a GUID" in run.stderr
+
+
 def _on_a_terminal(tmp_path, columns: str, width: int = 100) -> tuple[int, str]:
     """`loomctl config show` in a subprocess whose stdout and stderr are a pseudo-terminal `width` columns wide."""
     import fcntl

@@ -50,7 +50,7 @@ def guid_problem(text: str) -> str | None:
 KEYS: dict[str, Key] = {
     k.name: k
     for k in [
-        Key("subscription", str, "Azure subscription id", "AZURE_SUBSCRIPTION_ID"),
+        Key("subscription", str, "Azure subscription id", "AZURE_SUBSCRIPTION_ID", shape=guid_problem),
         Key("resource_group", str, "resource group of the deployment", "LOOMCTL_RESOURCE_GROUP"),
         Key("environment", str, "Container Apps managed environment name", "LOOMCTL_ENVIRONMENT"),
         Key("relay_app", str, "name of the LoomMesh relay app", "LOOMCTL_RELAY_APP", "gun-relay"),

@@ -10,7 +10,7 @@ from typing import Any
 from loomctl.core import environment
 from loomctl.core import profiles as cfgmod
 from loomctl.core.clouds import CLOUDS, Cloud
-from loomctl.core.errors import ConfigError
+from loomctl.core.errors import ConfigError, UsageError
 
 # the keys that locate the Azure deployment: asking for one on a profile with azure = false is asking for Azure
 AZURE_KEYS = ("subscription", "resource_group", "environment")
@@ -119,6 +119,9 @@ def resolve(flags: dict[str, Any], profile: str | None = None, environ: dict[str
     for key, spec in cfgmod.KEYS.items():
         if flags.get(key) not in (None, (), []):
             value = flags[key]
+            if isinstance(value, str) and spec.shape and (problem := spec.shape(value)):
+                flag = "--" + key.replace("_", "-")
+                raise UsageError(f"{flag} {problem}: '{value}'", f"{key}: {spec.help}")
             values[key] = list(value) if isinstance(value, tuple) else value
             sources[key] = "flag"
         elif spec.env and env.get(spec.env):
