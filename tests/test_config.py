@@ -14,8 +14,8 @@ def settings_of(loomctl, *args):
 
 def test_init_set_use_show(loomctl, tmp_path):
     cfg = tmp_path / "config.toml"
-    run = loomctl("config", "init", "--profile", "prod", "--subscription", "11111111-2222-3333-4444-555555555555", "-g", "rg-prod",
-                  "--environment", "env-prod")
+    run = loomctl("config", "init", "--profile", "prod", "--subscription", "11111111-2222-3333-4444-555555555555",
+                  "-g", "rg-prod", "--environment", "env-prod")
     assert run.exit_code == 0, run.stderr
     assert "created profile 'prod'" in run.stderr
     assert oct(os.stat(cfg).st_mode & 0o777) == "0o600"
