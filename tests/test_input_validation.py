@@ -198,3 +198,15 @@ def test_on_a_terminal_a_bad_columns_is_ignored_and_the_terminal_width_used(valu
     assert lines[0] == f"warning: ignoring COLUMNS='{value}': not a whole number of at least 10"
     assert any("relay_app" in line and "gun-relay" in line for line in lines)
     assert max(len(line) for line in lines[1:]) <= 100
+
+
+def test_config_set_refuses_a_bad_peer_url_when_it_is_set(loomctl, tmp_path):
+    """Refused when written, not later when a command reads it; nothing is saved."""
+    run = loomctl("config", "set", "peers", "ws://[::1]:8765/gun,http://a:0/gun")
+    assert run.exit_code == 2
+    assert run.stderr.splitlines()[0] == ("error: peer 'http://a:0/gun' (the command line) is not a peer URL: "
+                                          "port 0 is not a port a peer listens on (use 1 to 65535)")
+    run = loomctl("config", "set", "node_host", "node:99999")
+    assert run.exit_code == 2 and "is not a number from 1 to 65535" in run.stderr
+    assert not (tmp_path / "config.toml").exists()
+    assert loomctl("config", "set", "peers", "ws://[::1]:8765/gun").exit_code == 0

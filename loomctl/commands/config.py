@@ -97,6 +97,13 @@ def set_(key: str, value: str, name: str | None) -> None:
 
         if coerced not in CLOUDS:
             raise ConfigError(f"unknown cloud '{coerced}'", f"use one of {', '.join(CLOUDS)}")
+    if key in ("peers", "relay_host", "node_host"):  # refused now, not on first use
+        from loomctl.loommesh.discovery import GUN_PORT, host_url, validate_url
+
+        for url in coerced if key == "peers" else []:
+            validate_url(url, "the command line")
+        if key != "peers":
+            host_url(coerced, GUN_PORT if key == "node_host" else None)
     with cfgmod.editing() as cfg:  # read, change, save under the file's lock: parallel calls keep every change
         name = name or cfg.current or "default"
         cfgmod.validate_profile_name(name)

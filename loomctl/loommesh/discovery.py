@@ -57,8 +57,13 @@ def host_url(value: str, default_port: int | None = None) -> str:
         parts = urlsplit(v)
         port = parts.port
     except ValueError as exc:
-        raise UsageError(f"'{value}' is not a host or URL: {exc}",
-                         "give HOST, HOST:PORT or http://HOST[:PORT]/gun") from exc
+        reason = str(exc)
+        try:  # the peer URL parser's words for a bad port (urllib says "Port out of range 0-65535")
+            parse(v)
+        except ValueError as named:
+            reason = str(named)
+        raise UsageError(f"'{value}' is not a host or URL: {reason}",
+                         "give HOST, HOST:PORT or http://HOST[:PORT]/gun") from None
     if not parts.hostname or parts.scheme not in ("http", "https", "ws", "wss"):
         raise UsageError(f"'{value}' is not a host or URL", "give HOST, HOST:PORT or http://HOST[:PORT]/gun")
     if port is None and default_port:
