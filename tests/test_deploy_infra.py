@@ -205,3 +205,18 @@ def test_put_answered_at_once_needs_no_polling(fake, azure, loomctl):
     assert writes(azure) == [("PUT", "containerApps/gun-relay")]
     assert not any("containerappOperationResults" in r.path for r in azure.requests)
     assert loomctl("deploy", "infra", "--dry-run", "-o", "json").json()["changes"] == []
+
+
+def test_apply_whose_operation_ends_failed_names_azures_error(fake, azure, loomctl):
+    """A PUT accepted with 201 whose Azure-AsyncOperation ends `Failed`: the error names the operation's own code
+    and message (what Azure said), not a response that "is not valid JSON"."""
+    node = azure.state["apps"]["loom-node"]["properties"]
+    node["template"]["scale"]["minReplicas"] = 1
+    fake.scenario = "fail"
+    run = loomctl("deploy", "infra", "--yes", "-o", "json")
+    assert run.exit_code == 3, run.stderr
+    first = run.stderr.splitlines()[-2]
+    assert first.startswith("error: Azure could not finish PUT container app 'loom-node': "
+                            "ContainerAppProvisioningFailed: Revision 'loom-node--"), run.stderr
+    assert "failed to provision: image pull failed (manifest unknown)" in first
+    assert "not valid JSON" not in run.stderr

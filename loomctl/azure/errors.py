@@ -30,9 +30,14 @@ class OperationFailed(AzureError):
     Canceled (azure-core raises with the last poll's response), or a body it could not read. The message is the
     one for the answer; `failure` is the SDK's own first line (the operation's error)."""
 
-    def __init__(self, message: str, hint: str | None = None, *, failure: str = ""):
+    def __init__(self, message: str, hint: str | None = None, *, failure: str = "", reason: str = ""):
         super().__init__(message, hint)
         self.failure = failure
+        self.reason = reason  # the operation's own error, "CODE: message", when Azure gave one
+
+
+_OPERATION_HINT = ("Azure's own error says why; `loomctl status` shows the resource as it is now, and "
+                   "`loomctl deploy status` its revisions")
 
 
 def describe_resource(url: str) -> tuple[str, str, str]:
@@ -113,6 +118,10 @@ def map_exception(exc: BaseException) -> LoomError | None:
         err = getattr(exc, "error", None)
         code = getattr(err, "code", None)
         message = getattr(err, "message", None)
+        if int(exc.status_code) < 400 and (code or message):  # a long-running operation that ended Failed
+            reason = ": ".join(str(p).strip() for p in (code, message) if p)[:300]
+            return OperationFailed(f"Azure could not finish the operation: {reason}", _OPERATION_HINT,
+                                   failure=(text.strip().splitlines() or [""])[0][:300], reason=reason)
         if int(exc.status_code) < 400:  # a 2xx whose body could not be read
             kind, name, _ = describe_resource(url)
             return OperationFailed(f"Azure returned a response for {kind} '{name}' that is not valid JSON",

@@ -125,10 +125,16 @@ class Writer:
         def timed_out() -> Any:
             raise OperationTimeout(f"{what} did not finish within {deadline.seconds:g} s")
 
-        with sdk_errors():
-            poll(lambda: True if poller.done() else None, deadline=deadline,
-                 interval=min(0.2, max(poll_interval(), 0.02)), on_timeout=timed_out)
-            return _as_dict(poller.result())
+        try:
+            with sdk_errors():
+                poll(lambda: True if poller.done() else None, deadline=deadline,
+                     interval=min(0.2, max(poll_interval(), 0.02)), on_timeout=timed_out)
+                return _as_dict(poller.result())
+        except OperationFailed as exc:
+            if not exc.reason:
+                raise
+            raise OperationFailed(f"Azure could not finish {what}: {exc.reason}", exc.hint, failure=exc.failure,
+                                  reason=exc.reason) from None
 
     def patch_app(self, name: str, body: dict[str, Any], what: str, deadline: Deadline,
                   wait: bool = True) -> dict[str, Any] | None:
