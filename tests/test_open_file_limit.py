@@ -93,3 +93,45 @@ def test_probe_slots_follow_the_soft_limit():
     assert probe_slots(100) == 25
     assert probe_slots(4096) == 64
     assert probe_slots(3) == 1
+
+
+@pytest.mark.parametrize("free", [0, 2, 4])
+def test_running_out_of_file_descriptors_talking_to_azure_is_the_local_limit(azure, tmp_path, free):
+    """Out of descriptors while signing in or reading ARM (0, 2 or 4 left after a warm-up run): the machine's
+    limit, exit 2, never "not signed in", "cannot connect" or "unexpected error"."""
+    from tests import subproc
+
+    script = textwrap.dedent(f"""
+        import os, sys
+        from loomctl.cli import cli
+        # what reports an error is imported on first error: a process that ran out mid-command has closed the
+        # failed sockets by then, but here the descriptors stay held, so import it with the warm-up
+        import loomctl.azure.errors, loomctl.output.ui
+        def run():
+            try:
+                cli.main(["status", "-o", "json"], prog_name="loomctl")
+            except SystemExit as exc:
+                return exc.code
+        assert run() == 0
+        sys.stdout.flush()
+        print("=== second run", flush=True)
+        held = []
+        try:
+            while True:
+                held.append(os.open(os.devnull, os.O_RDONLY))
+        except OSError:
+            pass
+        for fd in held[len(held) - {free}:]:
+            os.close(fd)
+        sys.exit(run())
+    """)
+    env = subproc.child_env({"PYTHONPATH": str(ROOT)})
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                          preexec_fn=_limit(128), timeout=120)
+    assert "=== second run" in proc.stdout, proc.stderr
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines() == [
+        "error: local open-file limit (ulimit -n 128) reached",
+        "hint: this is a limit of this machine, not a fault of the peers or of Azure: raise it (`ulimit -n 4096`) "
+        "or probe fewer peers at once",
+    ]

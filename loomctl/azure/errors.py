@@ -154,6 +154,8 @@ def map_exception(exc: BaseException) -> LoomError | None:
 
 def map_known(exc: BaseException) -> LoomError | None:
     """An Azure SDK, sign-in, HTTP-library or network exception as a LoomError, else None."""
+    if (limit := core.fd_limit_in(exc)) is not None:  # whatever failed to open: this machine's limit
+        return core.fd_limit_error(limit)
     root = type(exc).__module__.split(".")[0]
     if root in ("azure", "msal", "requests", "urllib3", "ssl", "socket") or isinstance(exc, (OSError, TimeoutError)):
         return map_exception(exc)

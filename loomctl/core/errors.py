@@ -7,7 +7,13 @@ status. Nothing else prints tracebacks or calls ``sys.exit`` with a number of it
 from __future__ import annotations
 
 import enum
+import errno
 from typing import TypeVar
+
+try:  # imported now: when the open-file limit is reached, importing even this small module would fail
+    import resource
+except ImportError:  # pragma: no cover - not on Windows
+    resource = None  # type: ignore[assignment]
 
 T = TypeVar("T")
 
@@ -205,6 +211,52 @@ def file_error(exc: OSError, path: object = None, action: str = "use") -> FileEr
     return FileError(f"cannot {action} {target if target is not None else 'a file'}: {why}", fix)
 
 
+# -- the one error for "this machine ran out of file descriptors" (core/limits.py bounds probes under the limit) --
+def open_file_limit() -> int | None:
+    """The soft RLIMIT_NOFILE, or None where it is unknown or unlimited."""
+    if resource is None:  # pragma: no cover - not on Windows
+        return None
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return None if soft == resource.RLIM_INFINITY or soft <= 0 else int(soft)
+
+
+def is_fd_limit(exc: BaseException) -> bool:
+    """EMFILE (this process's open-file limit) or ENFILE (the system's)."""
+    return isinstance(exc, OSError) and exc.errno in (errno.EMFILE, errno.ENFILE)
+
+
+def fd_limit_error(exc: BaseException | None = None, affected: str | None = None) -> LoomError:
+    """A local problem, so exit 2 like other local configuration; one message for every probe it stopped."""
+    system = isinstance(exc, OSError) and exc.errno == errno.ENFILE
+    limit = open_file_limit()
+    what = "the system's open-file table is full (ENFILE)" if system else \
+        f"local open-file limit (ulimit -n {limit if limit is not None else 'unknown'}) reached"
+    return LoomError(f"{what}{': ' + affected if affected else ''}",
+                     "this is a limit of this machine, not a fault of the peers or of Azure: raise it "
+                     "(`ulimit -n 4096`) or probe fewer peers at once", exit_code=ExitCode.USAGE)
+
+
+def fd_limit_in(exc: BaseException) -> BaseException | None:
+    """The EMFILE/ENFILE error behind `exc` (its causes, an SDK's inner exception, or only its text, as urllib3 and
+    msal keep it), else None: whatever was being opened, the cause is this machine's limit."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if is_fd_limit(e):
+            return e
+        text = str(e)
+        if "[Errno 24]" in text or "[Errno 23]" in text or "Too many open files" in text:
+            return e
+        inner = getattr(e, "inner_exception", None)
+        todo += [e.__cause__, e.__context__, inner if isinstance(inner, BaseException) else None]
+        todo += [a for a in getattr(e, "args", ()) if isinstance(a, BaseException)]
+    return None
+
+
 def as_loom_error(exc: BaseException) -> LoomError:
     """Any exception as a LoomError with a hint: network and TLS errors get specific advice.
 
@@ -212,6 +264,8 @@ def as_loom_error(exc: BaseException) -> LoomError:
     """
     if isinstance(exc, LoomError):
         return exc
+    if (limit := fd_limit_in(exc)) is not None:
+        return fd_limit_error(limit)
     root = type(exc).__module__.split(".")[0]
     if root in ("requests", "urllib3", "ssl", "socket") or isinstance(exc, (OSError, TimeoutError)):
         mapped = network_error(exc)
