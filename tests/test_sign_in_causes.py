@@ -14,9 +14,9 @@ from tests.fakeazure.server import CLIENT_ID, TENANT, Fault
 EXPECTED = {
     7000215: ("Azure sign-in failed: the client secret is not valid (AADSTS7000215)",
               "set AZURE_CLIENT_SECRET to the secret's value (not its ID); a new one: "
-              "`az ad app credential reset --id <client id> --append`"),
+              f"`az ad app credential reset --id {CLIENT_ID} --append`"),
     7000222: ("Azure sign-in failed: the client secret has expired (AADSTS7000222)",
-              "create a new secret (`az ad app credential reset --id <client id> --append`) and set "
+              f"create a new secret (`az ad app credential reset --id {CLIENT_ID} --append`) and set "
               "AZURE_CLIENT_SECRET to it"),
     700016: (f"Azure sign-in failed: no application with client id '{CLIENT_ID}' in tenant '{TENANT}' "
              "(AADSTS700016)",
@@ -27,8 +27,8 @@ EXPECTED = {
     65001: ("Azure sign-in failed: the application has no consent to sign in to Azure Resource Manager "
             "(AADSTS65001)",
             "an administrator grants consent for the app registration (`az ad app permission admin-consent "
-            "--id <client id>`)"),
-}
+            f"--id {CLIENT_ID}`)"),
+}  # the hints name AZURE_CLIENT_ID's value, so that the fix can be typed as shown
 
 
 @pytest.mark.parametrize("code", list(EXPECTED))

@@ -4,6 +4,7 @@ error functions from sample inputs (so the page says what loomctl prints). `tool
 from __future__ import annotations
 
 import errno
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -80,11 +81,17 @@ def _auth() -> list[Any]:
     from loomctl.azure.errors import as_loom_error
     from loomctl.azure.signin import CAUSES, sign_in_error
 
-    out = [as_loom_error(ClientAuthenticationError("EnvironmentCredential authentication unavailable."))]
-    out += [sign_in_error(f"Authentication failed: AADSTS{code}: <Entra ID's description>.") for code in CAUSES
-            if code != "90002"]
-    out.append(sign_in_error("Unable to get authority configuration for https://login.microsoftonline.com/<tenant>. "))
-    out.append(sign_in_error("Authentication failed: AADSTS7000112: Application '<id>' is disabled. Trace ID: x"))
+    client = os.environ.pop("AZURE_CLIENT_ID", None)  # the hints then say `<client id>`, whoever runs this
+    try:
+        out = [as_loom_error(ClientAuthenticationError("EnvironmentCredential authentication unavailable."))]
+        out += [sign_in_error(f"Authentication failed: AADSTS{code}: <Entra ID's description>.") for code in CAUSES
+                if code != "90002"]
+        out.append(sign_in_error("Unable to get authority configuration for "
+                                 "https://login.microsoftonline.com/<tenant>. "))
+        out.append(sign_in_error("Authentication failed: AADSTS7000112: Application '<id>' is disabled. Trace ID: x"))
+    finally:
+        if client is not None:
+            os.environ["AZURE_CLIENT_ID"] = client
     return out
 
 

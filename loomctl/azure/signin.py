@@ -66,6 +66,10 @@ def sign_in_error(text: str) -> AuthError | None:
 
 
 def _error(message: str, hint: str, code: str) -> AuthError:
+    from loomctl.core import environment
+
+    if (client := environment.get("AZURE_CLIENT_ID")) and "<client id>" in hint:
+        hint = hint.replace("<client id>", client)  # the fix as it can be typed
     err = AuthError(message, hint)
     err.code = code
     return err

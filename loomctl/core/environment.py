@@ -53,6 +53,7 @@ VARS: dict[str, Var] = {
         Var("NO_COLOR", bool, False, "no colour in messages and tables"),
         Var("FORCE_COLOR", bool, False, "colour even when not on a terminal"),
         Var("COLUMNS", int, 120, "table width (a whole number, at least 10)", minimum=10),
+        Var("AZURE_CLIENT_ID", str, None, "service principal (application) id; loomctl names it in sign-in hints"),
         Var("REQUESTS_CA_BUNDLE", str, None, "CA bundle (PEM) trusted for HTTPS"),
         Var("SSL_CERT_FILE", str, None, "CA bundle for the exec WebSocket when REQUESTS_CA_BUNDLE is unset"),
     ]
