@@ -27,7 +27,6 @@ def storage(loom: LoomContext, fail_on_warn: bool) -> None:
     from loomctl.checks import plan as doc
     from loomctl.checks.providers import build_inputs
     from loomctl.checks.render import CollectingRenderer, TableRenderer, as_document, is_success
-    from loomctl.output import ui
     from loomctl.output.views.storage import storage_view, tables
 
     loom.settings.require("subscription", "resource_group", "environment")  # Azure Files: Azure only
@@ -36,8 +35,8 @@ def storage(loom: LoomContext, fail_on_warn: bool) -> None:
     view = None
     try:
         view = storage_view(inputs.get("apps"), inputs.get("storage"))
-    except LoomError as exc:  # the checks below say the same, with a hint each
-        ui.warn(f"storage overview unavailable: {exc.message}")
+    except LoomError:  # no overview: the checks below name the cause once (the prerequisite that failed)
+        view = None
     out = loom.output
     if out.is_table and not out.query:
         if view is not None:
