@@ -220,3 +220,20 @@ def test_apply_whose_operation_ends_failed_names_azures_error(fake, azure, loomc
                             "ContainerAppProvisioningFailed: Revision 'loom-node--"), run.stderr
     assert "failed to provision: image pull failed (manifest unknown)" in first
     assert "not valid JSON" not in run.stderr
+
+
+def test_spec_that_is_a_folder_or_fifo_is_named_as_such_not_missing(fake, azure, loomctl, tmp_path):
+    import os
+
+    folder, fifo = tmp_path / "specs", tmp_path / "spec.fifo"
+    folder.mkdir()
+    os.mkfifo(fifo)  # reading it would wait for a writer forever
+    run = loomctl("deploy", "infra", "--spec", str(folder), "--dry-run")
+    assert (run.exit_code, run.stdout) == (2, "")
+    assert run.stderr == (f"error: cannot read {folder}: it is a folder\n"
+                          "hint: give the path of a spec file (TOML)\n")
+    run = loomctl("deploy", "infra", "--spec", str(fifo), "--dry-run")
+    assert (run.exit_code, run.stdout) == (2, "")
+    assert run.stderr == (f"error: cannot read {fifo}: it is a FIFO, not a regular file\n"
+                          "hint: give the path of a spec file (TOML)\n")
+    assert writes(azure) == []

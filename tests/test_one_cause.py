@@ -69,3 +69,29 @@ def test_several_causes_one_line_each(azure, loomctl):
         "- 9 checks skipped: they need LOOM105 app exists [no-node], which failed",
         "- 6 checks skipped: they need LOOM105 app exists [no-relay, no-node], which failed",
     ]
+
+
+def test_doctor_arm_unreachable_is_one_network_failure_exit_3(azure, loomctl, monkeypatch):
+    # signing in works (the authority answers) but Resource Manager does not: nothing about the deployment was
+    # checked, so "problems found" (exit 1) would be a verdict the run cannot give
+    from tests.subproc import network_guards
+
+    dead = network_guards()["LOOMCTL_DNS_SERVERS"]  # a bound loopback port that never listens
+    monkeypatch.setenv("LOOMCTL_ARM_ENDPOINT", f"https://{dead}")
+    host, port = dead.rsplit(":", 1)
+    run = loomctl("doctor", "-o", "table")
+    assert run.exit_code == 3, run.stderr
+    assert run.stdout == (
+        "Azure access and apps\n"
+        "---------------------\n"
+        f"✓ LOOM101 signed in to Azure: signed in; token for https://{dead}/.default\n"
+        f"× LOOM102 subscription reachable: cannot connect to {host}: HTTPSConnection(host='{host}', port={port}): "
+        "Failed to establish a new connection: [Errno 111] Connection refused\n"
+        "    hint: check the network, proxy and DNS; for private clouds check LOOMCTL_ARM_ENDPOINT\n"
+        f"    see {DOCS}#loom102\n"
+        "\n"
+        "- 53 checks skipped: they need LOOM102 subscription reachable, which failed\n"
+        "\n"
+        "× Status check results: problems found — 1 passed, 0 warnings, 1 failed, 53 skipped\n")
+    assert run.stderr == ("error: LOOM102 subscription reachable failed, so 53 checks that need Azure access did "
+                          "not run\nhint: fix what it names (its hint is above), then run again\n")

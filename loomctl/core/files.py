@@ -6,6 +6,7 @@ is not a regular file (a device such as /dev/null, a FIFO, a folder) is refused 
 nothing is written. An existing file keeps its mode. `locked(path)` holds an exclusive lock on the sidecar file
 `<target>.lock` around a read-modify-write (the config file), so that parallel writers all keep their change.
 Every OSError becomes a `FileError` (exit 2) naming the file asked for (`core/errors.py` `file_error`).
+`read_text` reads a file loomctl is given (a spec) with the same refusals: a folder or FIFO is named as such.
 """
 
 from __future__ import annotations
@@ -46,13 +47,44 @@ def _existing(path: Path, shown: Path, also: str | None) -> os.stat_result | Non
         return None
     except OSError as exc:
         raise _failed(exc, shown, also) from exc
-    if stat.S_ISDIR(st.st_mode):
+    why = _not_regular(st)
+    if why == "a folder":
         raise _with(FileError(f"cannot write {shown}: it is a folder", "give the path of a file"), also)
-    if not stat.S_ISREG(st.st_mode):
-        kind = _KINDS.get(stat.S_IFMT(st.st_mode), "a special file")
-        raise _with(FileError(f"cannot write {shown}: it is {kind}, not a regular file",
+    if why:
+        raise _with(FileError(f"cannot write {shown}: it is {why}",
                               "give the path of a regular file (or of one that does not exist yet)"), also)
     return st
+
+
+def _not_regular(st: os.stat_result) -> str | None:
+    """What a file that is not a regular file is ("a folder", "a FIFO, not a regular file"), None for one that is."""
+    if stat.S_ISDIR(st.st_mode):
+        return "a folder"
+    if not stat.S_ISREG(st.st_mode):
+        return f"{_KINDS.get(stat.S_IFMT(st.st_mode), 'a special file')}, not a regular file"
+    return None
+
+
+def read_text(path: str | os.PathLike[str], hint: str) -> str | None:
+    """A text file loomctl reads (a spec), None when it does not exist. A folder, FIFO (reading it would wait for a
+    writer forever), device or socket is refused, and every OSError becomes a FileError naming the file; `hint`
+    says what to give instead."""
+    shown = Path(path)
+    try:
+        st = os.stat(shown)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise file_error(exc, shown, "read") from exc
+    why = _not_regular(st)
+    if why:
+        raise FileError(f"cannot read {shown}: it is {why}", hint)
+    try:
+        return shown.read_text(encoding="utf-8")
+    except FileNotFoundError:  # removed in between
+        return None
+    except OSError as exc:
+        raise file_error(exc, shown, "read") from exc
 
 
 def _umask() -> int:

@@ -147,8 +147,13 @@ def load(path: str | None, relay: str, node: str) -> Spec:
             path = "loom.toml"
         else:
             return reference(relay, node)
-    p = Path(path)
-    if not p.is_file():
+    from loomctl.core.files import read_text
+
+    try:
+        text = read_text(path, "give the path of a spec file (TOML)")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"spec file '{path}' is not UTF-8 text: {exc}", "save it as UTF-8 TOML") from None
+    if text is None:
         raise ConfigError(f"spec file '{path}' not found",
                           "write one with `loomctl deploy infra --export > loom.toml`, or omit --spec for the defaults")
     try:
@@ -156,8 +161,8 @@ def load(path: str | None, relay: str, node: str) -> Spec:
     except ImportError:  # pragma: no cover - Python 3.10
         import tomli as tomllib  # type: ignore[no-redef]
     try:
-        doc = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"spec file '{path}' is not valid TOML: {exc}", "fix the line named above") from None
     return parse(doc, str(path))
 

@@ -113,7 +113,7 @@ CHECKS = [
     _spec("LOOM102", "subscription reachable",
           "The subscription does not exist, is not visible to this identity, or is disabled.",
           "Check --subscription / AZURE_SUBSCRIPTION_ID against `az account list`.",
-          check_subscription, needs=("subscription",), after=("LOOM101",)),
+          check_subscription, needs=("subscription",), after=("LOOM101",), access=True),
     _spec("LOOM103", "resource group exists",
           "The resource group named in the profile or -g does not exist in the subscription.",
           "Check -g / LOOMCTL_RESOURCE_GROUP; `az group list -o table` lists them.",
