@@ -237,3 +237,22 @@ def test_logs_follow_survives_a_failed_poll(azure, la, loomctl, monkeypatch):
     assert [json.loads(x)["message"] for x in run.stdout.splitlines()] == [
         "sync ok", "Error: ECONNREFUSED 10.0.0.4:80 peer http://gun-relay.internal/gun"]
     assert "warning: poll failed, trying again in 0.1 s" in run.stderr
+
+
+@pytest.mark.parametrize("answer,what", [
+    ({"tables": "nope"}, "'tables' is not a list of tables"),
+    ([{"tables": []}], "it is a list, not an object"),
+    (b"null", "it is null, not an object"),
+    ({"tables": [{"name": "T", "columns": [{"name": "x"}], "rows": "abc"}]}, "'rows' is not a list of rows"),
+    ({"tables": [{"name": "PrimaryResult", "columns": "abc", "rows": []}]}, "'columns' is not a list of columns"),
+])
+def test_logs_json_answer_that_is_no_query_result_is_named_so(azure, la, loomctl, answer, what):
+    # valid JSON of the wrong shape (a proxy, a different API): neither "not valid JSON" nor a crash
+    from tests.fakeazure.server import Response
+
+    la.answer = lambda kql: Response(200, answer) if isinstance(answer, bytes) else answer
+    for args in (("logs",), ("query", "run", "restarts")):
+        run = loomctl(*args)
+        assert (run.exit_code, run.stdout) == (3, ""), run.stderr
+        assert run.stderr == (f"error: Log Analytics answered with JSON that is not a query result: {what}\n"
+                              "hint: a proxy may be answering instead of Log Analytics; check LOOMCTL_LOGS_ENDPOINT\n")

@@ -187,6 +187,23 @@ def convert_rows(types: list[str], rows: list[list[Any]]) -> list[list[Any]]:
     return rows
 
 
+def _not_a_result(doc: Any) -> str | None:
+    """Why a 2xx JSON answer is not a query result (`{"tables": [{"columns": [...], "rows": [[...]]}]}`), or None."""
+    if not isinstance(doc, dict):
+        kind = {list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(type(doc), "a number")
+        return f"it is {kind}, not an object"
+    tables = doc.get("tables") or []
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        return "'tables' is not a list of tables"
+    for t in tables:
+        columns, rows = t.get("columns") or [], t.get("rows") or []
+        if not isinstance(columns, list) or not all(isinstance(c, dict) for c in columns):
+            return "'columns' is not a list of columns"
+        if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+            return "'rows' is not a list of rows"
+    return None
+
+
 def _iso(t: dt.datetime) -> str:
     return t.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
 
@@ -227,19 +244,24 @@ def run_query(session: AzureSession, workspace: str, kql: str, start: dt.datetim
                                  "check LOOMCTL_LOGS_ENDPOINT") from exc
             raise query_error(exc, workspace, destination) from exc
     status = response.status_code
+    unreadable = object()
     try:
         doc = json.loads(response.read())
     except ValueError:
-        doc = None
+        doc = unreadable
     finally:
         response.close()
-    if status >= 400 or not isinstance(doc, dict):
-        error = (doc or {}).get("error") if isinstance(doc, dict) else None
-        if status < 400:
-            raise AzureError("Log Analytics returned a response that is not valid JSON",
-                             "a proxy may be answering instead of Log Analytics; check LOOMCTL_LOGS_ENDPOINT")
+    if status >= 400:
+        error = doc.get("error") if isinstance(doc, dict) else None
         raise _answer_failed(status, error if isinstance(error, dict) else {"message": f"HTTP {status}"},
                              workspace, destination)
+    if doc is unreadable:
+        raise AzureError("Log Analytics returned a response that is not valid JSON",
+                         "a proxy may be answering instead of Log Analytics; check LOOMCTL_LOGS_ENDPOINT")
+    wrong = _not_a_result(doc)
+    if wrong:
+        raise AzureError(f"Log Analytics answered with JSON that is not a query result: {wrong}",
+                         "a proxy may be answering instead of Log Analytics; check LOOMCTL_LOGS_ENDPOINT")
     partial: str | None = None
     err = doc.get("error")
     if isinstance(err, dict) and err:
