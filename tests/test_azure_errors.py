@@ -159,3 +159,30 @@ def test_public_authority_keeps_instance_discovery_but_custom_disables_it(azure,
     paths = [r.path for r in azure.requests]
     assert any(p.endswith("/v2.0/.well-known/openid-configuration") for p in paths)
     assert any(p.endswith("/oauth2/v2.0/token") for p in paths)
+
+
+@pytest.mark.parametrize("answer", [b"[]", b"null", b'"x"', b'{"properties": "x"}',
+                                    b'{"name": "loom-node", "properties": {"template": "x", "configuration": []}}'])
+def test_arm_json_that_is_not_a_container_app_is_named_so(azure, loomctl, answer):
+    # valid JSON of another shape on a 200 (a proxy, another API): one line naming the resource, not a crash
+    azure.faults.append(Fault(r"/containerApps/loom-node$", 200, answer, method="GET"))
+    for args in (("status",), ("deploy", "status"), ("cost", "estimate", "--from-live")):
+        run = loomctl(*args)
+        assert (run.exit_code, run.stdout) == (3, ""), run.stderr
+        assert run.stderr == ("error: Azure answered for container app 'loom-node' with JSON that is not a container "
+                              "app\nhint: a proxy or endpoint may be answering instead of Azure; check "
+                              "LOOMCTL_ARM_ENDPOINT, or run with --debug\n")
+    run = loomctl("doctor", "-o", "table", "--short")
+    assert run.exit_code == 1
+    assert ("× LOOM105 app exists [loom-node]: Azure answered for container app 'loom-node' with JSON that is not a "
+            "container app\n") in run.stdout
+    assert "unexpected" not in run.stdout
+
+
+def test_arm_revisions_of_another_shape_are_named_so(azure, loomctl):
+    azure.faults.append(Fault(r"/containerApps/loom-node/revisions$", 200, {"value": ["x"]}, method="GET"))
+    run = loomctl("deploy", "history", "--app", "loom-node")
+    assert (run.exit_code, run.stdout) == (3, ""), run.stderr
+    assert run.stderr == ("error: Azure answered for the revisions of 'loom-node' with JSON that is not a revision\n"
+                          "hint: a proxy or endpoint may be answering instead of Azure; check LOOMCTL_ARM_ENDPOINT, "
+                          "or run with --debug\n")

@@ -27,6 +27,21 @@ def _rest(model: Any) -> dict[str, Any]:
     return model.serialize(keep_readonly=True) if hasattr(model, "serialize") else dict(model)
 
 
+def parsed(what: str, expected: str, parse: Callable[..., T], model: Any, *extra: Any) -> T:
+    """An SDK model as loomctl's dataclass. An answer of another shape (a proxy's JSON, another API: a list, null,
+    no name, `properties` that is not an object) is an AzureError naming the resource, not a crash."""
+    try:
+        body = _rest(model)
+        if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not body["name"] \
+                or not isinstance(body.get("properties", {}), dict):
+            raise TypeError(f"not {expected}: {type(body).__name__}")
+        return parse(body, *extra)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise AzureError(f"Azure answered for {what} with JSON that is not {expected}",
+                         "a proxy or endpoint may be answering instead of Azure; check LOOMCTL_ARM_ENDPOINT, "
+                         "or run with --debug") from exc
+
+
 def _not_found(exc: Exception) -> bool:
     """Azure answered 404 (azure/ raises error answers as AzureError with `.status`)."""
     return isinstance(exc, AzureError) and exc.status == 404
@@ -91,7 +106,7 @@ def get_environment(session: AzureSession) -> Environment:
         f"Container Apps environment '{name}' not found in resource group '{rg}'",
         "check --environment (env LOOMCTL_ENVIRONMENT); `az containerapp env list -g <group>` shows them",
         status=404))
-    return Environment.parse(_rest(model))
+    return parsed(f"Container Apps environment '{name}'", "an environment", Environment.parse, model)
 
 
 def get_app(session: AzureSession, name: str) -> App:
@@ -101,21 +116,22 @@ def get_app(session: AzureSession, name: str) -> App:
         f"container app '{name}' not found in resource group '{rg}'",
         "check --relay-app / --node-app (or relay_app / node_app in the profile); "
         "`az containerapp list -g <group>` shows them", status=404))
-    return App.parse(_rest(model))
+    return parsed(f"container app '{name}'", "a container app", App.parse, model)
 
 
 def list_revisions(session: AzureSession, app: str) -> list[Revision]:
     rg = session.settings.resource_group
     with sdk_errors():
         items = session.containerapps().container_apps_revisions.list_revisions(rg, app)
-        return [Revision.parse(_rest(m)) for m in items]
+        return [parsed(f"the revisions of '{app}'", "a revision", Revision.parse, m) for m in items]
 
 
 def list_replicas(session: AzureSession, app: str, revision: str) -> list[Replica]:
     rg = session.settings.resource_group
     with sdk_errors():
         result = session.containerapps().container_apps_revision_replicas.list_replicas(rg, app, revision)
-    return [Replica.parse(_rest(m), revision) for m in (result.value or [])]
+    return [parsed(f"the replicas of '{revision}'", "a replica", Replica.parse, m,
+                                                             revision) for m in (result.value or [])]
 
 
 def parallel(funcs: list[Callable[[], T]], workers: int = 8) -> list[T]:

@@ -69,8 +69,11 @@ class Writer:
             raise
 
     def revisions(self, app: str) -> list[dict[str, Any]]:
+        from loomctl.azure.deployment import parsed
+
         with sdk_errors():
-            return [_as_dict(r) for r in self.client.container_apps_revisions.list_revisions(self.rg, app)]
+            return [parsed(f"the revisions of '{app}'", "a revision", dict, r)
+                    for r in self.client.container_apps_revisions.list_revisions(self.rg, app)]
 
     def revision(self, app: str, name: str) -> dict[str, Any] | None:
         try:
