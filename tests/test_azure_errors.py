@@ -186,3 +186,21 @@ def test_arm_revisions_of_another_shape_are_named_so(azure, loomctl):
     assert run.stderr == ("error: Azure answered for the revisions of 'loom-node' with JSON that is not a revision\n"
                           "hint: a proxy or endpoint may be answering instead of Azure; check LOOMCTL_ARM_ENDPOINT, "
                           "or run with --debug\n")
+
+
+@pytest.mark.parametrize("answer", [b"[]", b"null", b"3"])
+def test_subscription_or_group_json_that_is_not_an_object_is_named_so(azure, loomctl, answer):
+    from tests.fakeazure import topology
+
+    hint = ("    hint: a proxy or endpoint may be answering instead of Azure; check LOOMCTL_ARM_ENDPOINT, or run with "
+            "--debug\n")
+    azure.faults.append(Fault(rf"/subscriptions/{topology.SUB}$", 200, answer, method="GET"))
+    run = loomctl("doctor", "-o", "table", "--short")
+    assert run.exit_code == 3
+    assert (f"× LOOM102 subscription reachable: Azure answered for subscription '{topology.SUB}' with JSON that is "
+            f"not a subscription\n{hint}") in run.stdout
+    azure.faults[:] = [Fault(rf"/resourcegroups/{topology.RG}$", 200, answer, method="GET")]
+    run = loomctl("doctor", "-o", "table", "--short")
+    assert run.exit_code == 1
+    assert (f"× LOOM103 resource group exists: Azure answered for resource group '{topology.RG}' with JSON that is "
+            f"not a resource group\n{hint}") in run.stdout

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from loomctl.azure.errors import sdk_errors
+from loomctl.azure.errors import not_the_resource, sdk_errors
 from loomctl.azure.model import App, Environment, Replica, Revision
 from loomctl.core.errors import AzureError
 
@@ -37,9 +37,7 @@ def parsed(what: str, expected: str, parse: Callable[..., T], model: Any, *extra
             raise TypeError(f"not {expected}: {type(body).__name__}")
         return parse(body, *extra)
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
-        raise AzureError(f"Azure answered for {what} with JSON that is not {expected}",
-                         "a proxy or endpoint may be answering instead of Azure; check LOOMCTL_ARM_ENDPOINT, "
-                         "or run with --debug") from exc
+        raise not_the_resource(what, expected) from exc
 
 
 def _not_found(exc: Exception) -> bool:

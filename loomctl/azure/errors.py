@@ -56,6 +56,13 @@ def describe_resource(url: str) -> tuple[str, str, str]:
     return kind, name, scope
 
 
+def not_the_resource(what: str, expected: str) -> AzureError:
+    """A 2xx whose JSON is not what was asked for (a list, null, no name: a proxy or another API answered)."""
+    return AzureError(f"Azure answered for {what} with JSON that is not {expected}",
+                      "a proxy or endpoint may be answering instead of Azure; check LOOMCTL_ARM_ENDPOINT, "
+                      "or run with --debug")
+
+
 def http_error(status: int, url: str, method: str = "GET", code: str | None = None, detail: str | None = None,
                retry_after: str | None = None) -> AzureError:
     kind, name, scope = describe_resource(url)

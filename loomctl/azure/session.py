@@ -115,4 +115,10 @@ class AzureSession:
                 raise ResourceNotFoundError(response=response)
             if response.status_code >= 400:
                 raise HttpResponseError(response=response)
-            return response.json()
+            doc = response.json()
+        if not isinstance(doc, dict):  # valid JSON, but not a resource (a proxy, another API): not a crash later
+            from loomctl.azure.errors import describe_resource, not_the_resource
+
+            kind, name, _ = describe_resource(path)
+            raise not_the_resource(f"{kind} '{name}'", f"a {kind}")
+        return doc
