@@ -64,15 +64,14 @@ def _file() -> list[Any]:
 
 
 def _azure() -> list[Any]:
-    from loomctl.azure.errors import http_error
+    from loomctl.azure.errors import http_error, not_the_resource
 
-    return [http_error(status, APP_URL, code=code, detail=detail, retry_after=after)
-            for status, code, detail, after in ((401, "InvalidAuthenticationToken", None, None),
-                                                (403, "AuthorizationFailed", None, None),
-                                                (404, "ResourceNotFound", None, None),
-                                                (409, "Conflict", "<Azure's message>", None),
-                                                (429, "TooManyRequests", None, "30"),
-                                                (503, "ServiceUnavailable", "<Azure's message>", None))]
+    answers = ((401, "InvalidAuthenticationToken", None, None), (403, "AuthorizationFailed", None, None),
+               (404, "ResourceNotFound", None, None), (409, "Conflict", "<Azure's message>", None),
+               (429, "TooManyRequests", None, "30"), (503, "ServiceUnavailable", "<Azure's message>", None))
+    return [not_the_resource("container app '<name>'", "a container app")] + [
+        http_error(status, APP_URL, code=code, detail=detail, retry_after=after)
+        for status, code, detail, after in answers]
 
 
 def _auth() -> list[Any]:
