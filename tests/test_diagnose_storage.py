@@ -99,3 +99,13 @@ def test_share_stats_garbage_is_reported_by_the_share_check(azure, loomctl):
     assert fails["LOOM503"]["message"] == ("file share 'gun-storage' could not be read: Azure returned a response for "
                                            "file share 'gun-storage' that is not valid JSON")
     assert "Traceback" not in run.stderr
+
+
+def test_not_signed_in_is_one_failure_exit_3(azure, loomctl, monkeypatch):
+    # as doctor: when Azure access itself fails nothing was checked, so "storage problems found" (exit 1) is untrue
+    monkeypatch.delenv("AZURE_CLIENT_SECRET")
+    run = loomctl("diagnose", "storage", "-o", "table")
+    assert run.exit_code == 3
+    assert "- 17 checks skipped: they need LOOM101 signed in to Azure, which failed\n" in run.stdout
+    assert run.stderr == ("error: LOOM101 signed in to Azure failed, so 17 checks that need Azure access did not run\n"
+                          "hint: fix what it names (its hint is above), then run again\n")

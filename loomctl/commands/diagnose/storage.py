@@ -17,7 +17,8 @@ def storage(loom: LoomContext, fail_on_warn: bool) -> None:
     """Check the Azure Files share, mounts and quotas.
 
     Shows each app's mounts and data folder, the environment storages with their shares' usage,
-    then runs the Storage checks (LOOM5xx). Exit 1 when a check failed.
+    then runs the Storage checks (LOOM5xx). Exit 1 when a check failed, 3 when Azure access
+    itself failed (LOOM101, LOOM102).
 
     \b
     Examples:
@@ -50,5 +51,8 @@ def storage(loom: LoomContext, fail_on_warn: bool) -> None:
         results = doc.run(loom, instances, sel, collector, inputs=inputs)
         document = {**(view or {}), "checks": as_document(results, fail_on_warn)}
         out.emit(document)
+    stopped = doc.access_failure(instances, results)
+    if stopped is not None:  # nothing was checked: an Azure error (exit 3), not "problems found"
+        raise stopped
     if not is_success(results, fail_on_warn):
         raise ProblemsFound("storage problems found", None)
