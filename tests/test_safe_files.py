@@ -121,7 +121,8 @@ def test_config_show_with_a_fifo_is_a_config_error_not_a_hang(loomctl, tmp_path,
     os.mkfifo(fifo)
     run = loomctl("config", "show")
     assert run.exit_code == 2
-    assert run.stderr.splitlines()[0] == f"error: cannot read {fifo}: it is not a regular file"
+    assert run.stderr == (f"error: cannot read {fifo}: it is a FIFO, not a regular file\n"
+                          "hint: point LOOMCTL_CONFIG at a regular file (or at one that does not exist yet)\n")
 
 
 def test_an_existing_file_keeps_its_mode(loomctl, tmp_path):
@@ -173,3 +174,14 @@ def test_twenty_parallel_config_set_processes_keep_all_twenty_changes(tmp_path):
     assert {name: prof["relay_app"] for name, prof in back.profiles.items()} == {f"p{i}": f"relay-{i}"
                                                                                  for i in range(20)}
     assert sorted(os.listdir(tmp_path)) == ["config.toml", "config.toml.lock"]
+
+
+def test_config_that_is_a_symlink_loop_is_a_file_error_not_an_empty_config(loomctl, tmp_path, monkeypatch):
+    # before, `config show` read "no file" (defaults, exit 0) while `config set` failed: the same path, two verdicts
+    loop = tmp_path / "config.toml"
+    os.symlink(loop, loop)
+    for args in (("config", "show"), ("status",)):
+        run = loomctl(*args)
+        assert (run.exit_code, run.stdout) == (2, ""), run.stdout
+        assert run.stderr == (f"error: cannot read {loop}: Too many levels of symbolic links\n"
+                              "hint: check the path and its permissions\n")

@@ -6,7 +6,7 @@ is not a regular file (a device such as /dev/null, a FIFO, a folder) is refused 
 nothing is written. An existing file keeps its mode. `locked(path)` holds an exclusive lock on the sidecar file
 `<target>.lock` around a read-modify-write (the config file), so that parallel writers all keep their change.
 Every OSError becomes a `FileError` (exit 2) naming the file asked for (`core/errors.py` `file_error`).
-`read_text` reads a file loomctl is given (a spec) with the same refusals: a folder or FIFO is named as such.
+`read_text` reads a file loomctl is given (a spec, the config): a folder or FIFO is named as such.
 """
 
 from __future__ import annotations
@@ -66,9 +66,10 @@ def _not_regular(st: os.stat_result) -> str | None:
 
 
 def read_text(path: str | os.PathLike[str], hint: str) -> str | None:
-    """A text file loomctl reads (a spec), None when it does not exist. A folder, FIFO (reading it would wait for a
-    writer forever), device or socket is refused, and every OSError becomes a FileError naming the file; `hint`
-    says what to give instead."""
+    """A text file loomctl is given to read (a spec, the config), None when it does not exist (a dangling symlink
+    included: a write creates its target). A folder, FIFO (reading it would wait for a writer forever) or socket is
+    refused (a device such as /dev/null is read), and every OSError, a symlink loop included, becomes a FileError
+    naming the file; `hint` says what to give instead."""
     shown = Path(path)
     try:
         st = os.stat(shown)
@@ -76,9 +77,8 @@ def read_text(path: str | os.PathLike[str], hint: str) -> str | None:
         return None
     except OSError as exc:
         raise file_error(exc, shown, "read") from exc
-    why = _not_regular(st)
-    if why:
-        raise FileError(f"cannot read {shown}: it is {why}", hint)
+    if stat.S_ISDIR(st.st_mode) or stat.S_ISFIFO(st.st_mode) or stat.S_ISSOCK(st.st_mode):
+        raise FileError(f"cannot read {shown}: it is {_not_regular(st)}", hint)
     try:
         return shown.read_text(encoding="utf-8")
     except FileNotFoundError:  # removed in between

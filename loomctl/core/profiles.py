@@ -23,7 +23,7 @@ from typing import Any
 
 from loomctl.core import environment, toml
 from loomctl.core.errors import ConfigError
-from loomctl.core.files import locked, write_text_atomic
+from loomctl.core.files import locked, read_text, write_text_atomic
 
 _ALSO = "or set LOOMCTL_CONFIG to another file"  # added to the hint of a file error
 
@@ -172,21 +172,19 @@ def _shown(value: Any) -> str:
 def load(path: Path | None = None) -> ConfigFile:
     """Read the config file; a missing file is an empty configuration."""
     path = path or config_path()
-    if not path.exists():
+    try:
+        text = read_text(path, "point LOOMCTL_CONFIG at a regular file (or at one that does not exist yet)")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"cannot read {path}: {exc}",
+                          "check the file's permissions, or point LOOMCTL_CONFIG elsewhere") from exc
+    if text is None:
         return ConfigFile(path)
-    if path.is_dir() or path.is_fifo() or path.is_socket():  # reading a FIFO would wait for a writer forever
-        raise ConfigError(f"cannot read {path}: it is not a regular file",
-                          "point LOOMCTL_CONFIG at a regular file (or at one that does not exist yet)")
     try:
         import tomllib  # type: ignore[import-not-found]
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib  # type: ignore[no-redef]
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(
-            f"cannot read {path}: {exc}", "check the file's permissions, or point LOOMCTL_CONFIG elsewhere"
-        ) from exc
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             f"{path} is not valid TOML: {exc}", "fix the file, or move it away and run `loomctl config init`"
