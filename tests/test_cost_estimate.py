@@ -205,3 +205,20 @@ def test_estimate_imports_no_azure_sdk_or_rich_for_json(tmp_path):
     assert json.loads(out.stdout)["total"] == 324.71
     loaded = set(json.loads(out.stderr.strip().splitlines()[-1]))
     assert not loaded & {"azure", "msal", "rich", "requests", "yaml", "jmespath"}, loaded
+
+
+@pytest.mark.parametrize("args,stderr", [
+    (["--node-cpu", "1e30"], "error: loom-node: 1,000,000,000,000,000,000,000,000,000,000 vCPU with 2 GiB is not a "
+     "combination Container Apps accepts on the consumption plan\n"),
+    (["--storage-gib", "1e308"], "error: --storage-gib must be at most 102,400 (100 TiB, the largest Azure Files "
+     "share), not 1e308\nhint: give the share size in GiB, e.g. 100\n"),
+    (["--storage-transactions", "9" * 40], "error: --storage-transactions must be 0 or more, and at most "
+     f"1,000,000,000,000,000, not {'9' * 40}\nhint: give transactions per month\n"),
+    (["--requests-per-month", "9" * 40], "error: --requests-per-month must be 0 or more, and at most "
+     f"1,000,000,000,000,000, not {'9' * 40}\nhint: give requests per month, e.g. 1000000\n"),
+])
+def test_huge_numbers_are_usage_errors_not_unexpected(loomctl, args, stderr):
+    # before: "unexpected error: InvalidOperation" (a Decimal quantized beyond its 28 digits)
+    run = loomctl("cost", "estimate", *args)
+    assert (run.exit_code, run.stdout) == (2, "")
+    assert run.stderr.startswith(stderr), run.stderr

@@ -10,6 +10,8 @@ from typing import Any
 from loomctl.core.errors import UsageError
 from loomctl.cost.model import (
     ALLOWED_ALLOCATIONS,
+    MAX_PER_MONTH,
+    MAX_SHARE_GIB,
     PREMIUM_MIN_GIB,
     STORAGE_TIERS,
     AppShape,
@@ -132,16 +134,21 @@ def build(opts: dict[str, Any], live: dict[str, LiveApp] | None = None,
     gib = decimal(o["storage_gib"], "--storage-gib", "give the share size in GiB, e.g. 100")
     if gib < 0:
         raise UsageError(f"--storage-gib must be 0 or more, not {o['storage_gib']}", "give the share size in GiB")
+    if gib > MAX_SHARE_GIB:
+        raise UsageError(f"--storage-gib must be at most {num(MAX_SHARE_GIB)} (100 TiB, the largest Azure Files "
+                         f"share), not {o['storage_gib']}", "give the share size in GiB, e.g. 100")
     if t == "premium" and gib < PREMIUM_MIN_GIB:
         raise UsageError(f"a premium share provisions at least {num(PREMIUM_MIN_GIB)} GiB, not {num(gib)}",
                          f"give --storage-gib {num(PREMIUM_MIN_GIB)} or more, or a standard tier "
                          "(transaction_optimized, hot, cool)")
     tx = int(o["storage_transactions"])
-    if tx < 0:
-        raise UsageError(f"--storage-transactions must be 0 or more, not {tx}", "give transactions per month")
+    if not 0 <= tx <= MAX_PER_MONTH:
+        raise UsageError(f"--storage-transactions must be 0 or more, and at most {num(MAX_PER_MONTH)}, not {tx}",
+                         "give transactions per month")
     req = int(o["requests_per_month"])
-    if req < 0:
-        raise UsageError(f"--requests-per-month must be 0 or more, not {req}", "give requests per month, e.g. 1000000")
+    if not 0 <= req <= MAX_PER_MONTH:
+        raise UsageError(f"--requests-per-month must be 0 or more, and at most {num(MAX_PER_MONTH)}, not {req}",
+                         "give requests per month, e.g. 1000000")
     return Inputs(apps=tuple(apps), storage=StorageShape(t, gib, tx, WRITE_SHARE), requests_per_month=req)
 
 

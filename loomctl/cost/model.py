@@ -36,6 +36,8 @@ ALLOWED_ALLOCATIONS: tuple[tuple[Decimal, Decimal], ...] = tuple(
 
 STORAGE_TIERS = ("transaction_optimized", "hot", "cool", "premium")
 PREMIUM_MIN_GIB = Decimal(100)  # premium (provisioned v1) shares provision at least 100 GiB
+MAX_SHARE_GIB = Decimal(102_400)  # the largest Azure Files share: 100 TiB (large file shares, every tier)
+MAX_PER_MONTH = 10**15  # transactions, requests: far beyond any deployment, and exact in the arithmetic
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ def num(d: Decimal | int) -> str:
     """A Decimal with thousands separators and no trailing zeros: 2628000 -> '2,628,000', 0.50 -> '0.5'."""
     d = Decimal(d)
     if d == d.to_integral_value():
-        return f"{d.quantize(Decimal(1)):,f}"
+        return f"{d:,.0f}"  # not quantize: that fails beyond 28 digits (a huge value in a message)
     return f"{d.normalize():,f}"
 
 
