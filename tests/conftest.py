@@ -25,6 +25,8 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
         monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv("LOOMCTL_CONFIG", str(tmp_path / "config.toml"))
     monkeypatch.setenv("COLUMNS", "160")
+    # each test its own cache folder: no test sees another's Azure tokens (azure/tokens.py) or price lists
+    monkeypatch.setenv("LOOMCTL_CACHE_DIR", str(tmp_path / "cache"))
     # off the network in-process too: proxies and DNS on a closed loopback port, never managed identity (IMDS) or
     # the Azure CLI on the developer's machine (the same guards the subprocess runner gives its children)
     for name in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET", "IMDS_ENDPOINT"):

@@ -44,7 +44,7 @@ VARS: dict[str, Var] = {
         Var("LOOMCTL_ACA_DATAPLANE_ENDPOINT", str, None,
             "Container Apps data-plane base URL (https://REGION.azurecontainerapps.dev)"),
         Var("LOOMCTL_PRICES_ENDPOINT", str, None, "Azure Retail Prices API URL (`cost prices update`)"),
-        Var("LOOMCTL_CACHE_DIR", Path, None, "cache folder: price lists, gun (default $XDG_CACHE_HOME/loomctl)"),
+        Var("LOOMCTL_CACHE_DIR", Path, None, "cache folder: price lists, gun, Azure tokens (default $XDG_CACHE_HOME/loomctl)"),
         Var("LOOMCTL_SANDBOX_DIR", Path, None, "sandbox state folder (default $XDG_STATE_HOME/loomctl/sandbox)"),
         Var("LOOMCTL_GUN_DIR", Path, None, "a folder holding node_modules/gun for the sandbox (no install)"),
         Var("XDG_CONFIG_HOME", Path, None, "base of the config folder (default ~/.config)"),
