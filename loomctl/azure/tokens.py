@@ -30,7 +30,7 @@ MARGIN = 300  # seconds: a token is not used in its last 5 minutes
 FILE_NAME = "tokens.json"
 VERSION = 1
 _IDENTITY_VARS = ("AZURE_TOKEN_CREDENTIALS", "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_USERNAME",
-                  "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_CONFIG_DIR")
+                  "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_CONFIG_DIR")  # in VARS
 
 
 def cache_path() -> Path:
@@ -40,13 +40,14 @@ def cache_path() -> Path:
 def cli_account() -> dict[str, str] | None:
     """The Azure CLI's signed-in account (its default subscription's user and tenant in `azureProfile.json`),
     read from the file rather than by starting `az`; None when there is none."""
-    folder = Path(os.environ.get("AZURE_CONFIG_DIR") or Path.home() / ".azure").expanduser()
+    folder = environment.get("AZURE_CONFIG_DIR") or Path.home() / ".azure"
     try:
         data = json.loads((folder / "azureProfile.json").read_text(encoding="utf-8-sig"))
         for sub in data.get("subscriptions") or []:
             if isinstance(sub, dict) and sub.get("isDefault"):
                 user = sub.get("user") or {}
-                return {"user": str(user.get("name")), "type": str(user.get("type")), "tenant": str(sub.get("tenantId"))}
+                return {"user": str(user.get("name")), "type": str(user.get("type")),
+                        "tenant": str(sub.get("tenantId"))}
     except (OSError, ValueError, AttributeError, TypeError):
         pass
     return None
@@ -55,7 +56,7 @@ def cli_account() -> dict[str, str] | None:
 def identity(authority: str) -> dict[str, Any]:
     """What names the identity a DefaultAzureCredential signs in as, in this environment."""
     ident: dict[str, Any] = {"authority": authority.rstrip("/")}
-    ident.update({name: os.environ.get(name, "") for name in _IDENTITY_VARS})
+    ident.update({name: str(environment.get(name) or "") for name in _IDENTITY_VARS})
     ident["cli_account"] = cli_account()
     return ident
 
