@@ -64,15 +64,20 @@ class StandinAz:
         (self.config_dir / "azureProfile.json").write_text(json.dumps(profile), encoding="utf-8")
 
 
-def install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StandinAz:
-    """The stand-in `az` first on PATH, signed in as alice; environment credentials unset, and
-    DefaultAzureCredential limited to the Azure CLI credential (no managed identity probe)."""
-    az = StandinAz(tmp_path / "standin-az")
-    az.bin.mkdir(parents=True)
+def install_script(az: StandinAz) -> None:
+    """Write the stand-in `az` into `az.bin`."""
+    az.bin.mkdir(parents=True, exist_ok=True)
     script = az.bin / "az"
     script.write_text(SCRIPT.format(python=sys.executable, count=str(az.count_file), tenant=TENANT,
                                     sub=topology.SUB), encoding="utf-8")
     script.chmod(0o755)
+
+
+def install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StandinAz:
+    """The stand-in `az` first on PATH, signed in as alice; environment credentials unset, and
+    DefaultAzureCredential limited to the Azure CLI credential (no managed identity probe)."""
+    az = StandinAz(tmp_path / "standin-az")
+    install_script(az)
     for name in ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID", "AZURE_USERNAME",
                  "AZURE_CLIENT_CERTIFICATE_PATH"):
         monkeypatch.delenv(name, raising=False)
