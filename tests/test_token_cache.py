@@ -186,3 +186,27 @@ def test_token_near_expiry_is_not_used(az, loomctl):
     path.write_text(json.dumps(data), encoding="utf-8")
     assert loomctl("status").exit_code == 0
     assert az.calls() == 2
+
+
+def test_unwritable_cache_folder_is_not_fatal(az, loomctl, monkeypatch, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("", encoding="utf-8")
+    monkeypatch.setenv("LOOMCTL_CACHE_DIR", str(blocker))  # tokens.json cannot be created under a file
+    run = loomctl("status")
+    assert run.exit_code == 0, run.stderr
+    assert run.stderr == ""
+    assert az.calls() == 1
+
+
+def test_claims_challenge_gets_a_new_token_that_replaces_the_kept_one(azure):
+    from loomctl.azure.session import AzureSession
+    from loomctl.core.settings import resolve
+
+    first = AzureSession(resolve({}))
+    scope = first.settings.arm_scope
+    assert first.token().token == "fake-access-token-1"
+    fresh = first.credential.get_token_info(scope, options={"claims": '{"access_token":{"nbf":{"essential":true}}}'})
+    assert fresh.token == "fake-access-token-2" and azure.tokens_issued == 2
+    assert first.token().token == "fake-access-token-2"
+    assert AzureSession(resolve({})).token().token == "fake-access-token-2"  # the next run reads the new one
+    assert azure.tokens_issued == 2

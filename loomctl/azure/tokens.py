@@ -10,7 +10,8 @@ signed in: the authority, the tenant, the client id (environment credentials) or
 `azureProfile.json`), the credential chain chosen by `AZURE_TOKEN_CREDENTIALS`, and the scopes; a token is never
 used for another identity. A file that is not valid JSON, not of the expected shape, not owned by this user or
 readable by others is ignored and replaced, never fatal. A request with claims (a CAE challenge) always goes to
-the credential. Tokens never appear in messages: errors here name the file, never its content.
+the credential, and its token replaces the kept one. Tokens never appear in messages: errors here name the file,
+never its content.
 """
 
 from __future__ import annotations
@@ -154,36 +155,37 @@ class CachedCredential:
 
     def get_token_info(self, *scopes: str, options: dict[str, Any] | None = None) -> Any:
         options = dict(options or {})
-        if options.get("claims"):
-            return self._acquire(scopes, options)
         key = self._key(scopes, options.get("tenant_id"), bool(options.get("enable_cae")))
-        while True:
+        if options.get("claims"):  # a claims challenge: the kept token was refused; the new one replaces it
+            info = self._acquire(scopes, options)
+            self._keep(key, info)
+            return info
+        with self._guard:
+            have = self._tokens.get(key)
+            if have is not None and usable(have.expires_on):
+                return have
+            flight = self._flights.get(key)
+            leader = flight is None
+            if leader:
+                flight = self._flights[key] = _Flight()
+        assert flight is not None
+        if not leader:
+            flight.done.wait()
+            if flight.error is not None:
+                raise flight.error
+            return flight.value
+        try:
+            flight.value = self._load_or_acquire(key, scopes, options)
             with self._guard:
-                have = self._tokens.get(key)
-                if have is not None and usable(have.expires_on):
-                    return have
-                flight = self._flights.get(key)
-                leader = flight is None
-                if leader:
-                    flight = self._flights[key] = _Flight()
-            assert flight is not None
-            if not leader:
-                flight.done.wait()
-                if flight.error is not None:
-                    raise flight.error
-                return flight.value
-            try:
-                flight.value = self._load_or_acquire(key, scopes, options)
-                with self._guard:
-                    self._tokens[key] = flight.value
-                return flight.value
-            except BaseException as exc:
-                flight.error = exc
-                raise
-            finally:
-                with self._guard:
-                    self._flights.pop(key, None)
-                flight.done.set()
+                self._tokens[key] = flight.value
+            return flight.value
+        except BaseException as exc:
+            flight.error = exc
+            raise
+        finally:
+            with self._guard:
+                self._flights.pop(key, None)
+            flight.done.set()
 
     def get_token(self, *scopes: str, claims: str | None = None, tenant_id: str | None = None,
                   enable_cae: bool = False, **kwargs: Any) -> Any:
@@ -204,10 +206,15 @@ class CachedCredential:
             return AccessTokenInfo(entry["token"], int(entry["expires_on"]),
                                    token_type=str(entry.get("token_type") or "Bearer"))
         info = self._acquire(scopes, options)
+        self._keep(key, info)
+        return info
+
+    def _keep(self, key: str, info: Any) -> None:
+        with self._guard:
+            self._tokens[key] = info
         if self._file is not None:
             self._file.put(key, {"token": info.token, "expires_on": int(info.expires_on),
                                  "token_type": getattr(info, "token_type", "Bearer") or "Bearer"})
-        return info
 
     def _acquire(self, scopes: tuple[str, ...], options: dict[str, Any]) -> Any:
         from azure.core.credentials import AccessTokenInfo
