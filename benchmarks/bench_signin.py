@@ -54,7 +54,7 @@ def main() -> None:
 
     def run(env: dict[str, str], cold: bool) -> tuple[float, int]:
         if cold:
-            shutil.rmtree(cache, ignore_errors=True)
+            shutil.rmtree(env["LOOMCTL_CACHE_DIR"], ignore_errors=True)
         before = az.calls()
         t = time.perf_counter()
         p = subprocess.run([loomctl, "status", "-o", "json"], env=env, stdout=subprocess.DEVNULL,
@@ -70,15 +70,17 @@ def main() -> None:
         "az (stand-in), cold cache": (cli, True),
         "az (stand-in), warm cache": (cli, False),
     }
-    results: dict[str, tuple[float, list[int]]] = {}
-    for name, (env, cold) in rows.items():
-        run(env, cold)  # warm-up (and, for a warm row, the run that fills the cache)
-        walls, spawns = [], []
-        for _ in range(args.runs):
+    samples: dict[str, tuple[list[float], list[int]]] = {}
+    for i, (name, (env, cold)) in enumerate(rows.items()):
+        rows[name] = (dict(env, LOOMCTL_CACHE_DIR=str(cache / str(i))), cold)  # a cache folder per row
+        run(*rows[name])  # warm-up (and, for a warm row, the run that fills the cache)
+        samples[name] = ([], [])
+    for _ in range(args.runs):  # round-robin, so that a busy moment of the machine falls on every row alike
+        for name, (env, cold) in rows.items():
             wall, n = run(env, cold)
-            walls.append(wall)
-            spawns.append(n)
-        results[name] = (statistics.median(walls) * 1000, spawns)
+            samples[name][0].append(wall)
+            samples[name][1].append(n)
+    results = {name: (statistics.median(walls) * 1000, spawns) for name, (walls, spawns) in samples.items()}
     server.stop()
     shutil.rmtree(tmp, ignore_errors=True)
 
