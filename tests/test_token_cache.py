@@ -88,11 +88,17 @@ def test_failed_sign_in_is_reported_and_nothing_is_kept(azure, loomctl, tmp_path
     assert not _cache_file().exists() or standin_az.cached_tokens() == {}
 
 
-@pytest.mark.parametrize("tamper", ["not json", "wrong shape", "readable by others", "a symlink"])
+@pytest.mark.parametrize("tamper", ["not json", "wrong shape", "readable by others", "a symlink", "another owner"])
 def test_tampered_cache_file_is_replaced(az, loomctl, tamper, tmp_path):
+    import os
+
+    if tamper == "another owner" and os.geteuid() != 0:
+        pytest.skip("giving a file to another user needs root")
     assert loomctl("status").exit_code == 0
     path = _cache_file()
-    if tamper == "not json":
+    if tamper == "another owner":
+        os.chown(path, 4242, 4242)
+    elif tamper == "not json":
         path.write_text("{not json", encoding="utf-8")
     elif tamper == "wrong shape":
         path.write_text(json.dumps({"version": 1, "tokens": ["fake-access-token-x"]}), encoding="utf-8")
@@ -109,6 +115,7 @@ def test_tampered_cache_file_is_replaced(az, loomctl, tamper, tmp_path):
     assert run.stderr == ""
     assert az.calls() == 2  # the tampered file was not used
     assert not path.is_symlink() and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert path.stat().st_uid == os.getuid()
     assert len(standin_az.cached_tokens()) == 1
     assert loomctl("status").exit_code == 0
     assert az.calls() == 2  # and the new file is

@@ -84,8 +84,11 @@ class TokenFile:
             return False
         except OSError:
             return True
-        return (not stat.S_ISREG(st.st_mode) or (hasattr(os, "getuid") and st.st_uid != os.getuid())
-                or bool(stat.S_IMODE(st.st_mode) & 0o077))
+        if not stat.S_ISREG(st.st_mode):
+            return True
+        if os.name != "posix":  # pragma: no cover - no owner or group/other mode bits to check
+            return False
+        return st.st_uid != os.getuid() or bool(stat.S_IMODE(st.st_mode) & 0o077)
 
     def read(self) -> dict[str, dict[str, Any]]:
         if self._foreign():
