@@ -28,10 +28,13 @@ def test_status_starts_az_once_cold_and_never_warm(az, loomctl_proc):
     cold = loomctl_proc("status")
     assert cold.exit_code == 0, cold.stderr
     assert az.calls() == 1
-    warm = loomctl_proc("status")
+    warm = loomctl_proc("status", "--debug")
     assert warm.exit_code == 0, warm.stderr
     assert az.calls() == 1  # the token kept by the first run
     assert warm.json() == cold.json()
+    assert "Request URL" in warm.stderr  # the SDK's HTTP log, which names no token (and the guard checks it)
+    for entry in standin_az.cached_tokens().values():
+        assert entry["token"] not in cold.stdout + cold.stderr + warm.stdout + warm.stderr
 
 
 def test_status_replicas_starts_az_once_for_all_request_threads(az, loomctl_proc):
