@@ -20,11 +20,14 @@ _SCRUB = [k for k in os.environ if k.startswith(("AZURE_", "LOOMCTL_", "GUN_", "
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
     for k in _SCRUB:
         monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv("LOOMCTL_CONFIG", str(tmp_path / "config.toml"))
     monkeypatch.setenv("COLUMNS", "160")
+    # each test its own cache folder (beside tmp_path, whose listing some tests check): no test sees another's
+    # Azure tokens (azure/tokens.py) or price lists
+    monkeypatch.setenv("LOOMCTL_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     # off the network in-process too: proxies and DNS on a closed loopback port, never managed identity (IMDS) or
     # the Azure CLI on the developer's machine (the same guards the subprocess runner gives its children)
     for name in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET", "IMDS_ENDPOINT"):

@@ -69,7 +69,8 @@ def http_error(status: int, url: str, method: str = "GET", code: str | None = No
     detail = f": {detail}" if detail else ""
     if status == 401:
         return AzureError(f"Azure rejected the sign-in for {kind} '{name}' (401){detail}",
-                          "sign in again with `az login` (or check AZURE_CLIENT_ID/AZURE_CLIENT_SECRET)",
+                          "sign in again with `az login` (or check AZURE_CLIENT_ID/AZURE_CLIENT_SECRET); "
+                          "`loomctl config logout` drops the tokens loomctl kept",
                           status=status, code=code)
     if status == 403:
         return AzureError(

@@ -60,7 +60,10 @@ class AzureSession:
                 if not is_public_authority(authority):
                     # MSAL would otherwise ask login.microsoftonline.com about this authority
                     kwargs["disable_instance_discovery"] = True
-                self._credential = DefaultAzureCredential(**kwargs)
+                from loomctl.azure.tokens import CachedCredential
+
+                persist = self.settings.get("token_cache") is not False
+                self._credential = CachedCredential(DefaultAzureCredential(**kwargs), authority, persist)
             return self._credential
 
     def token(self, scope: str | None = None) -> Any:
@@ -72,7 +75,8 @@ class AzureSession:
         return str(self.settings.subscription)
 
     def _prefetch_token(self) -> None:
-        """Sign in on a thread while the management SDK imports (~0.3 s): MSAL caches the token."""
+        """Sign in on a thread while the management SDK imports (~0.3 s): requests asking meanwhile wait for this
+        one token (azure/tokens.py)."""
         cred = self.credential
 
         def fetch() -> None:

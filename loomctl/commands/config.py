@@ -1,4 +1,4 @@
-"""loomctl config init | show | use | set"""
+"""loomctl config init | show | use | set | logout"""
 
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def set_(key: str, value: str, name: str | None) -> None:
     """Set KEY to VALUE in a profile (lists: comma-separated).
 
     Keys: subscription, resource_group, environment, relay_app, node_app, cloud, arm_endpoint, logs_endpoint,
-    authority_host, workspace_id, azure, peers, relay_host, node_host, dns_servers, suppress.
+    authority_host, workspace_id, azure, peers, relay_host, node_host, dns_servers, token_cache, suppress.
     """
     from loomctl.core import profiles as cfgmod
     from loomctl.core.errors import ConfigError
@@ -116,3 +116,22 @@ def set_(key: str, value: str, name: str | None) -> None:
 
 
 set_.name = "set"
+
+
+@config.command("logout")
+@debug_option(hidden=True)
+def logout() -> None:
+    """Delete the Azure tokens loomctl keeps between runs (the token cache in the cache folder).
+
+    The next command signs in again with its credential; `az logout` signs the Azure CLI itself out.
+    """
+    from loomctl.azure.tokens import TokenFile, cache_path
+    from loomctl.core.errors import file_error
+    from loomctl.output import ui
+
+    path = cache_path()
+    try:
+        existed = TokenFile(path).delete()
+    except OSError as exc:
+        raise file_error(exc, path, "delete") from exc
+    ui.info(f"deleted the token cache {path}" if existed else f"no token cache at {path}: nothing to delete")

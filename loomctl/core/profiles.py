@@ -74,6 +74,8 @@ KEYS: dict[str, Key] = {
         Key("node_host", str, "LoomMesh node host override", "LOOM_NODE_HOST"),
         Key("dns_servers", list, "DNS servers HOST[:PORT] to query instead of the system resolver",
             "LOOMCTL_DNS_SERVERS"),
+        Key("token_cache", bool, "keep Azure tokens between runs in the cache folder (`config logout` deletes them)",
+            "LOOMCTL_TOKEN_CACHE", True),
         Key("suppress", list, "doctor findings to silence, as CODE or CODE=resource", None),
     ]
 }
