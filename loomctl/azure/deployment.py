@@ -1,4 +1,10 @@
-"""Read the live deployment through azure-mgmt-appcontainers and return loomctl's own dataclasses."""
+"""Read the live deployment through azure-mgmt-appcontainers and return loomctl's own dataclasses.
+
+Each resource is read at most once per process: the read functions here (and in azure/storage.py) go through
+`memo`, keyed by the resource's ARM path, with errors memoised like values, so status, doctor, diagnose and
+runbooks asking for the same resource (concurrently or not) share one request. Code that reads back after a write
+(azure/writes.py, deploy) passes `fresh=True`.
+"""
 
 from __future__ import annotations
 
@@ -40,6 +46,29 @@ def parsed(what: str, expected: str, parse: Callable[..., T], model: Any, *extra
         raise not_the_resource(what, expected) from exc
 
 
+def memo(session: AzureSession, path: str, fetch: Callable[[], T], fresh: bool = False) -> T:
+    """`fetch()` once per session for the resource at ARM `path` (case-insensitive); every later or concurrent
+    caller gets its value, or the same error raised again. `fresh`: fetch now, past the memo (and keep nothing)."""
+    if fresh:
+        return fetch()
+
+    def capture() -> tuple[bool, Any]:
+        try:
+            return True, fetch()
+        except Exception as exc:  # noqa: BLE001 - memoised and raised again for every caller
+            return False, exc
+
+    ok, value = session.client(f"read {path.lower()}", capture)  # the session's OncePerKey (core/once.py)
+    if not ok:
+        raise value
+    return value
+
+
+def _path(session: AzureSession, *parts: str) -> str:
+    s = session.settings
+    return "/".join([f"/subscriptions/{s.subscription}/resourceGroups/{s.resource_group}", *parts])
+
+
 def _not_found(exc: Exception) -> bool:
     """Azure answered 404 (azure/ raises error answers as AzureError with `.status`)."""
     return isinstance(exc, AzureError) and exc.status == 404
@@ -62,6 +91,11 @@ def _scope_missing(exc: AzureError, session: AzureSession) -> AzureError | None:
 
 def get_subscription(session: AzureSession) -> dict[str, Any]:
     sub = session.settings.subscription
+    return memo(session, f"/subscriptions/{sub}", lambda: _get_subscription(session))
+
+
+def _get_subscription(session: AzureSession) -> dict[str, Any]:
+    sub = session.settings.subscription
     try:
         return session.arm_get(f"/subscriptions/{sub}", SUBSCRIPTION_API)
     except AzureError as exc:
@@ -74,6 +108,10 @@ def get_subscription(session: AzureSession) -> dict[str, Any]:
 
 def get_resource_group(session: AzureSession) -> dict[str, Any]:
     session.settings.require("subscription", "resource_group")
+    return memo(session, _path(session), lambda: _get_resource_group(session))
+
+
+def _get_resource_group(session: AzureSession) -> dict[str, Any]:
     rg = session.settings.resource_group
     try:
         return session.arm_get(f"/subscriptions/{session.settings.subscription}/resourcegroups/{rg}",
@@ -97,8 +135,13 @@ def _read_one(session: AzureSession, fetch: Callable[[], Any], missing: AzureErr
         raise
 
 
-def get_environment(session: AzureSession) -> Environment:
+def get_environment(session: AzureSession, fresh: bool = False) -> Environment:
     session.settings.require("subscription", "resource_group", "environment")
+    path = _path(session, "providers/Microsoft.App/managedEnvironments", str(session.settings.environment))
+    return memo(session, path, lambda: _get_environment(session), fresh)
+
+
+def _get_environment(session: AzureSession) -> Environment:
     rg, name = session.settings.resource_group, session.settings.environment
     model = _read_one(session, lambda: session.containerapps().managed_environments.get(rg, name), AzureError(
         f"Container Apps environment '{name}' not found in resource group '{rg}'",
@@ -107,8 +150,13 @@ def get_environment(session: AzureSession) -> Environment:
     return parsed(f"Container Apps environment '{name}'", "an environment", Environment.parse, model)
 
 
-def get_app(session: AzureSession, name: str) -> App:
+def get_app(session: AzureSession, name: str, fresh: bool = False) -> App:
     session.settings.require("subscription", "resource_group")
+    return memo(session, _path(session, "providers/Microsoft.App/containerApps", name),
+                lambda: _get_app(session, name), fresh)
+
+
+def _get_app(session: AzureSession, name: str) -> App:
     rg = session.settings.resource_group
     model = _read_one(session, lambda: session.containerapps().container_apps.get(rg, name), AzureError(
         f"container app '{name}' not found in resource group '{rg}'",
@@ -119,17 +167,26 @@ def get_app(session: AzureSession, name: str) -> App:
 
 def list_revisions(session: AzureSession, app: str) -> list[Revision]:
     rg = session.settings.resource_group
-    with sdk_errors():
-        items = session.containerapps().container_apps_revisions.list_revisions(rg, app)
-        return [parsed(f"the revisions of '{app}'", "a revision", Revision.parse, m) for m in items]
+
+    def fetch() -> list[Revision]:
+        with sdk_errors():
+            items = session.containerapps().container_apps_revisions.list_revisions(rg, app)
+            return [parsed(f"the revisions of '{app}'", "a revision", Revision.parse, m) for m in items]
+
+    return list(memo(session, _path(session, "providers/Microsoft.App/containerApps", app, "revisions"), fetch))
 
 
 def list_replicas(session: AzureSession, app: str, revision: str) -> list[Replica]:
     rg = session.settings.resource_group
-    with sdk_errors():
-        result = session.containerapps().container_apps_revision_replicas.list_replicas(rg, app, revision)
-    return [parsed(f"the replicas of '{revision}'", "a replica", Replica.parse, m,
-                                                             revision) for m in (result.value or [])]
+
+    def fetch() -> list[Replica]:
+        with sdk_errors():
+            result = session.containerapps().container_apps_revision_replicas.list_replicas(rg, app, revision)
+        return [parsed(f"the replicas of '{revision}'", "a replica", Replica.parse, m, revision)
+                for m in (result.value or [])]
+
+    path = _path(session, "providers/Microsoft.App/containerApps", app, "revisions", revision, "replicas")
+    return list(memo(session, path, fetch))
 
 
 def parallel(funcs: list[Callable[[], T]], workers: int = 8) -> list[T]:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from loomctl.azure.deployment import _not_found, _rest, parallel
+from loomctl.azure.deployment import _not_found, _path, _rest, memo, parallel
 from loomctl.azure.errors import as_loom_error, sdk_errors
 from loomctl.core.errors import AzureError, LoomError
 
@@ -127,6 +127,12 @@ def client(session: AzureSession) -> Any:
 def list_env_storages(session: AzureSession) -> dict[str, EnvStorage]:
     s = session.settings
     s.require("subscription", "resource_group", "environment")
+    path = _path(session, "providers/Microsoft.App/managedEnvironments", str(s.environment), "storages")
+    return dict(memo(session, path, lambda: _list_env_storages(session)))
+
+
+def _list_env_storages(session: AzureSession) -> dict[str, EnvStorage]:
+    s = session.settings
     try:
         with sdk_errors():
             result = session.containerapps().managed_environments_storages.list(s.resource_group, s.environment)
@@ -142,6 +148,11 @@ def list_env_storages(session: AzureSession) -> dict[str, EnvStorage]:
 
 def get_account(session: AzureSession, name: str) -> StorageAccount | None:
     """The storage account by name: in the deployment's resource group, else anywhere in the subscription."""
+    return memo(session, _path(session, "providers/Microsoft.Storage/storageAccounts", name),
+                lambda: _get_account(session, name))
+
+
+def _get_account(session: AzureSession, name: str) -> StorageAccount | None:
     c = client(session)
     try:
         with sdk_errors():
@@ -159,6 +170,11 @@ def get_account(session: AzureSession, name: str) -> StorageAccount | None:
 
 
 def get_share(session: AzureSession, account: StorageAccount, share: str) -> FileShare | None:
+    return memo(session, f"{account.id or account.name}/fileServices/default/shares/{share}",
+                lambda: _get_share(session, account, share))
+
+
+def _get_share(session: AzureSession, account: StorageAccount, share: str) -> FileShare | None:
     try:
         with sdk_errors():
             model = client(session).file_shares.get(account.resource_group, account.name, share, expand="stats")

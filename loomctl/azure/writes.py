@@ -57,7 +57,7 @@ class Writer:
     def get_app(self, name: str) -> dict[str, Any]:
         from loomctl.azure.deployment import get_app
 
-        return get_app(self.session, name).raw
+        return get_app(self.session, name, fresh=True).raw
 
     def find_app(self, name: str) -> dict[str, Any] | None:
         try:

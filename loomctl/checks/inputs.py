@@ -20,6 +20,7 @@ class Inputs:
         self._providers = dict(providers)
         # name -> (ok, value or the exception it raised)
         self._values = OncePerKey({k: (True, v) for k, v in given.items()})
+        self.started = OncePerKey()  # background work started once for these inputs (`providers.fetch_plan`)
 
     def _compute(self, name: str) -> tuple[bool, Any]:
         try:

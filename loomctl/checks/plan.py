@@ -88,10 +88,11 @@ def run(loom: LoomContext, instances: list[Instance], sel: Selection,
         on_result: Callable[[CheckResult], None], inputs: Inputs | None = None, **given: Any) -> list[CheckResult]:
     """Run the planned checks; `inputs` (from `build_inputs`) lets a caller share fetched data with them, and
     `given` sets inputs of the run (e.g. `inside_app` for `doctor --from-inside`)."""
-    from loomctl.checks.providers import build_inputs
+    from loomctl.checks.providers import build_inputs, fetch_plan
 
     modules = [m for n, m in CATEGORIES if n in sel.categories]
     inputs = inputs or build_inputs(loom, modules, **given)
+    wait_for_fetches = fetch_plan(instances, inputs)
 
     def observe(result: CheckResult) -> None:
         if suppressed(result, sel.suppress) and result.status in (Status.WARN, Status.FAIL):
@@ -101,7 +102,11 @@ def run(loom: LoomContext, instances: list[Instance], sel: Selection,
             result.hint = None
         on_result(result)
 
-    return run_checks(instances, inputs, observe)
+    results = run_checks(instances, inputs, observe)
+    from loomctl.azure.session import http_timeout
+
+    wait_for_fetches(http_timeout())  # reads no check waited for (after a failed prerequisite) end with the run
+    return results
 
 
 def access_failure(instances: list[Instance], results: list[CheckResult]) -> ProblemsFound | None:

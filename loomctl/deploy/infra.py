@@ -150,7 +150,8 @@ def read_live(w: Writer, s: Settings, spec: sp.Spec) -> Live:
     from loomctl.azure.deployment import get_environment, parallel
 
     names = list(spec.apps)
-    env, storages, *apps = parallel([lambda: get_environment(w.session), lambda: w.storages(str(s.environment))]
+    env, storages, *apps = parallel([lambda: get_environment(w.session, fresh=True),
+                                     lambda: w.storages(str(s.environment))]
                                     + [lambda n=n: w.find_app(n) for n in names])
     resolved = sp.resolved(spec, env.default_domain, s.relay_app, str(s.subscription), str(s.resource_group))
     return Live(env.raw, {st["name"]: st for st in storages}, dict(zip(names, apps)), resolved)

@@ -19,6 +19,7 @@ import re
 import ssl
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -55,6 +56,17 @@ class Response:
     status: int = 200
     body: Any = None  # dict/list -> JSON; bytes/str -> raw
     headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Wave:
+    """Requests whose answers `FakeAzure.hold_waves` holds until all of them have arrived."""
+
+    members: set[tuple[str, str]]
+    timeout: float = 10.0
+    arrived: set[tuple[str, str]] = field(default_factory=set)
+    released: bool = False
+    timed_out: bool = False
 
 
 @dataclass
@@ -115,6 +127,8 @@ class FakeAzure:
         self._default_routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self.tokens_issued = 0
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
+        self.waves: list[Wave] = []
         self._httpd: ThreadingHTTPServer | None = None
         self._install_default_routes()
 
@@ -157,6 +171,7 @@ class FakeAzure:
             self.requests = []
             self.tokens_issued = 0
             self.routes = []
+            self.waves = []
 
     # -- routing ------------------------------------------------------------------------------------------
     def route(self, method: str, pattern: str, handler: Handler, default: bool = False) -> None:
@@ -171,6 +186,30 @@ class FakeAzure:
         return [r for r in self.requests if r.path.startswith("/subscriptions")
                 and (method is None or r.method == method.upper())]
 
+    def counts(self, method: str | None = None) -> Counter[tuple[str, str]]:
+        """How many times each ARM (method, path) was requested (pages of one list share a path)."""
+        return Counter((r.method, r.path) for r in self.arm_requests(method))
+
+    def hold_waves(self, waves: list[set[tuple[str, str]]], timeout: float = 10.0) -> None:
+        """Hold the answer to each request of a wave (a set of (method, path)) until every request of that wave
+        has arrived: a client that sends them all at once gets its answers; one that waits for an answer before
+        sending the next request leaves the wave waiting until `timeout`, which the wave records (`timed_out`)
+        and then stops holding."""
+        with self._lock:
+            self.waves = [Wave(set(w), timeout) for w in waves]
+
+    def _hold(self, req: Request) -> None:
+        key = (req.method, req.path)
+        with self._arrived:
+            wave = next((w for w in self.waves if key in w.members), None)
+            if wave is None:
+                return
+            wave.arrived.add(key)
+            self._arrived.notify_all()
+            if not self._arrived.wait_for(lambda: wave.released or wave.members <= wave.arrived, wave.timeout):
+                wave.timed_out = True
+            wave.released = True
+
     def _dispatch(self, h: BaseHTTPRequestHandler) -> None:
         parsed = urlparse(h.path)
         length = int(h.headers.get("Content-Length") or 0)
@@ -184,6 +223,8 @@ class FakeAzure:
             fault = next((f for f in self.faults if f.matches(req)), None)
             if fault:
                 fault.hits += 1
+        if self.waves:
+            self._hold(req)
         resp: Response
         if fault is not None:
             if fault.delay:

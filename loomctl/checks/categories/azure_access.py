@@ -19,8 +19,7 @@ RESTART_WARN = 2
 RESTART_FAIL = 5
 
 
-def check_signed_in(settings: Any, session: Any) -> Outcome:
-    token = session.token()
+def check_signed_in(settings: Any, token: Any) -> Outcome:
     return passed(f"signed in; token for {settings.arm_scope}", authority=settings.authority_host,
                   expires_on=getattr(token, "expires_on", None))
 
@@ -109,7 +108,7 @@ CHECKS = [
     _spec("LOOM101", "signed in to Azure",
           "No credential could get a token for Azure Resource Manager, so nothing else can be checked.",
           "Run `az login`, or set AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET, or use a managed identity.",
-          check_signed_in, needs=("settings", "session"), access=True),
+          check_signed_in, needs=("settings", "token"), access=True),
     _spec("LOOM102", "subscription reachable",
           "The subscription does not exist, is not visible to this identity, or is disabled.",
           "Check --subscription / AZURE_SUBSCRIPTION_ID against `az account list`.",

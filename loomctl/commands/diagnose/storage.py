@@ -26,13 +26,14 @@ def storage(loom: LoomContext, fail_on_warn: bool) -> None:
       loomctl diagnose storage -o json --query 'shares[0].percent'
     """
     from loomctl.checks import plan as doc
-    from loomctl.checks.providers import build_inputs
+    from loomctl.checks.providers import build_inputs, fetch_plan
     from loomctl.checks.render import CollectingRenderer, TableRenderer, as_document, is_success
     from loomctl.output.views.storage import storage_view, tables
 
     loom.settings.require("subscription", "resource_group", "environment")  # Azure Files: Azure only
     instances, sel = doc.plan(loom, ("Storage",), ())
     inputs = build_inputs(loom, ["loomctl.checks.categories.storage"])
+    fetch_plan(instances, inputs)  # every read the overview and the checks need, at once
     view = None
     try:
         view = storage_view(inputs.get("apps"), inputs.get("storage"))
