@@ -42,6 +42,7 @@ class Request:
     body: bytes
     status: int = 0  # the answer it got (set when sent)
     answer: bytes = b""
+    arrived: float = field(default_factory=time.monotonic)  # when the server read it (benchmarks group rounds)
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
