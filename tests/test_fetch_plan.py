@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from tests.fakeazure import topology as t
+from tests.fakeazure.server import Fault
 
 LIVE = ("--category", "azure", "--category", "configuration", "--category", "storage", "--category", "runtime",
         "--category", "logs")
@@ -84,4 +85,18 @@ def test_command_sends_no_arm_request_twice(azure, loomctl, args):
     run = loomctl(*args)
     assert run.exit_code == 0, run.stderr
     assert azure.counts(), "the command read nothing from ARM"
+    assert twice(azure) == {}
+
+
+def test_a_failed_read_is_not_sent_again(azure, loomctl):
+    """The memo keeps errors too: the app that answered 403 is asked once, although four checks need it."""
+    azure.faults.append(Fault(rf"/containerApps/{t.RELAY}$", status=403, body={"error": {
+        "code": "AuthorizationFailed", "message": "no read access to the app"}}))
+    run = loomctl("doctor", *LIVE, "-o", "json")
+    assert run.exit_code == 1
+    checks = {(c["code"], c["resource"]): c for cat in run.json()["categories"] for c in cat["checks"]}
+    assert checks[("LOOM105", t.RELAY)]["status"] == "fail"
+    assert checks[("LOOM105", t.RELAY)]["message"] == (f"access denied to container app '{t.RELAY}' "
+                                                       "(403, AuthorizationFailed)")
+    assert azure.counts()[("GET", f"{APPS}/{t.RELAY}")] == 1
     assert twice(azure) == {}
