@@ -95,14 +95,15 @@ def test_probe_slots_follow_the_soft_limit():
     assert probe_slots(3) == 1
 
 
-@pytest.mark.parametrize("free", [0, 1, 2, 3])
-def test_running_out_of_file_descriptors_talking_to_azure_is_the_local_limit(azure, tmp_path, free):
-    """Out of descriptors while signing in or reading ARM (0 to 3 left after a warm-up run; one sign-in per process
-    now, azure/tokens.py, so 4 are enough for `status`): the machine's
-    limit, exit 2, never "not signed in", "cannot connect" or "unexpected error"."""
+@pytest.mark.parametrize("token_cache", ["0", "1"])
+def test_running_out_of_file_descriptors_talking_to_azure_is_the_local_limit(azure, tmp_path, token_cache):
+    """No descriptor left after a warm-up run (signing in again, or with the token kept by the first run): the
+    machine's limit, exit 2, never "not signed in", "TLS verification failed" or "unexpected error". Only "none
+    left" is deterministic: with one or more free, whether `status` succeeds depends on how many connections happen
+    to be open at once."""
     from tests import subproc
 
-    script = textwrap.dedent(f"""
+    script = textwrap.dedent("""
         import os, sys
         from loomctl.cli import cli
         # what reports an error is imported on first error: a process that ran out mid-command has closed the
@@ -122,12 +123,9 @@ def test_running_out_of_file_descriptors_talking_to_azure_is_the_local_limit(azu
                 held.append(os.open(os.devnull, os.O_RDONLY))
         except OSError:
             pass
-        for fd in held[len(held) - {free}:]:
-            os.close(fd)
         sys.exit(run())
     """)
-    # the second run signs in again, as the first did: tokens kept between runs would spare it the sign-in
-    env = subproc.child_env({"PYTHONPATH": str(ROOT), "LOOMCTL_TOKEN_CACHE": "0"})
+    env = subproc.child_env({"PYTHONPATH": str(ROOT), "LOOMCTL_TOKEN_CACHE": token_cache})
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
                           preexec_fn=_limit(128), timeout=120)
     assert "=== second run" in proc.stdout, proc.stderr
