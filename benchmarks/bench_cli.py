@@ -53,6 +53,7 @@ def main() -> None:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "LOOMCTL_"))}
     tmp = tempfile.mkdtemp()
     base["LOOMCTL_CONFIG"] = os.path.join(tmp, "config.toml")
+    base["LOOMCTL_CACHE_DIR"] = os.path.join(tmp, "cache")  # tokens kept here, never in ~/.cache
 
     from tests.fakeazure import topology
     from tests.fakeazure.server import CLIENT_ID, CLIENT_SECRET, TENANT, FakeAzure

@@ -39,7 +39,8 @@ def main() -> None:
            "AZURE_AUTHORITY_HOST": server.url, "LOOMCTL_ARM_ENDPOINT": server.url, "REQUESTS_CA_BUNDLE": server.ca_path,
            "AZURE_SUBSCRIPTION_ID": topology.SUB, "LOOMCTL_RESOURCE_GROUP": topology.RG,
            "LOOMCTL_ENVIRONMENT": topology.ENV, "AZURE_TOKEN_CREDENTIALS": "EnvironmentCredential",
-           "LOOMCTL_POLL_INTERVAL": str(args.poll), "LOOMCTL_CONFIG": os.path.join(tempfile.mkdtemp(), "c.toml")}
+           "LOOMCTL_POLL_INTERVAL": str(args.poll), "LOOMCTL_CONFIG": os.path.join(tempfile.mkdtemp(), "c.toml"),
+           "LOOMCTL_CACHE_DIR": tempfile.mkdtemp()}  # tokens kept there, never in ~/.cache
     exe = [sys.executable, "-m", "loomctl"]
     scenarios = [
         ("deploy app (single mode)", "ok", False, ["deploy", "app", "--image", "myacr.azurecr.io/loom:1234", "--yes"]),

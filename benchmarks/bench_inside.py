@@ -44,7 +44,8 @@ def main() -> None:
     relays = Relays(tmp / "relays")
     port = relays.start().port
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "LOOMCTL_"))}
-    env.update(LOOMCTL_CONFIG=str(tmp / "config.toml"), AZURE_TENANT_ID=TENANT, AZURE_CLIENT_ID=CLIENT_ID,
+    env.update(LOOMCTL_CONFIG=str(tmp / "config.toml"), LOOMCTL_CACHE_DIR=str(tmp / "cache"),
+               AZURE_TENANT_ID=TENANT, AZURE_CLIENT_ID=CLIENT_ID,
                AZURE_CLIENT_SECRET=CLIENT_SECRET, AZURE_AUTHORITY_HOST=server.url, LOOMCTL_ARM_ENDPOINT=server.url,
                REQUESTS_CA_BUNDLE=server.ca_path, AZURE_SUBSCRIPTION_ID=topology.SUB,
                LOOMCTL_RESOURCE_GROUP=topology.RG, LOOMCTL_ENVIRONMENT=topology.ENV,

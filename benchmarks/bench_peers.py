@@ -95,7 +95,8 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=30)
     opts = ap.parse_args()
     require_gun()
-    env = dict(os.environ, LOOMCTL_CONFIG=str(Path(tempfile.mkdtemp()) / "none.toml"))
+    env = dict(os.environ, LOOMCTL_CONFIG=str(Path(tempfile.mkdtemp()) / "none.toml"),
+               LOOMCTL_CACHE_DIR=tempfile.mkdtemp())  # tokens kept there, never in ~/.cache
     with tempfile.TemporaryDirectory() as tmp:
         relays = Relays(Path(tmp))
         keep: list = []
