@@ -29,6 +29,35 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def _warm_then_starved(first: list[str], second: list[str], free: int) -> str:
+    """A Python script: `loomctl FIRST` (a warm-up that imports everything), then the process fills its descriptor
+    table, as other open files would, leaving `free`, and exits with `loomctl SECOND`'s code. What reports an error
+    is imported with the warm-up: a process that ran out mid-command has closed the failed sockets by then, but here
+    the descriptors stay held."""
+    return textwrap.dedent(f"""
+        import os, sys
+        from loomctl.cli import cli
+        import loomctl.azure.errors, loomctl.output.ui
+        def run(args):
+            try:
+                cli.main(args, prog_name="loomctl")
+            except SystemExit as exc:
+                return exc.code
+        assert run({first!r}) == 0
+        sys.stdout.flush()
+        print("=== second run", flush=True)
+        held = []
+        try:
+            while True:
+                held.append(os.open(os.devnull, os.O_RDONLY))
+        except OSError:
+            pass
+        for fd in held[len(held) - {free}:]:
+            os.close(fd)
+        sys.exit(run({second!r}))
+    """)
+
+
 @pytest.mark.skipif(resource.getrlimit(resource.RLIMIT_NOFILE)[1] < 256, reason="hard open-file limit below 256")
 def test_500_peers_under_a_256_file_limit_all_answer(relays, tmp_path):
     relay = relays.start()
@@ -49,31 +78,9 @@ def test_running_out_of_file_descriptors_is_one_local_error(relays, tmp_path):
     peers = [f"ws://127.0.0.1:{relay.port}/gun?n={i}" for i in range(40)]
     # a warm-up run imports everything; then the process fills its descriptor table (as other open files would)
     # and leaves three free: the event loop's epoll and self-pipe, none for the probes' sockets
-    script = textwrap.dedent(f"""
-        import os, sys
-        from loomctl.cli import cli
-        peers = {peers!r}
-        def run(urls):
-            args = ["diagnose", "peers", "-o", "json"]
-            for u in urls:
-                args += ["--peer", u]
-            try:
-                cli.main(args, prog_name="loomctl")
-            except SystemExit as exc:
-                return exc.code
-        assert run(peers[:1]) == 0
-        sys.stdout.flush()
-        print("=== second run", flush=True)
-        held = []
-        try:
-            while True:
-                held.append(os.open(os.devnull, os.O_RDONLY))
-        except OSError:
-            pass
-        for fd in held[-3:]:
-            os.close(fd)
-        sys.exit(run(peers))
-    """)
+    args = ["diagnose", "peers", "-o", "json"]
+    script = _warm_then_starved([*args, "--peer", peers[0]], [*args, *(w for p in peers for w in ("--peer", p))],
+                                free=3)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=_env(tmp_path),
                           preexec_fn=_limit(128), timeout=120)
     second = proc.stdout.split("=== second run\n", 1)[1]
@@ -103,28 +110,7 @@ def test_running_out_of_file_descriptors_talking_to_azure_is_the_local_limit(azu
     to be open at once."""
     from tests import subproc
 
-    script = textwrap.dedent("""
-        import os, sys
-        from loomctl.cli import cli
-        # what reports an error is imported on first error: a process that ran out mid-command has closed the
-        # failed sockets by then, but here the descriptors stay held, so import it with the warm-up
-        import loomctl.azure.errors, loomctl.output.ui
-        def run():
-            try:
-                cli.main(["status", "-o", "json"], prog_name="loomctl")
-            except SystemExit as exc:
-                return exc.code
-        assert run() == 0
-        sys.stdout.flush()
-        print("=== second run", flush=True)
-        held = []
-        try:
-            while True:
-                held.append(os.open(os.devnull, os.O_RDONLY))
-        except OSError:
-            pass
-        sys.exit(run())
-    """)
+    script = _warm_then_starved(["status", "-o", "json"], ["status", "-o", "json"], free=0)
     env = subproc.child_env({"PYTHONPATH": str(ROOT), "LOOMCTL_TOKEN_CACHE": token_cache})
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
                           preexec_fn=_limit(128), timeout=120)

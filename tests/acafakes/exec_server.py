@@ -199,13 +199,7 @@ class FakeExec:
             return
         code = await proc.wait()
         reader.cancel()
-        if code < 0:  # killed by a signal: Kubernetes reports 128 + signal
-            code = 128 - code
-        if code != 0:
-            await ws.send(framing.error(framing.cluster_exec_failure(
-                "Cluster exec API returns error: command terminated with non-zero exit code: error executing "
-                f"command [{' '.join(argv)[:60]}], exit code {code}, code: 0.")))
-        await ws.close()
+        await _finish(ws, argv, code)
 
     async def _run_on_tty(self, ws: Any, session: Session, argv: list[str], env: dict[str, str]) -> None:
         """The command on a pseudo-terminal that is its controlling terminal: the terminal's line discipline
@@ -244,10 +238,16 @@ class FakeExec:
             code = await proc.wait()
             reader.cancel()
             os.close(master)
-        if code < 0:
-            code = 128 - code
-        if code != 0:
-            await ws.send(framing.error(framing.cluster_exec_failure(
-                "Cluster exec API returns error: command terminated with non-zero exit code: error executing "
-                f"command [{' '.join(argv)[:60]}], exit code {code}, code: 0.")))
-        await ws.close()
+        await _finish(ws, argv, code)
+
+
+async def _finish(ws: Any, argv: list[str], code: int) -> None:
+    """End a session as the exec API does: a non-zero exit is an error frame naming the code (a signal: 128 + it)."""
+    if code < 0:  # killed by a signal: Kubernetes reports 128 + signal
+        code = 128 - code
+    if code != 0:
+        await ws.send(framing.error(framing.cluster_exec_failure(
+            "Cluster exec API returns error: command terminated with non-zero exit code: error executing "
+            f"command [{' '.join(argv)[:60]}], exit code {code}, code: 0.")))
+    await ws.close()
+
