@@ -159,7 +159,6 @@ _NET_MODULES = ("requests", "urllib3", "ssl", "socket", "aiohttp", "websockets",
 
 def is_socket_error(exc: BaseException) -> bool:
     """A failure of a network connection, not of a local file: only these are network errors."""
-    import errno
     import socket
 
     if isinstance(exc, OSError) and exc.filename is not None:
@@ -201,8 +200,6 @@ _FILE_CAUSES = {
 
 def file_error(exc: OSError, path: object = None, action: str = "use") -> FileError:
     """A local file problem as a FileError naming the file (`path`, else the one the error names)."""
-    import errno
-
     name = errno.errorcode.get(exc.errno or -1, "")
     why, fix = _FILE_CAUSES.get(name, (exc.strerror or str(exc), "check the path and its permissions"))
     if name == "ENOENT" and action == "write":
@@ -237,23 +234,12 @@ def fd_limit_error(exc: BaseException | None = None, affected: str | None = None
 
 
 def fd_limit_in(exc: BaseException) -> BaseException | None:
-    """The EMFILE/ENFILE error behind `exc` (its causes, an SDK's inner exception, or only its text, as urllib3 and
-    msal keep it), else None: whatever was being opened, the cause is this machine's limit."""
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        e = todo.pop()
-        if e is None or id(e) in seen:
-            continue
-        seen.add(id(e))
-        if is_fd_limit(e):
-            return e
+    """The EMFILE/ENFILE error in `exc`'s chain (its causes, an SDK's inner exception, or only its text, as urllib3
+    and msal keep it), else None: whatever was being opened, the cause is this machine's limit."""
+    for e in _chain(exc):
         text = str(e)
-        if "[Errno 24]" in text or "[Errno 23]" in text or "Too many open files" in text:
+        if is_fd_limit(e) or "[Errno 24]" in text or "[Errno 23]" in text or "Too many open files" in text:
             return e
-        inner = getattr(e, "inner_exception", None)
-        todo += [e.__cause__, e.__context__, inner if isinstance(inner, BaseException) else None]
-        todo += [a for a in getattr(e, "args", ()) if isinstance(a, BaseException)]
     return None
 
 
