@@ -106,6 +106,9 @@ class StorageInventory:
     accounts: dict[str, StorageAccount | None] = field(default_factory=dict)  # None: not found
     shares: dict[tuple[str, str], FileShare | None] = field(default_factory=dict)
     errors: dict[str, LoomError] = field(default_factory=dict)  # account or account/share -> why not read
+    # what this inventory holds: a live read holds all three; a template or a Resource Graph row may hold only
+    # the environment storages, and a check that needs more is then not judged (checks/categories/storage.py)
+    known: frozenset[str] = frozenset({"storages", "accounts", "shares"})
 
 
 def client(session: AzureSession) -> Any:

@@ -22,6 +22,11 @@ class Status(str, enum.Enum):
     SKIP = "skip"
 
 
+class NotJudged(Exception):
+    """An input the definition at hand does not hold (a template without the storage account): the check is
+    skipped as "not judged: <reason>", never guessed (checks/definitions.py)."""
+
+
 @dataclass(frozen=True)
 class Outcome:
     status: Status

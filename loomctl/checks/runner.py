@@ -11,7 +11,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from loomctl.azure.errors import describe
-from loomctl.checks.base import AppRef, CheckResult, CheckSpec, Outcome, Status, fill_placeholders, no_azure
+from loomctl.checks.base import (
+    AppRef,
+    CheckResult,
+    CheckSpec,
+    NotJudged,
+    Outcome,
+    Status,
+    fill_placeholders,
+    no_azure,
+)
 from loomctl.checks.inputs import Inputs
 from loomctl.core.errors import LoomError
 
@@ -93,6 +102,8 @@ def _execute(inst: Instance, inputs: Inputs) -> Outcome:
         outcome = spec.run(**kwargs)
         if spec.fill_hints and isinstance(outcome, Outcome):
             outcome = fill_placeholders(outcome, inputs.get("settings"))
+    except NotJudged as exc:
+        return Outcome(Status.SKIP, f"not judged: {exc}", details={"not_judged": str(exc)})
     except LoomError as exc:
         return Outcome(Status.FAIL, exc.message, exc.hint or spec.fix)
     except Exception as exc:  # noqa: BLE001 - a check's crash is that check's failure, not the run's

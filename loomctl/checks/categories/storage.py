@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from loomctl.azure.model import data_location
-from loomctl.checks.base import AppRef, Outcome, failed, passed, skipped, spec_maker, warned
+from loomctl.checks.base import AppRef, NotJudged, Outcome, failed, passed, skipped, spec_maker, warned
 from loomctl.checks.categories.live import live_providers
 
 CATEGORY = "Storage"
@@ -26,6 +26,14 @@ def _gib(n: float) -> str:
     return f"{n / 1024**3:.1f} GiB"
 
 
+def _require(storage: Any, *parts: str) -> None:
+    """Not judged unless the inventory holds `parts` ("accounts", "shares"): a template or a Resource Graph row
+    may hold only the environment storages, and a missing account there is unknown, not missing."""
+    lacking = [p for p in parts if p not in storage.known]
+    if lacking:
+        raise NotJudged(f"the definition holds no storage {' or '.join(lacking)}")
+
+
 def check_volumes_reference_storage(app: AppRef, app_obj: Any, storage: Any) -> Outcome:
     vols = _azure_file_volumes(app_obj)
     if not vols:  # whether GUN's data is then lost is LOOM506's finding
@@ -43,6 +51,7 @@ def check_volumes_reference_storage(app: AppRef, app_obj: Any, storage: Any) -> 
 
 
 def check_account_exists(apps: dict[str, Any], storage: Any) -> Outcome:
+    _require(storage, "accounts")
     used = [storage.storages[n] for n in _used_storages(apps) if n in storage.storages]
     if not used:
         return skipped("no environment storage used by the apps")
@@ -67,6 +76,7 @@ def check_account_exists(apps: dict[str, Any], storage: Any) -> Outcome:
 
 
 def check_share_exists(apps: dict[str, Any], storage: Any) -> Outcome:
+    _require(storage, "accounts", "shares")
     used = [storage.storages[n] for n in _used_storages(apps) if n in storage.storages]
     for st in used:
         key = (st.account, st.share)
@@ -101,6 +111,7 @@ def check_access_mode(app: AppRef, app_obj: Any, storage: Any) -> Outcome:
 
 
 def check_quota(storage: Any) -> Outcome:
+    _require(storage, "shares")
     shares = [s for s in storage.shares.values() if s is not None]
     if not shares:
         return skipped("no share to look at")
@@ -166,6 +177,7 @@ def check_shared_folder(apps: dict[str, Any], storage: Any) -> Outcome:
 
 
 def check_secure_transfer(storage: Any) -> Outcome:
+    _require(storage, "accounts")
     accts = [a for a in storage.accounts.values() if a is not None]
     if not accts:
         return skipped("no storage account to look at")
@@ -182,6 +194,7 @@ def check_secure_transfer(storage: Any) -> Outcome:
 
 
 def check_public_access(storage: Any) -> Outcome:
+    _require(storage, "accounts")
     accts = [a for a in storage.accounts.values() if a is not None]
     if not accts:
         return skipped("no storage account to look at")
