@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from loomctl.azure.errors import sdk_errors
 from loomctl.core import environment
 from loomctl.core.errors import AzureError, ConfigError, UsageError
 
@@ -80,19 +79,12 @@ def dataplane_from(endpoint: str | None, location: str | None) -> str:
     return host
 
 
-def _rest(model: Any) -> dict[str, Any]:
-    from loomctl.azure.deployment import _rest as rest
-
-    return rest(model)
-
-
 def list_replicas(session: AzureSession, app: str, revision: str) -> list[ReplicaInfo]:
-    rg = session.settings.resource_group
-    with sdk_errors():
-        result = session.containerapps().container_apps_revision_replicas.list_replicas(rg, app, revision)
+    """The revision's replicas as they are now (read afresh: exec and the log stream want the current ones)."""
+    from loomctl.azure.deployment import APP_API, replicas_path
+
     out = []
-    for model in result.value or []:
-        d = _rest(model)
+    for d in session.arm_list(replicas_path(session, app, revision), APP_API):
         p = d.get("properties") or {}
         cs = p.get("containers") or []
         out.append(ReplicaInfo(
@@ -167,22 +159,21 @@ def resolve(session: AzureSession, app: str, replica: str | None = None, contain
 
 
 def auth_token(session: AzureSession, app: str) -> str:
-    """The Container Apps data-plane token (POST getAuthToken through the SDK pipeline). Never print it."""
-    rg = session.settings.resource_group
+    """The Container Apps data-plane token (POST getAuthToken, no body). Never print it."""
+    from loomctl.azure.deployment import APP_API, _name, _path
+
     try:
-        with sdk_errors():
-            model = session.containerapps().container_apps.get_auth_token(rg, app)
+        doc = session.arm_post(_path(session, "providers/Microsoft.App/containerApps", _name(app), "getAuthToken"),
+                               APP_API, None)
     except AzureError as exc:
         if exc.status in (401, 403):
             raise AzureError(f"not allowed to get a Container Apps token for '{app}'",
                              "exec and log streaming need the 'Container Apps Operator' role (or Contributor) on "
                              "the app", status=exc.status) from exc
         raise
-    token = getattr(model, "token", None)
-    if token is None:
-        props = getattr(model, "properties", None)
-        token = getattr(props, "token", None)
-    if not token:
+    props = doc.get("properties")
+    token = props.get("token") if isinstance(props, dict) else None
+    if not token or not isinstance(token, str):
         raise AzureError(f"Azure returned no Container Apps token for '{app}'", "try again; if it persists, run "
                          "`az containerapp exec` to see whether the service works for this app")
     return str(token)

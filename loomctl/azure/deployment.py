@@ -1,4 +1,5 @@
-"""Read the live deployment through azure-mgmt-appcontainers and return loomctl's own dataclasses.
+"""Read the live deployment (ARM's REST answers over azure-core's pipeline, `AzureSession.arm_get` / `arm_list`;
+no SDK models) and return loomctl's own dataclasses.
 
 Each resource is read at most once per process: the read functions here (and in azure/storage.py) go through
 `memo`, keyed by the resource's ARM path, with errors memoised like values, so status, doctor, diagnose and
@@ -24,18 +25,26 @@ T = TypeVar("T")
 
 SUBSCRIPTION_API = "2022-12-01"
 RESOURCE_GROUP_API = "2021-04-01"
+APP_API = "2026-07-01"  # Microsoft.App (the version azure-mgmt-appcontainers 5.1 speaks, for writes)
+
+
+def _name(name: str) -> str:
+    """A resource name as one URL path segment."""
+    from urllib.parse import quote
+
+    return quote(str(name), safe="")
 
 
 def _rest(model: Any) -> dict[str, Any]:
-    """The SDK model as the REST body (camelCase keys, plain dicts all the way down)."""
+    """The REST body (a dict as read, or an SDK model of the write side: camelCase keys, plain dicts)."""
     if hasattr(model, "as_dict"):
         return model.as_dict()
     return model.serialize(keep_readonly=True) if hasattr(model, "serialize") else dict(model)
 
 
 def parsed(what: str, expected: str, parse: Callable[..., T], model: Any, *extra: Any) -> T:
-    """An SDK model as loomctl's dataclass. An answer of another shape (a proxy's JSON, another API: a list, null,
-    no name, `properties` that is not an object) is an AzureError naming the resource, not a crash."""
+    """A REST answer (or an SDK model) as loomctl's dataclass. An answer of another shape (a proxy's JSON, another
+    API: a list, null, no name, `properties` that is not an object) is an AzureError naming the resource."""
     try:
         body = _rest(model)
         if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not body["name"] \
@@ -125,7 +134,7 @@ def _get_resource_group(session: AzureSession) -> dict[str, Any]:
 
 
 def _read_one(session: AzureSession, fetch: Callable[[], Any], missing: AzureError) -> Any:
-    """One SDK read. A 404 is `missing`, unless what is missing is the resource group or subscription around it."""
+    """One read. A 404 is `missing`, unless what is missing is the resource group or subscription around it."""
     try:
         with sdk_errors():
             return fetch()
@@ -137,13 +146,13 @@ def _read_one(session: AzureSession, fetch: Callable[[], Any], missing: AzureErr
 
 def get_environment(session: AzureSession, fresh: bool = False) -> Environment:
     session.settings.require("subscription", "resource_group", "environment")
-    path = _path(session, "providers/Microsoft.App/managedEnvironments", str(session.settings.environment))
-    return memo(session, path, lambda: _get_environment(session), fresh)
+    path = _path(session, "providers/Microsoft.App/managedEnvironments", _name(session.settings.environment))
+    return memo(session, path, lambda: _get_environment(session, path), fresh)
 
 
-def _get_environment(session: AzureSession) -> Environment:
+def _get_environment(session: AzureSession, path: str) -> Environment:
     rg, name = session.settings.resource_group, session.settings.environment
-    model = _read_one(session, lambda: session.containerapps().managed_environments.get(rg, name), AzureError(
+    model = _read_one(session, lambda: session.arm_get(path, APP_API), AzureError(
         f"Container Apps environment '{name}' not found in resource group '{rg}'",
         "check --environment (env LOOMCTL_ENVIRONMENT); `az containerapp env list -g <group>` shows them",
         status=404))
@@ -152,13 +161,13 @@ def _get_environment(session: AzureSession) -> Environment:
 
 def get_app(session: AzureSession, name: str, fresh: bool = False) -> App:
     session.settings.require("subscription", "resource_group")
-    return memo(session, _path(session, "providers/Microsoft.App/containerApps", name),
-                lambda: _get_app(session, name), fresh)
+    path = _path(session, "providers/Microsoft.App/containerApps", _name(name))
+    return memo(session, path, lambda: _get_app(session, name, path), fresh)
 
 
-def _get_app(session: AzureSession, name: str) -> App:
+def _get_app(session: AzureSession, name: str, path: str) -> App:
     rg = session.settings.resource_group
-    model = _read_one(session, lambda: session.containerapps().container_apps.get(rg, name), AzureError(
+    model = _read_one(session, lambda: session.arm_get(path, APP_API), AzureError(
         f"container app '{name}' not found in resource group '{rg}'",
         "check --relay-app / --node-app (or relay_app / node_app in the profile); "
         "`az containerapp list -g <group>` shows them", status=404))
@@ -166,27 +175,30 @@ def _get_app(session: AzureSession, name: str) -> App:
 
 
 def list_revisions(session: AzureSession, app: str) -> list[Revision]:
-    rg = session.settings.resource_group
+    path = _path(session, "providers/Microsoft.App/containerApps", _name(app), "revisions")
 
     def fetch() -> list[Revision]:
         with sdk_errors():
-            items = session.containerapps().container_apps_revisions.list_revisions(rg, app)
-            return [parsed(f"the revisions of '{app}'", "a revision", Revision.parse, m) for m in items]
+            items = session.arm_list(path, APP_API)
+        return [parsed(f"the revisions of '{app}'", "a revision", Revision.parse, m) for m in items]
 
-    return list(memo(session, _path(session, "providers/Microsoft.App/containerApps", app, "revisions"), fetch))
+    return list(memo(session, path, fetch))
+
+
+def replicas_path(session: AzureSession, app: str, revision: str) -> str:
+    return _path(session, "providers/Microsoft.App/containerApps", _name(app), "revisions", _name(revision),
+                 "replicas")
+
+
+def list_replica_bodies(session: AzureSession, app: str, revision: str) -> list[dict[str, Any]]:
+    """The replicas of a revision as ARM answers them (REST dicts), read once per process."""
+    path = replicas_path(session, app, revision)
+    return list(memo(session, path, lambda: session.arm_list(path, APP_API)))
 
 
 def list_replicas(session: AzureSession, app: str, revision: str) -> list[Replica]:
-    rg = session.settings.resource_group
-
-    def fetch() -> list[Replica]:
-        with sdk_errors():
-            result = session.containerapps().container_apps_revision_replicas.list_replicas(rg, app, revision)
-        return [parsed(f"the replicas of '{revision}'", "a replica", Replica.parse, m, revision)
-                for m in (result.value or [])]
-
-    path = _path(session, "providers/Microsoft.App/containerApps", app, "revisions", revision, "replicas")
-    return list(memo(session, path, fetch))
+    return [parsed(f"the replicas of '{revision}'", "a replica", Replica.parse, m, revision)
+            for m in list_replica_bodies(session, app, revision)]
 
 
 def parallel(funcs: list[Callable[[], T]], workers: int = 8) -> list[T]:

@@ -1,8 +1,9 @@
-"""Log Analytics queries through azure-monitor-query's `LogsQueryClient` (imported only when used).
+"""Log Analytics queries (the query API's REST: POST /v1/workspaces/{id}/query) over azure-core's pipeline.
 
-The client is built from the session's credential with the configured endpoint, the audience the token is for
-(the endpoint itself, as the SDK does for sovereign clouds) and loomctl's transport settings (retries,
-timeouts, REQUESTS_CA_BUNDLE). Cells arrive as strings for long/real/bool columns; `convert_cell` types them.
+The session's pipeline for the configured endpoint carries a token for the audience the endpoint names (the
+endpoint itself, as azure-monitor-query does for sovereign clouds) and loomctl's transport settings (retries
+honouring Retry-After, timeouts, REQUESTS_CA_BUNDLE). Cells arrive as strings for long/real/bool columns;
+`convert_cell` types them.
 """
 
 from __future__ import annotations
@@ -59,27 +60,13 @@ def convert_cell(kind: str, value: Any) -> Any:
 
 
 def logs_client(session: AzureSession) -> Any:
-    """LogsQueryClient for the configured endpoint; the token is fetched on a thread while the SDK imports."""
-    import threading
-
-    from loomctl.azure.session import client_kwargs
-
+    """The request pipeline for the configured Log Analytics endpoint (azure/rest.py), with tokens for the audience
+    the endpoint names (the endpoint itself, as azure-monitor-query does for sovereign clouds)."""
     endpoint = session.settings.logs_endpoint
     if not endpoint.startswith("https://"):
         raise ConfigError(f"the Log Analytics endpoint '{endpoint}' is not an https URL",
                           "set LOOMCTL_LOGS_ENDPOINT (or logs_endpoint) to an https:// URL")
-    credential = session.credential
-
-    def prefetch() -> None:
-        try:
-            credential.get_token(endpoint + "/.default")  # cached by the credential for the client's request
-        except Exception:  # noqa: BLE001 - the real request reports it
-            pass
-
-    threading.Thread(target=prefetch, daemon=True, name="logs-token").start()
-    from azure.monitor.query import LogsQueryClient
-
-    return LogsQueryClient(credential, endpoint=endpoint, audience=endpoint, **client_kwargs())
+    return session.pipeline(endpoint, endpoint + "/.default")
 
 
 def _table_hint(message: str, destination: str | None) -> str:
@@ -215,9 +202,9 @@ def run_query(session: AzureSession, workspace: str, kql: str, start: dt.datetim
 
     raw_times: leave datetime cells as the service's UTC ISO 8601 text (for JSON output, which wants just that).
 
-    The request goes through LogsQueryClient's own pipeline (token for the Log Analytics audience, retries,
-    TLS), but the body is read here: the SDK's `query_workspace` builds a row object and deserialises every cell
-    through msrest for each row, which takes over 10 s for 100,000 rows; this reads them in well under one.
+    The request goes through the session's pipeline for Log Analytics (token for its audience, retries, TLS) and
+    the body is read here at once: azure-monitor-query's `query_workspace` builds a row object and deserialises
+    every cell for each row, which takes over 10 s for 100,000 rows; this reads them in well under one.
     """
     import json
 
@@ -235,8 +222,8 @@ def run_query(session: AzureSession, workspace: str, kql: str, start: dt.datetim
                           content=json.dumps({"query": kql, "timespan": f"{_iso(start)}/{_iso(end)}"}))
     with sdk_errors():  # sign-in and network failures
         try:
-            # the SDK's pipeline (auth, retries, transport); stream=True stops it from parsing the body a second time
-            response = client._client.send_request(request, stream=True)
+            # stream=True: the body is read once, here, not decoded by the pipeline as well
+            response = client.send_request(request, stream=True)
         except HttpResponseError as exc:  # the pipeline could not decode the body (DecodeError), or a status error
             if (exc.status_code or 0) < 400:
                 raise AzureError("Log Analytics returned a response that is not valid JSON",

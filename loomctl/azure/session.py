@@ -1,6 +1,8 @@
-"""Credential and Azure SDK clients for one command, built lazily from the resolved settings.
+"""Credential, request pipelines and Azure SDK clients for one command, built lazily from the resolved settings.
 
-Every Azure SDK import lives inside a function here so that importing loomctl stays cheap.
+Reads (`arm_get`, `arm_post`, `arm_list`, and Log Analytics through `pipeline`) go over azure-core's pipeline
+(azure/rest.py); the management SDK is built only for writes (`containerapps`). Every Azure import lives inside a
+function here so that importing loomctl stays cheap.
 """
 
 from __future__ import annotations
@@ -47,23 +49,22 @@ class AzureSession:
     # -- credential ------------------------------------------------------------------------------------------
     @property
     def credential(self) -> Any:
+        """The CachedCredential (azure/tokens.py). DefaultAzureCredential, and azure-identity with it, is built only
+        when a token must be acquired: a run whose tokens are all in the cache never imports it."""
         with self._lock:
             if self._credential is None:
-                from azure.identity import DefaultAzureCredential
-
                 authority = self.settings.authority_host
                 if not authority.startswith("https://"):
                     raise ConfigError(f"the sign-in authority '{authority}' is not an https URL",
                                       "set AZURE_AUTHORITY_HOST (or authority_host) to an https:// URL")
-                kwargs: dict[str, Any] = {"authority": authority, "exclude_interactive_browser_credential": True}
-                kwargs.update({k: v for k, v in client_kwargs().items() if k in ("connection_verify",)})
-                if not is_public_authority(authority):
-                    # MSAL would otherwise ask login.microsoftonline.com about this authority
-                    kwargs["disable_instance_discovery"] = True
+                # azure-core whole, by this one thread (under the lock) before any thread of the command uses a part
+                # of it: its modules import one another, and two threads entering at different modules deadlock
+                import azure.core  # noqa: F401
+
                 from loomctl.azure.tokens import CachedCredential
 
                 persist = self.settings.get("token_cache") is not False
-                self._credential = CachedCredential(DefaultAzureCredential(**kwargs), authority, persist)
+                self._credential = CachedCredential(lambda: _default_credential(authority), authority, persist)
             return self._credential
 
     def token(self, scope: str | None = None) -> Any:
@@ -93,6 +94,7 @@ class AzureSession:
         return self._clients.get(name, factory)
 
     def containerapps(self) -> Any:
+        """The Container Apps management client, for writes only (azure/writes.py): reads go through `arm_get`."""
         def build() -> Any:
             self._prefetch_token()
             from azure.mgmt.appcontainers import ContainerAppsAPIClient
@@ -103,26 +105,76 @@ class AzureSession:
 
         return self.client("app", build)
 
-    def arm_get(self, path: str, api_version: str) -> dict[str, Any]:
-        """GET an ARM path through the management pipeline (auth, retries, TLS). An error answer raises
-        AzureError (with `.status`); sign-in and network failures raise their LoomErrors."""
-        from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-        from azure.core.rest import HttpRequest
+    def pipeline(self, endpoint: str, scope: str) -> Any:
+        """azure-core's request pipeline for `endpoint` with tokens for `scope` (azure/rest.py), built once per
+        session; concurrent callers wait for the one build."""
+        def build() -> Any:
+            from loomctl.azure.rest import build_pipeline
 
+            return build_pipeline(endpoint, self.credential, scope)
+
+        return self.client(f"pipeline {endpoint} {scope}", build)
+
+    def arm(self) -> Any:
+        """The pipeline for Azure Resource Manager."""
+        return self.pipeline(self.settings.arm_endpoint, self.settings.arm_scope)
+
+    def arm_get(self, path: str, api_version: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+        """GET an ARM path (auth, retries honouring Retry-After, TLS). An error answer raises AzureError (with
+        `.status` and `.code`); sign-in and network failures raise their LoomErrors."""
+        return self._arm("GET", path, api_version, params=params)
+
+    def arm_post(self, path: str, api_version: str, body: dict[str, Any] | None) -> dict[str, Any]:
+        """POST `body` as JSON to an ARM path (an action such as getAuthToken, or a Resource Graph query), with the
+        errors, retries (429 and 5xx, honouring Retry-After) and sign-in of `arm_get`. An answer without a body
+        (204) is {}."""
+        return self._arm("POST", path, api_version, body=body)
+
+    def arm_list(self, path: str, api_version: str) -> list[dict[str, Any]]:
+        """Every item of an ARM list: its `value`, following `nextLink` to the last page."""
+        items: list[dict[str, Any]] = []
+        page = self._arm("GET", path, api_version)
+        while True:
+            value = page.get("value")
+            if value is not None and not (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
+                from loomctl.azure.errors import describe_resource, not_the_resource
+
+                kind, name, _ = describe_resource(path)
+                raise not_the_resource(f"{kind} '{name}'", "a list")
+            items.extend(value or [])
+            link = page.get("nextLink")
+            if not link:
+                return items
+            page = self._arm("GET", str(link), None)
+
+    def _arm(self, method: str, path: str, api_version: str | None, *, params: dict[str, str] | None = None,
+             body: Any = None) -> dict[str, Any]:
+        from loomctl.azure import rest
         from loomctl.azure.errors import sdk_errors
 
+        url = path if path.startswith("https://") else f"{self.settings.arm_endpoint}{path}"
+        query = dict(params or {})
+        if api_version:
+            query["api-version"] = api_version
         with sdk_errors():
-            client = self.containerapps()
-            request = HttpRequest("GET", f"{self.settings.arm_endpoint}{path}", params={"api-version": api_version})
-            response = client._client.send_request(request)  # the SDK's own pipeline
-            if response.status_code == 404:
-                raise ResourceNotFoundError(response=response)
-            if response.status_code >= 400:
-                raise HttpResponseError(response=response)
-            doc = response.json()
+            self._require_subscription()
+            response = rest.send(self.arm(), method, url, params=query or None, json_body=body)
+            doc = rest.body(response)
         if not isinstance(doc, dict):  # valid JSON, but not a resource (a proxy, another API): not a crash later
             from loomctl.azure.errors import describe_resource, not_the_resource
 
-            kind, name, _ = describe_resource(path)
+            kind, name, _ = describe_resource(url)
             raise not_the_resource(f"{kind} '{name}'", f"a {kind}")
         return doc
+
+
+def _default_credential(authority: str) -> Any:
+    """DefaultAzureCredential for `authority` with loomctl's TLS settings (imports azure-identity)."""
+    from azure.identity import DefaultAzureCredential
+
+    kwargs: dict[str, Any] = {"authority": authority, "exclude_interactive_browser_credential": True}
+    kwargs.update({k: v for k, v in client_kwargs().items() if k in ("connection_verify",)})
+    if not is_public_authority(authority):
+        # MSAL would otherwise ask login.microsoftonline.com about this authority
+        kwargs["disable_instance_discovery"] = True
+    return DefaultAzureCredential(**kwargs)

@@ -1,5 +1,6 @@
 """Azure Files behind the deployment: environment storages (Microsoft.App), storage accounts and file shares
-(Microsoft.Storage, with `$expand=stats` for the share's usage). Returns loomctl's own dataclasses.
+(Microsoft.Storage, with `$expand=stats` for the share's usage), read as REST answers (`AzureSession.arm_get`).
+Returns loomctl's own dataclasses.
 
 The environment storage names only the account, not its resource group: the account is looked up in the
 deployment's resource group first, then anywhere in the subscription.
@@ -11,12 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from loomctl.azure.deployment import _not_found, _path, _rest, memo, parallel
-from loomctl.azure.errors import as_loom_error, sdk_errors
+from loomctl.azure.deployment import APP_API, _name, _not_found, _path, memo, parallel
+from loomctl.azure.errors import as_loom_error
 from loomctl.core.errors import AzureError, LoomError
 
 if TYPE_CHECKING:  # pragma: no cover
     from loomctl.azure.session import AzureSession
+
+ACCOUNTS = "providers/Microsoft.Storage/storageAccounts"
+STORAGE_API = "2026-09-01"  # Microsoft.Storage (the version the fake's contract is checked against)
 
 
 @dataclass
@@ -111,42 +115,25 @@ class StorageInventory:
     known: frozenset[str] = frozenset({"storages", "accounts", "shares"})
 
 
-def client(session: AzureSession) -> Any:
-    """A StorageManagementClient on the session's credential and transport settings (built once)."""
-    from loomctl.azure.session import client_kwargs
-
-    def build() -> Any:
-        session.containerapps()  # starts the sign-in and checks the subscription is set
-        from azure.mgmt.storage import StorageManagementClient
-
-        return StorageManagementClient(credential=session.credential,
-                                       subscription_id=str(session.settings.subscription),
-                                       base_url=session.settings.arm_endpoint,
-                                       credential_scopes=[session.settings.arm_scope], **client_kwargs())
-
-    return session.client("storage", build)
-
-
 def list_env_storages(session: AzureSession) -> dict[str, EnvStorage]:
     s = session.settings
     s.require("subscription", "resource_group", "environment")
-    path = _path(session, "providers/Microsoft.App/managedEnvironments", str(s.environment), "storages")
-    return dict(memo(session, path, lambda: _list_env_storages(session)))
+    path = _path(session, "providers/Microsoft.App/managedEnvironments", _name(s.environment), "storages")
+    return dict(memo(session, path, lambda: _list_env_storages(session, path)))
 
 
-def _list_env_storages(session: AzureSession) -> dict[str, EnvStorage]:
+def _list_env_storages(session: AzureSession, path: str) -> dict[str, EnvStorage]:
     s = session.settings
     try:
-        with sdk_errors():
-            result = session.containerapps().managed_environments_storages.list(s.resource_group, s.environment)
+        items = session.arm_list(path, APP_API)
     except AzureError as exc:
         if _not_found(exc):
             raise AzureError(f"Container Apps environment '{s.environment}' not found in resource group "
                              f"'{s.resource_group}'", "check --environment (env LOOMCTL_ENVIRONMENT)",
                              status=404) from exc
         raise
-    items = [EnvStorage.parse(_rest(m)) for m in (result.value or [])]
-    return {i.name: i for i in items}
+    parsed = [EnvStorage.parse(m) for m in items]
+    return {i.name: i for i in parsed}
 
 
 def get_account(session: AzureSession, name: str) -> StorageAccount | None:
@@ -156,19 +143,14 @@ def get_account(session: AzureSession, name: str) -> StorageAccount | None:
 
 
 def _get_account(session: AzureSession, name: str) -> StorageAccount | None:
-    c = client(session)
     try:
-        with sdk_errors():
-            return StorageAccount.parse(_rest(c.storage_accounts.get_properties(session.settings.resource_group,
-                                                                                name)))
+        return StorageAccount.parse(session.arm_get(_path(session, ACCOUNTS, _name(name)), STORAGE_API))
     except AzureError as exc:
         if not _not_found(exc):
             raise
-    with sdk_errors():
-        for model in c.storage_accounts.list():
-            d = _rest(model)
-            if str(d.get("name", "")).lower() == name.lower():
-                return StorageAccount.parse(d)
+    for d in session.arm_list(f"/subscriptions/{session.settings.subscription}/{ACCOUNTS}", STORAGE_API):
+        if str(d.get("name", "")).lower() == name.lower():
+            return StorageAccount.parse(d)
     return None
 
 
@@ -178,21 +160,22 @@ def get_share(session: AzureSession, account: StorageAccount, share: str) -> Fil
 
 
 def _get_share(session: AzureSession, account: StorageAccount, share: str) -> FileShare | None:
+    s = session.settings
+    path = (f"/subscriptions/{s.subscription}/resourceGroups/{_name(account.resource_group)}/{ACCOUNTS}/"
+            f"{_name(account.name)}/fileServices/default/shares/{_name(share)}")
     try:
-        with sdk_errors():
-            model = client(session).file_shares.get(account.resource_group, account.name, share, expand="stats")
+        doc = session.arm_get(path, STORAGE_API, params={"$expand": "stats"})
     except AzureError as exc:
         if _not_found(exc):
             return None
         raise
-    return FileShare.parse(account.name, _rest(model))
+    return FileShare.parse(account.name, doc)
 
 
 def inventory(session: AzureSession, used: Callable[[], set[str]] | None = None) -> StorageInventory:
     """Environment storages, then (concurrently) the account and share behind each one that `used()` names
-    (default: all). `used` runs while the environment storages are fetched and the storage SDK imports."""
-    storages, used_names, _ = parallel([lambda: list_env_storages(session), used or (lambda: None),
-                                        lambda: client(session)])
+    (default: all). `used` runs while the environment storages are fetched."""
+    storages, used_names = parallel([lambda: list_env_storages(session), used or (lambda: None)])
     inv = StorageInventory(storages)
     wanted = [st for n, st in storages.items() if (used_names is None or n in used_names) and st.account]
     accounts = sorted({st.account for st in wanted if st.account})

@@ -71,13 +71,6 @@ def _app_names(inputs: Inputs) -> list[str]:
     return [s.relay_app, s.node_app]
 
 
-def _import_sdk() -> None:
-    try:
-        import azure.mgmt.appcontainers  # noqa: F401 - imported here only to be ready when the reads start
-    except Exception:  # noqa: BLE001 - the read that needs it reports it
-        pass
-
-
 def fetch_plan(instances: list[Any], inputs: Inputs) -> Callable[[float], None]:
     """Start every ARM read the run needs at once, in the background; returns `wait(timeout)`, which waits for
     them to end (the run calls it before it returns, so no request outlives the command).
@@ -103,10 +96,6 @@ def fetch_plan(instances: list[Any], inputs: Inputs) -> Callable[[float], None]:
 
         def start() -> None:
             try:
-                # the management SDK imports (~0.3 s) while the token comes back; only once the credential is
-                # built, so that azure.core is imported (by one thread) before either starts
-                inputs.get("session").credential  # noqa: B018
-                threading.Thread(target=_import_sdk, daemon=True, name="fetch-import").start()
                 inputs.get("token")  # not signed in: fetch nothing (LOOM101 says why, once)
             except Exception:  # noqa: BLE001
                 return
