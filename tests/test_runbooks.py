@@ -256,3 +256,29 @@ def test_peer_count_outside_the_expected_range_explains_latency(azure, loomctl):
 def test_expect_shown_in_markdown(loomctl):
     md = loomctl("runbook", "show", "high-sync-latency").stdout
     assert "`loomctl query run peers-connected --since 1h`. Expect MinPeers between 2 and 5." in md
+
+
+@pytest.mark.parametrize("book", NAMES)
+def test_a_runbook_run_reads_each_resource_once(azure, logs, loomctl, book):
+    run = loomctl("runbook", "run", book, "--all", "-o", "json")
+    assert run.exit_code in (0, 1), run.stderr
+    assert azure.counts()
+    assert {k: n for k, n in azure.counts().items() if n > 1} == {}
+
+
+def test_a_runbook_fetches_what_its_steps_need_at_once(azure, logs, loomctl):
+    """The storage runbook's checks read the environment, its storages and the node app: they go out
+    together when the run starts (the fetch plan of doctor), not step after step. The test Azure holds their answers
+    until all have arrived; a run that waited for one step's answer before the next step's request times the
+    round out."""
+    from tests.fakeazure import topology as t
+
+    group = f"/subscriptions/{t.SUB}/resourceGroups/{t.RG}"
+    first = {("GET", p) for p in (f"{group}/providers/Microsoft.App/managedEnvironments/{t.ENV}",
+                                  f"{group}/providers/Microsoft.App/managedEnvironments/{t.ENV}/storages",
+                                  f"{group}/providers/Microsoft.App/containerApps/{t.NODE}")}
+    azure.hold_waves([first], timeout=5)
+    run = loomctl("runbook", "run", "azure-files-mount-fails", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    assert first <= set(azure.counts())
+    assert [w.timed_out for w in azure.waves] == [False]

@@ -220,3 +220,17 @@ def test_claims_challenge_gets_a_new_token_that_replaces_the_kept_one(azure):
     assert first.token().token == "fake-access-token-2"
     assert AzureSession(resolve({})).token().token == "fake-access-token-2"  # the next run reads the new one
     assert azure.tokens_issued == 2
+
+
+def test_doctor_starts_az_at_most_once_cold_and_never_warm(az, loomctl_proc):
+    def statuses(run: Any) -> dict[tuple[str, Any], str]:
+        return {(c["code"], c["resource"]): c["status"] for cat in run.json()["categories"] for c in cat["checks"]}
+
+    cold = loomctl_proc("doctor", "-o", "json")
+    assert cold.exit_code in (0, 1), cold.stderr  # 1: the relay's public URL is not reachable from here
+    assert az.calls() == 1
+    assert statuses(cold)[("LOOM101", None)] == "pass"  # signed in, through az
+    warm = loomctl_proc("doctor", "-o", "json")
+    assert warm.exit_code == cold.exit_code, warm.stderr
+    assert az.calls() == 1  # every scope's token kept by the first run
+    assert statuses(warm) == statuses(cold)

@@ -71,7 +71,7 @@ def _app_names(inputs: Inputs) -> list[str]:
     return [s.relay_app, s.node_app]
 
 
-def fetch_plan(instances: list[Any], inputs: Inputs) -> Callable[[float], None]:
+def fetch_plan(instances: list[Any], inputs: Inputs, also: tuple[str, ...] = ()) -> Callable[[float], None]:
     """Start every ARM read the run needs at once, in the background; returns `wait(timeout)`, which waits for
     them to end (the run calls it before it returns, so no request outlives the command).
 
@@ -80,12 +80,15 @@ def fetch_plan(instances: list[Any], inputs: Inputs) -> Callable[[float], None]:
     an environment storage names, its file share) follows inside its provider as soon as that answer is in.
     Prerequisites still gate what a check reports, not what is fetched: the checks then find their inputs already
     fetched (or fetching), each value or error once (`Inputs` and the reads' memo in azure/deployment.py).
-    Started once per Inputs: `diagnose storage` starts it before its overview, then runs the checks on them."""
+    Started once per Inputs: `diagnose storage` starts it before its overview, then runs the checks on them.
+    `also`: further ARM inputs the caller will read besides the checks (a runbook's Log Analytics target names the
+    environment)."""
     import threading
 
     def begin() -> Callable[[float], None]:
         settings = inputs.get("settings")
-        names = arm_inputs(instances, inputs) if settings.azure_enabled else []
+        wanted = arm_inputs(instances, inputs) + [n for n in also if inputs.has(n)]
+        names = list(dict.fromkeys(wanted)) if settings.azure_enabled else []
         threads: list[threading.Thread] = []
 
         def get(name: str) -> None:

@@ -101,24 +101,45 @@ class StepRunner:
         return StepResult(index, step, "info", fill(step.instruction or "", placeholders(self.loom)))
 
     # -- checks ---------------------------------------------------------------------------------------------
-    def run_checks(self, index: int, step: Step) -> StepResult:
-        from loomctl.checks.plan import parse_suppressions, suppressed
-        from loomctl.checks.providers import app_refs
+    def specs(self, step: Step) -> list[Any]:
+        """The checks a check step runs here (without those that read Azure on an `azure = false` profile)."""
         from loomctl.checks.registry import all_checks
-        from loomctl.checks.runner import expand, run_checks
 
         if step.category:
             specs = all_checks([step.category])
         else:
             catalogue = {s.code: s for s in all_checks()}
             specs = [catalogue[c] for c in step.check]
+        if not self.loom.settings.azure_enabled:  # leave out the checks that read the Azure deployment
+            specs = [sp for sp in specs if not sp.needs_azure]
+        return specs
+
+    def fetch_ahead(self, steps: list[Step]) -> Callable[[float], None]:
+        """Start every ARM read the runbook's check steps need at once (`providers.fetch_plan`): each resource is
+        then read once for the whole run, in the rounds its dependencies need, whichever step asks first.
+        Returns `wait(timeout)` for those reads (the run calls it before it returns)."""
+        from loomctl.checks.providers import app_refs, fetch_plan
+        from loomctl.checks.runner import expand
+
+        specs = {sp.code: sp for st in steps if st.kind == "check" for sp in self.specs(st)}
         s = self.loom.settings
-        if not s.azure_enabled:  # leave out the checks that read the Azure deployment (CheckSpec.needs_azure)
-            local = [sp for sp in specs if not sp.needs_azure]
-            if not local:
-                return StepResult(index, step, "skip", f"skipped: profile '{s.profile}' has no Azure deployment "
-                                  "(azure = false); this step reads the live Azure apps")
-            specs = local
+        # a query step finds its workspace in the environment, unless the settings name the workspace and tables
+        target = ("environment",) if any(st.kind == "query" for st in steps) and s.environment and not (
+            s.get("workspace_id") and s.get("logs_destination")) else ()
+        if not specs and not target:
+            return lambda timeout: None
+        return fetch_plan(expand(list(specs.values()), app_refs(self.loom)), self.inputs, also=target)
+
+    def run_checks(self, index: int, step: Step) -> StepResult:
+        from loomctl.checks.plan import parse_suppressions, suppressed
+        from loomctl.checks.providers import app_refs
+        from loomctl.checks.runner import expand, run_checks
+
+        s = self.loom.settings
+        specs = self.specs(step)
+        if not specs:
+            return StepResult(index, step, "skip", f"skipped: profile '{s.profile}' has no Azure deployment "
+                              "(azure = false); this step reads the live Azure apps")
         rules = parse_suppressions(s.get("suppress") or [])
         results = run_checks(expand(specs, app_refs(self.loom)), self.inputs, lambda r: None)
         for r in results:
@@ -214,6 +235,7 @@ def run(loom: LoomContext, runbook: Runbook, all_steps: bool = False,
     if s.azure_enabled and needs_azure(runbook):  # say once what is missing instead of failing every step
         s.require("subscription", "resource_group", "environment")
     runner = StepRunner(loom)
+    wait_for_fetches = runner.fetch_ahead(runbook.steps)
     done: list[StepResult] = []
     stopped = None
     for i, step in enumerate(runbook.steps, 1):
@@ -223,6 +245,9 @@ def run(loom: LoomContext, runbook: Runbook, all_steps: bool = False,
         if result.explains and not all_steps:
             stopped = i
             break
+    from loomctl.azure.session import http_timeout
+
+    wait_for_fetches(http_timeout())  # reads for steps that did not run (or no check waited for) end with the run
     return RunbookRun(runbook, done, stopped, what_next(loom, runbook, done, stopped))
 
 
