@@ -1,6 +1,7 @@
 """One token per scope per process, and tokens kept between runs.
 
-`CachedCredential` wraps the credential the session builds (DefaultAzureCredential). Concurrent `get_token` /
+`CachedCredential` wraps the credential the session builds (DefaultAzureCredential), built only when a token must
+be acquired (a run served from the cache never imports azure-identity). Concurrent `get_token` /
 `get_token_info` calls for the same scopes and tenant wait for one acquisition (single flight: the waiters get its
 token or its error); a token is used until 5 minutes before it expires. With `token_cache` on (the default;
 `LOOMCTL_TOKEN_CACHE=0` turns it off) tokens are also kept in `tokens.json` in the cache folder
@@ -10,8 +11,9 @@ signed in: the authority, the tenant, the client id (environment credentials) or
 `azureProfile.json`), the credential chain chosen by `AZURE_TOKEN_CREDENTIALS`, and the scopes; a token is never
 used for another identity. A file that is not valid JSON, not of the expected shape, not owned by this user or
 readable by others is ignored and replaced, never fatal. A request with claims (a CAE challenge) always goes to
-the credential, and its token replaces the kept one. Tokens never appear in messages: errors here name the file,
-never its content.
+the credential, and its token replaces the kept one; a token Azure refused otherwise (a 401 without a claims
+challenge, `azure/rest.py`) is dropped (`forget`), so the next run signs in afresh. Tokens never appear in
+messages: errors here name the file, never its content.
 """
 
 from __future__ import annotations
