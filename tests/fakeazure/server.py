@@ -282,7 +282,9 @@ class FakeAzure:
         sub = r"/subscriptions/([^/]+)"
         rg = sub + r"/resource[gG]roups/([^/]+)"
         app = rg + r"/providers/Microsoft\.App"
+        r("GET", r"/subscriptions", self._list_subscriptions)
         r("GET", sub, self._get_subscription)
+        r("GET", sub + r"/providers/Microsoft\.App", self._get_app_provider)
         r("GET", rg, self._get_resource_group)
         r("GET", app + r"/managedEnvironments/([^/]+)", self._get_environment)
         r("GET", app + r"/managedEnvironments/([^/]+)/storages", self._list_storages)
@@ -345,6 +347,21 @@ class FakeAzure:
             return bad
         return {"id": f"/subscriptions/{m.group(1)}", "subscriptionId": m.group(1),
                 "displayName": "LoomDB test subscription", "state": "Enabled", "tenantId": TENANT}
+
+    def _list_subscriptions(self, req: Request, m: re.Match[str]) -> Any:
+        """The subscriptions the identity sees (`az login` lists them)."""
+        sub = self.state.get("subscription")
+        return contract.page([{"id": f"/subscriptions/{sub}", "subscriptionId": sub, "displayName":
+                               "LoomDB test subscription", "state": "Enabled", "tenantId": TENANT}] if sub else [],
+                             self.url, req.path, req.query)
+
+    def _get_app_provider(self, req: Request, m: re.Match[str]) -> Any:
+        """The Microsoft.App resource provider, registered (`az containerapp` reads it for its api-versions; with no
+        resource types listed it uses its own default version)."""
+        if (bad := self._sub_ok(m.group(1))) is not None:
+            return bad
+        return {"id": f"/subscriptions/{m.group(1)}/providers/Microsoft.App", "namespace": "Microsoft.App",
+                "registrationState": "Registered", "resourceTypes": []}
 
     def _get_resource_group(self, req: Request, m: re.Match[str]) -> Any:
         if (bad := self._rg_ok(m.group(1), m.group(2))) is not None:
