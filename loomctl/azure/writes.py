@@ -1,4 +1,4 @@
-"""Writes to Container Apps through azure-mgmt-appcontainers, and the raw reads a rollout polls.
+"""Writes to Container Apps through azure-mgmt-appcontainers, and the reads a rollout polls (REST, read afresh).
 
 Every write is logged to stderr (`write: <OPERATION> <resource> (<what>)`). A 409 (another operation is in
 progress on the resource) is waited out and retried until the deadline. Long-running operations are polled
@@ -53,51 +53,58 @@ class Writer:
     def client(self) -> Any:
         return self.session.containerapps()
 
-    # -- reads (REST-shaped dicts) -----------------------------------------------------------------------
+    # -- reads (REST dicts, read afresh over azure-core's pipeline: `AzureSession.arm_get` / `arm_list`) ------
+    def _app_path(self, name: str, *rest: str) -> str:
+        from loomctl.azure.deployment import _name, _path
+
+        return _path(self.session, "providers/Microsoft.App/containerApps", _name(name), *map(_name, rest))
+
     def get_app(self, name: str) -> dict[str, Any]:
         from loomctl.azure.deployment import get_app
 
         return get_app(self.session, name, fresh=True).raw
 
     def find_app(self, name: str) -> dict[str, Any] | None:
+        from loomctl.azure.deployment import APP_API
+
         try:
-            with sdk_errors():
-                return _as_dict(self.client.container_apps.get(self.rg, name))
+            return self.session.arm_get(self._app_path(name), APP_API)
         except AzureError as exc:
             if exc.status == 404 and exc.code not in ("ResourceGroupNotFound", "SubscriptionNotFound"):
                 return None
             raise
 
     def revisions(self, app: str) -> list[dict[str, Any]]:
-        from loomctl.azure.deployment import parsed
+        from loomctl.azure.deployment import APP_API, parsed
 
-        with sdk_errors():
-            return [parsed(f"the revisions of '{app}'", "a revision", dict, r)
-                    for r in self.client.container_apps_revisions.list_revisions(self.rg, app)]
+        return [parsed(f"the revisions of '{app}'", "a revision", dict, r)
+                for r in self.session.arm_list(self._app_path(app, "revisions"), APP_API)]
 
     def revision(self, app: str, name: str) -> dict[str, Any] | None:
+        from loomctl.azure.deployment import APP_API
+
         try:
-            with sdk_errors():
-                return _as_dict(self.client.container_apps_revisions.get_revision(self.rg, app, name))
+            return self.session.arm_get(self._app_path(app, "revisions", name), APP_API)
         except AzureError as exc:
             if exc.status == 404:
                 return None
             raise
 
     def replicas(self, app: str, revision: str) -> list[dict[str, Any]]:
+        from loomctl.azure.deployment import APP_API
+
         try:
-            with sdk_errors():
-                result = self.client.container_apps_revision_replicas.list_replicas(self.rg, app, revision)
+            return self.session.arm_list(self._app_path(app, "revisions", revision, "replicas"), APP_API)
         except AzureError as exc:
             if exc.status == 404:
                 return []
             raise
-        return [_as_dict(r) for r in (_as_dict(result).get("value") or [])]
 
     def storages(self, env: str) -> list[dict[str, Any]]:
-        with sdk_errors():
-            result = self.client.managed_environments_storages.list(self.rg, env)
-        return [_as_dict(s) for s in (_as_dict(result).get("value") or [])]
+        from loomctl.azure.deployment import APP_API, _name, _path
+
+        return self.session.arm_list(_path(self.session, "providers/Microsoft.App/managedEnvironments", _name(env),
+                                           "storages"), APP_API)
 
     # -- writes ------------------------------------------------------------------------------------------
     def _retry_conflicts(self, call: Callable[[], T], what: str, deadline: Deadline) -> T:
