@@ -149,3 +149,30 @@ def test_a_claims_challenge_keeps_signing_in_with_the_claims(azure):
     assert doc["name"] == t.RG
     assert azure.tokens_issued == 2  # the first token, then the one with the claims
     assert [e["token"] for e in standin_az.cached_tokens().values()] == ["fake-access-token-2"]
+
+
+def test_refused_tokens_start_at_most_one_more_sign_in_and_the_next_run_signs_in_afresh(
+        azure, loomctl, tmp_path, monkeypatch):
+    from loomctl.core.errors import AzureError
+
+    az = standin_az.install(tmp_path, monkeypatch)
+    azure.faults.append(Fault("^/subscriptions/", 401, body={"error": {
+        "code": "InvalidAuthenticationToken", "message": "The access token has been revoked."}},
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}))
+    run = loomctl("status", "--replicas", "-o", "json")
+    assert run.exit_code == 3
+    assert "error: Azure rejected the sign-in for" in run.stderr
+    assert not standin_az.cached_tokens()  # the refused token is not kept for the next run
+    session = _session()
+    for _ in range(4):  # one request after another, each refused
+        with pytest.raises(AzureError):
+            session.arm_get(f"/subscriptions/{t.SUB}", "2022-12-01")
+    before = az.calls()
+    with pytest.raises(AzureError):
+        session.arm_get(f"/subscriptions/{t.SUB}", "2022-12-01")
+    assert az.calls() == before  # after one fresh sign-in, refusals start no more `az` processes
+    azure.faults.clear()
+    calls = az.calls()
+    run = loomctl("status", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    assert az.calls() == calls + 1  # the next run signed in afresh

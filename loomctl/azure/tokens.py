@@ -176,6 +176,7 @@ class CachedCredential:
         self._guard = threading.Lock()
         self._tokens: dict[str, Any] = {}  # key -> AccessTokenInfo
         self._flights: dict[str, _Flight] = {}
+        self._forgotten: set[str] = set()  # keys whose token Azure refused in this process (`forget`)
         self.acquisitions = 0  # calls that reached the inner credential
 
     @property
@@ -189,12 +190,15 @@ class CachedCredential:
         return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
     def forget(self, *scopes: str, tenant_id: str | None = None) -> None:
-        """Drop the tokens kept for `scopes` (with and without CAE), here and in the cache file: Azure refused one
-        (a 401 that is no claims challenge), so the next request, or the next run, signs in afresh."""
+        """Azure refused the token for `scopes` (a 401 that is no claims challenge): drop it from the cache file, so
+        the next run signs in afresh, and, the first time in this process, from memory too, so that the requests
+        still to come get one new token. A second refusal keeps the token in memory: requests that all fail
+        with 401 do not start a sign-in (an `az` process) each."""
         keys = {self._key(scopes, tenant_id, cae) for cae in (False, True)}
         with self._guard:
-            for key in keys:
+            for key in keys - self._forgotten:
                 self._tokens.pop(key, None)
+            self._forgotten |= keys
         if self._file is not None:
             self._file.drop(keys)
 
