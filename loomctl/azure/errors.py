@@ -56,6 +56,16 @@ def describe_resource(url: str) -> tuple[str, str, str]:
     return kind, name, scope
 
 
+def describe_list(url: str) -> tuple[str, str]:
+    """From an ARM list URL: what it lists and what each item should be, e.g. ("the revisions of 'gun-relay'",
+    "a revision")."""
+    path = urlparse(url).path.rstrip("/")
+    parent, _, collection = path.rpartition("/")
+    _, name, _ = describe_resource(parent)
+    kind = _RESOURCE_NAMES.get(collection.lower(), "resource")
+    return f"the {collection} of '{name}'", f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
+
+
 def not_the_resource(what: str, expected: str) -> AzureError:
     """A 2xx whose JSON is not what was asked for (a list, null, no name: a proxy or another API answered)."""
     return AzureError(f"Azure answered for {what} with JSON that is not {expected}",
@@ -200,4 +210,4 @@ def sdk_errors() -> Iterator[None]:
 
 
 __all__ = ["OperationFailed", "map_exception", "map_known", "as_loom_error", "describe", "sdk_errors", "http_error",
-           "describe_resource", "ExitCode"]
+           "describe_resource", "describe_list", "ExitCode"]

@@ -2,9 +2,9 @@
 
 `build_pipeline(endpoint, credential, scope)` is the request pipeline the generated SDK clients build for
 themselves, assembled from azure-core's public policies: request id, headers, user agent, proxy, JSON decoding,
-redirects, retries (429 and 5xx, honouring `Retry-After`; `client_kwargs()` sets their number, the backoff and the
-timeouts), the bearer token for `scope` (with CAE claims challenges answered, as ARM's own policy does), and the
-HTTP log that `--debug` shows (Authorization redacted). The session keeps one per (endpoint, scope)
+redirects, retries (429 and 5xx, honouring `Retry-After`; the session's `client_kwargs()` sets their number, the
+backoff and the timeouts), the bearer token for `scope` (with CAE claims challenges answered, as ARM's own policy
+does), and the HTTP log that `--debug` shows (Authorization redacted). The session keeps one per (endpoint, scope)
 (`AzureSession.pipeline`). A 401 that is not a claims challenge drops the token kept for the scope
 (`CachedCredential.forget`), so that the next run signs in afresh instead of sending the refused token again.
 
@@ -43,14 +43,13 @@ def _auth_policy(credential: Any, scope: str) -> Any:
     return Policy(credential, scope)
 
 
-def build_pipeline(endpoint: str, credential: Any, scope: str) -> Any:
-    """A PipelineClient for `endpoint` whose requests carry a token for `scope`, with loomctl's transport settings."""
+def build_pipeline(endpoint: str, credential: Any, scope: str, transport: dict[str, Any]) -> Any:
+    """A PipelineClient for `endpoint` whose requests carry a token for `scope`, with the transport settings
+    `transport` (the session's `client_kwargs()`: retries, backoff, timeouts, `connection_verify`)."""
     from azure.core import PipelineClient
     from azure.core.pipeline import policies as p
 
-    from loomctl.azure.session import client_kwargs
-
-    kwargs = dict(client_kwargs(), sdk_moniker="loomctl")
+    kwargs = dict(transport, sdk_moniker="loomctl")
     logging = p.HttpLoggingPolicy(**kwargs)
     for name in _LOGGED_HEADERS:
         logging.allowed_header_names.add(name)

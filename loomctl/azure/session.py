@@ -111,7 +111,7 @@ class AzureSession:
         def build() -> Any:
             from loomctl.azure.rest import build_pipeline
 
-            return build_pipeline(endpoint, self.credential, scope)
+            return build_pipeline(endpoint, self.credential, scope, client_kwargs())
 
         return self.client(f"pipeline {endpoint} {scope}", build)
 
@@ -137,10 +137,9 @@ class AzureSession:
         while True:
             value = page.get("value")
             if value is not None and not (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
-                from loomctl.azure.errors import describe_resource, not_the_resource
+                from loomctl.azure.errors import describe_list, not_the_resource
 
-                kind, name, _ = describe_resource(path)
-                raise not_the_resource(f"{kind} '{name}'", "a list")
+                raise not_the_resource(*describe_list(path))
             items.extend(value or [])
             link = page.get("nextLink")
             if not link:
