@@ -224,6 +224,9 @@ class FakeAzure:
             fault = next((f for f in self.faults if f.matches(req)), None)
             if fault:
                 fault.hits += 1
+            # the routes of the test the request arrived in: one answered after a delay (a slow-server fault whose
+            # client timed out) must not land in the routes of the test that runs by then
+            routes = list(self.routes)
         if self.waves:
             self._hold(req)
         resp: Response
@@ -231,16 +234,16 @@ class FakeAzure:
             if fault.delay:
                 time.sleep(fault.delay)
             if fault.status is None:
-                resp = self._route(req)
+                resp = self._route(req, routes)
             else:
                 resp = Response(fault.status, fault.body if fault.body is not None else
                                 arm_error("InjectedFault", f"injected {fault.status}"), dict(fault.headers))
         else:
-            resp = self._route(req)
+            resp = self._route(req, routes)
         self._send(h, resp, req)
 
-    def _route(self, req: Request) -> Response:
-        for method, pattern, handler in list(self.routes) + self._default_routes:
+    def _route(self, req: Request, routes: list[tuple[str, re.Pattern[str], Handler]]) -> Response:
+        for method, pattern, handler in routes + self._default_routes:
             if method != req.method:
                 continue
             m = pattern.fullmatch(req.path)
