@@ -127,7 +127,7 @@ def test_every_package_says_what_it_holds(package):
 # What each package may import (besides itself), as docs/architecture.md draws it. `views` is loomctl.output.views
 # (it shows the data of every domain); `output` is the rest of loomctl.output (formats and ui).
 EVERYTHING_BELOW = {"core", "output", "azure", "aca", "loommesh", "cost", "deploy", "logs", "inside", "sandbox",
-                    "checks", "runbooks"}
+                    "checks", "runbooks", "loadtest"}
 ALLOWED: dict[str, set[str]] = {
     "core": {"output"},  # the context holds the output handler chosen once
     "output": {"core"},
@@ -138,6 +138,7 @@ ALLOWED: dict[str, set[str]] = {
     "deploy": {"core", "azure"},
     "logs": {"core", "output", "azure", "aca"},
     "inside": {"core", "aca", "loommesh"},
+    "loadtest": {"core", "loommesh"},
     "sandbox": {"core", "output", "loommesh"},
     "checks": {"core", "output", "azure", "inside", "logs", "loommesh", "sandbox"},  # sandbox: peer roles, hints
     "runbooks": {"core", "output", "azure", "checks", "logs"},
