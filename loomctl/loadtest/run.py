@@ -317,6 +317,8 @@ class _Run:
         try:
             await asyncio.gather(*(self.writer(c) for c in self.writers))
             self.load_end = time.perf_counter()
+            if plan.duration_s is not None:  # a writer waiting for an in-flight slot noticed the end late
+                self.load_end = min(self.load_end, self.load_start + plan.duration_s)
             self.phase = "drain"
             last = max((w.sent for w in self.writes.values()), default=self.load_end)
             deadline = last + plan.window_s
