@@ -42,8 +42,8 @@ def test_healthy_relay_pair_counts_every_write_and_loses_none(relays, loomctl):
     assert doc["propagation"]["count"] == 20 and doc["ack"]["count"] == 20
     assert doc["loss"] == {"expected": 40, "seen": 40, "lost": 0, "lost_writes": 0, "rate": 0.0}
     assert (doc["errors"], doc["error_count"], doc["reconnects"], doc["stopped_at_cap"]) == ([], 0, 0, False)
-    assert [(p["peer"], p["writers"], p["readers"], p["writes"], p["lost"]) for p in doc["per_peer"]] == \
-        [(a.url, 1, 1, 10, 0), (b.url, 1, 1, 10, 0)]
+    assert [(p["peer"], p["role"], p["writers"], p["readers"], p["writes"], p["lost"]) for p in doc["per_peer"]] == \
+        [(a.url, "peer", 1, 1, 10, 0), (b.url, "peer", 1, 1, 10, 0)]
     d = doc["propagation"]
     assert d["min_ms"] <= d["p50_ms"] <= d["p95_ms"] <= d["p99_ms"] <= d["max_ms"]
     assert sum(bk["count"] for bk in doc["histogram"]["buckets"]) == 20
@@ -161,6 +161,7 @@ def test_the_sandbox_needs_no_yes_and_gets_the_sandbox_rate(sandbox, loomctl):
     doc = run.json()
     urls = [p["url"] for p in sandbox["peers"]]
     assert doc["peers"] == urls and doc["rate_asked"] == 100
+    assert [p["role"] for p in doc["per_peer"]] == ["relay", "node", "node"]  # the sandbox's roles
     assert (doc["writers"], doc["readers"], doc["measured"]) == (3, 3, 6)
     assert doc["loss"]["lost"] == 0 and doc["loss"]["expected"] == 18
 
@@ -173,9 +174,9 @@ def test_piped_progress_is_plain_lines_and_the_table_draws_a_histogram(relays, l
     err = run.stderr.splitlines()
     assert re.fullmatch(r"loadtest \S+: 1 writer\(s\), 1 reader\(s\) over 1 peer\(s\), 40/s, 8 writes, 64 B values; "
                         r"writing under loomctl/probe/loadtest/\S+/ \(GUN cannot delete: these writes stay\)", err[0])
-    progress = [ln for ln in err[1:] if re.match(r"^\s+\d+\.\ds (warmup|load|drain)\s+writes\s+\d+  rate ", ln)]
+    progress = [ln for ln in err[1:] if re.match(r"^\s+\d+\.\ds (warmup|load|drain|done)\s+writes\s+\d+  rate ", ln)]
     assert progress == err[1:] and progress
-    assert re.match(r"^\s+\d+\.\ds drain\s+writes\s+8  rate ", progress[-1])
+    assert re.match(r"^\s+\d+\.\ds done\s+writes\s+8  rate ", progress[-1])
     assert "\x1b" not in run.stderr
     out = run.stdout
     assert "Load test " in out and ": 8 measured writes (8 in all) of 64 B" in out

@@ -87,7 +87,7 @@ def loadtest(loom: LoomContext, writers: int | None, readers: int | None, rate: 
     asked = lp.parse_rate(rate) if rate else (lp.SANDBOX_RATE if sandbox else lp.MODEST_RATE)
     plan = lp.Plan(urls, writers or len(urls), readers or len(urls), asked,
                    duration_s if duration_s is not None or count is not None else 10.0, count, size, warmup_s,
-                   window_s, timeout, max_bytes, in_flight)
+                   window_s, timeout, max_bytes, in_flight, roles={p.url: p.role for p in plist.peers})
     lp.check_plan(plan)
     for note in plist.notes:
         ui.warn(note)

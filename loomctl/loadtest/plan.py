@@ -89,6 +89,7 @@ class Plan:
     max_bytes: int
     in_flight: int = 32
     run_id: str = field(default_factory=new_run_id)
+    roles: dict[str, str] = field(default_factory=dict)  # peer URL -> relay | node | peer
 
     @property
     def prefix(self) -> str:

@@ -28,7 +28,7 @@ RECENT = 2000  # latencies the running p95 is taken over
 @dataclass
 class Snapshot:
     elapsed_s: float
-    phase: str  # warmup | load | drain
+    phase: str  # warmup | load | drain | done
     writes: int
     rate: float  # measured writes per second so far
     asked: float | None
@@ -52,6 +52,7 @@ class Loss:
 @dataclass
 class PeerStats:
     peer: str
+    role: str
     writers: int
     readers: int
     writes: int
@@ -329,6 +330,7 @@ class _Run:
                 except asyncio.TimeoutError:
                     pass
             self.stopping = True
+            self.phase = "done"
             if self.on_progress:
                 self.on_progress(self.snapshot())
         finally:
@@ -369,7 +371,8 @@ class _Run:
         for url in dict.fromkeys(plan.peers):
             wids = [c.index for c in self.writers if c.url == url]
             writes = [k for k in measured if k[0] in wids]
-            per_peer.append(PeerStats(url, len(wids), sum(1 for r in self.readers if r.url == url), len(writes),
+            readers = sum(1 for r in self.readers if r.url == url)
+            per_peer.append(PeerStats(url, plan.roles.get(url, "peer"), len(wids), readers, len(writes),
                                       sum(1 for k in writes if k in acks),
                                       distribution([acks[k] for k in writes if k in acks]),
                                       distribution(by_peer_prop.get(url, [])), lost_by_writer_peer.get(url, 0)))

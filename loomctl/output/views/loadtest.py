@@ -74,7 +74,7 @@ class Progress:
         if self.live is not None:
             self.live.update(progress_panel(snap), refresh=True)
             return
-        if snap.phase == "drain" or snap.elapsed_s - self.last >= 1.0 or self.last == 0.0:
+        if snap.phase == "done" or snap.elapsed_s - self.last >= 1.0 or self.last == 0.0:
             from loomctl.output import ui
 
             self.last = max(snap.elapsed_s, 0.01)
@@ -109,14 +109,15 @@ def render_summary(doc: dict[str, Any]) -> list[Any]:
     asked = doc["rate_asked"]
     ratio = f" ({doc['rate_achieved'] / asked:.0%} of {asked:g}/s asked)" if asked else " (as fast as acks allow)"
     out.append(Text(f"Load test {doc['run_id']}: {doc['measured']} measured writes ({doc['writes']} in all) of "
-                    f"{doc['size']} B in {doc['elapsed_s']:.1f}s: {doc['rate_achieved']:.1f} writes/s{ratio}",
+                    f"{doc['size']} B in {doc['elapsed_s']:.1f}s, {doc['rate_achieved']:.1f}/s{ratio}",
                     style="bold"))
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
-    t.add_column("Writer peer", overflow="fold", min_width=15)
+    t.add_column("Writer peer", no_wrap=True, min_width=22)
     for col in ("Writes", "Latency", "Samples", "P50", "P95", "P99", "Max", "Lost"):
         t.add_column(col, justify="left" if col == "Latency" else "right", no_wrap=True)
     loss = doc["loss"]
-    rows = [(short(p["peer"]), p, p["lost"]) for p in doc["per_peer"] if p["writers"]]
+    rows = [(short(p["peer"]) + ("" if p["role"] == "peer" else f" ({p['role']})"), p, p["lost"])
+            for p in doc["per_peer"] if p["writers"]]
     rows.append(("overall", doc, loss["lost"]))
     for i, (name, d, lost) in enumerate(rows):
         label = Text(name, style="bold") if name == "overall" else name
@@ -142,5 +143,6 @@ def render_summary(doc: dict[str, Any]) -> list[Any]:
         value = "no samples" if th["value"] is None else _ms(th["value"]) if th["unit"] == "ms" else \
             f"{th['value']:.2%}" if th["threshold"].lower().startswith("loss.rate") else f"{th['value']:g}"
         out.append(Text.assemble(mark, f"threshold {th['threshold']}: {value}"))
-    out.append(Text(f"{doc['bytes_written']} bytes written under {doc['soul_prefix']}/; {doc['note']}", style="dim"))
+    out.append(Text(f"{doc['bytes_written']} bytes written under {doc['soul_prefix']}/", style="dim"))
+    out.append(Text(f"{doc['note']}.", style="dim"))
     return out
