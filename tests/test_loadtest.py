@@ -199,3 +199,22 @@ def test_closed_stdout_ends_quietly(relays):
         os.close(w)
     assert proc.returncode == 141, proc.stderr
     assert "error:" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_on_a_terminal_it_asks_then_shows_a_live_panel(relays):
+    from tests.subproc import Pty
+
+    relay = relays.start()
+    term = Pty("loadtest", "--peer", relay.url, "--count", "4", "--rate", "20", "--warmup", "0")
+    try:
+        term.read_until(b"? GUN cannot delete: what a load test writes stays in the peers' stores. [y/N]: ")
+        assert b"Write about 736 B under loomctl/probe/loadtest/" in term.out  # 4 x (64 + 120)
+        term.send(b"y\n")
+        term.read_until(b"bytes written under loomctl/probe/loadtest/")
+        screen = term.out.decode("utf-8", "replace")
+        assert "Propagation p95" in screen and "Reconnects" in screen and "Connected" in screen  # the Live panel
+        assert "\x1b[" in screen  # drawn with terminal control sequences, unlike the piped lines
+        assert "Load test " in screen and "propagation (same peer)" in screen
+        assert term.wait() == 0
+    finally:
+        term.close()
