@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.acafakes.fixtures import aca_exec, fake_exec_server  # noqa: F401 - fixtures
 from tests.gunrelay import NODE_DIR, require_gun, wait_peered
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -218,3 +219,32 @@ def test_on_a_terminal_it_asks_then_shows_a_live_panel(relays):
         assert term.wait() == 0
     finally:
         term.close()
+
+
+def test_from_inside_runs_the_generator_in_a_replica_with_node(relays, loomctl, aca_exec):
+    """The exec double runs the generated `node` command on this machine, against two real relays."""
+    from tests.fakeazure import topology
+
+    a = relays.start()
+    b = relays.start(peers=[a])
+    wait_peered(b)
+    run = loomctl("loadtest", "--from-inside", "--peer", a.url, "--peer", b.url, "--count", "10", "--rate", "50",
+                  "--warmup", "0", "--window", "2s", "--yes", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    doc = run.json()
+    assert doc["where"] == f"{topology.NODE}--n1-5d9774cff-00000"
+    assert aca_exec.sessions[-1].command.startswith("node -e ")
+    assert (doc["writes"], doc["measured"], doc["acked"], doc["bytes_written"]) == (10, 10, 10, 10 * 184)
+    assert doc["loss"] == {"expected": 20, "seen": 20, "lost": 0, "lost_writes": 0, "rate": 0.0}
+    assert doc["propagation_scope"] == "cross-peer" and doc["propagation"]["count"] == 10
+    assert [p["writes"] for p in doc["per_peer"]] == [5, 5]
+    assert re.search(r"^\s+\d+\.\ds done\s+writes\s+10  rate ", run.stderr, re.M)  # its progress, streamed
+
+
+def test_from_inside_a_run_longer_than_one_exec_session_is_refused(loomctl, aca_exec):
+    run = loomctl("loadtest", "--from-inside", "--peer", "http://127.0.0.1:1/gun", "--duration", "30s", "--yes")
+    assert run.exit_code == 2
+    assert run.stderr.splitlines() == [
+        "error: --from-inside runs in one exec session (the service cuts it after about 30 s): --warmup + writing + "
+        "--window is 36s, above 20s",
+        "hint: shorten --duration (or --count), --warmup or --window, or run it from this machine"]

@@ -10,6 +10,7 @@ from loomctl.commands.diagnose._peer_options import peer_target_options, targets
 from loomctl.core.context import LoomContext, pass_loom
 from loomctl.core.errors import ProblemsFound
 from loomctl.core.options import common_options
+from loomctl.inside.options import inside_app, inside_options
 
 
 @click.command()
@@ -43,11 +44,13 @@ from loomctl.core.options import common_options
               help="Fail (exit 1) when the run breaches it, k6-style (repeatable), e.g. 'propagation.p95<250ms', "
                    "'ack.p99<1s', 'loss.rate<1%', 'rate.ratio>=0.9', 'errors.count==0'.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before loading peers that are not the sandbox's.")
+@inside_options
 @common_options
 @pass_loom
 def loadtest(loom: LoomContext, writers: int | None, readers: int | None, rate: str | None, duration: str | None,
              count: int | None, size_text: str, warmup: str, window: str, in_flight: int, max_bytes_text: str,
-             timeout: float, thresholds: tuple[str, ...], yes: bool) -> None:
+             timeout: float, thresholds: tuple[str, ...], yes: bool, from_inside: bool, inside_app_name: str | None,
+             inside_replica: str | None) -> None:
     """Load the LoomMesh peers with writes and measure ack and propagation latency, rate and loss.
 
     Writer connections put values on their peer while subscriber (reader) connections on the other peers wait
@@ -59,11 +62,15 @@ def loadtest(loom: LoomContext, writers: int | None, readers: int | None, rate: 
     peers' stores, so the planned bytes are capped (--max-bytes). Against anything but the sandbox it asks
     first (--yes off a terminal). Exit 1 when a threshold is breached, a write is lost or a connection fails.
 
+    --from-inside runs the generator with node inside one replica (through exec, one session: warm-up, writing
+    and window within 20 s); the image needs node.
+
     \b
     Examples:
       loomctl loadtest --profile sandbox --duration 20s
       loomctl loadtest --profile sandbox --rate max --writers 4 --readers 4 --threshold 'propagation.p95<250ms'
       loomctl loadtest --peer ws://127.0.0.1:8765/gun --count 500 --size 1KiB --yes -o json
+      loomctl loadtest --from-inside --duration 10s --yes
     """
     import asyncio
     import sys
@@ -81,6 +88,7 @@ def loadtest(loom: LoomContext, writers: int | None, readers: int | None, rate: 
         raise UsageError("--duration cannot be combined with --count", "give one of them")
     warmup_s = lp.seconds(warmup, "--warmup", zero_ok=True)
     window_s = lp.seconds(window, "--window")
+    where_app = inside_app(loom, from_inside, inside_app_name, inside_replica)
     plist = targets(loom)
     urls = [p.url for p in plist.peers]
     sandbox = _all_sandbox(urls)
@@ -89,6 +97,11 @@ def loadtest(loom: LoomContext, writers: int | None, readers: int | None, rate: 
                    duration_s if duration_s is not None or count is not None else 10.0, count, size, warmup_s,
                    window_s, timeout, max_bytes, in_flight, roles={p.url: p.role for p in plist.peers})
     lp.check_plan(plan)
+    session = None
+    if where_app:
+        from loomctl.loadtest.inside import check
+
+        session = check(plan)
     for note in plist.notes:
         ui.warn(note)
     if not sandbox:
@@ -102,7 +115,10 @@ def loadtest(loom: LoomContext, writers: int | None, readers: int | None, rate: 
 
     ui.info(start_line(plan))
     with Progress(live=ui.is_terminal(sys.stderr)) as progress:
-        result = asyncio.run(run(plan, progress.update))
+        if where_app and session is not None:
+            result = _from_inside(loom, where_app, inside_replica, plan, session, progress)
+        else:
+            result = asyncio.run(run(plan, progress.update))
     values = threshold_values(result)
     judged = [lp.judge(t, values) for t in parsed]
     doc: dict[str, Any] = {**_asdict(result), "thresholds": judged}
@@ -111,6 +127,22 @@ def loadtest(loom: LoomContext, writers: int | None, readers: int | None, rate: 
     loom.output.emit(doc, table=render_summary)
     if problems:
         raise ProblemsFound("; ".join(problems), _hint(result))
+
+
+def _from_inside(loom: LoomContext, app: str, replica: str | None, plan: Any, session: float, progress: Any) -> Any:
+    from loomctl.inside.run import run_node
+    from loomctl.loadtest.inside import Lines, params
+    from loomctl.loadtest.run import from_samples, snapshot_of
+
+    lines = Lines(lambda doc: progress.update(snapshot_of(doc)))
+    where, res = run_node(loom, app, "loadtest_inside.js", params(plan), replica=replica, timeout=session,
+                          on_output=lines.feed)
+    doc = lines.finish(res.stdout)
+    if doc is None:
+        detail = (res.stderr or "").strip().splitlines()[-1:] or [f"exit {res.exit_code}"]
+        raise ProblemsFound(f"the load generator inside replica {where} did not finish: {detail[0][:200]}",
+                            "run it from this machine (drop --from-inside); `loomctl exec` opens a shell there")
+    return from_samples(plan, doc, where)
 
 
 def _asdict(result: Any) -> dict[str, Any]:

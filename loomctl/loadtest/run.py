@@ -417,3 +417,30 @@ def threshold_values(result: LoadResult) -> dict[str, float | None]:
     values["errors.count"] = result.error_count
     values["reconnects.count"] = result.reconnects
     return values
+
+
+def from_samples(plan: Plan, doc: dict[str, Any], where: str) -> LoadResult:
+    """The summary of a run made elsewhere (the in-replica generator): its raw samples through the same numbers.
+
+    `doc`: writes as [writer, seq, measured, ack ms or null], arrivals as [reader, writer, seq, ms], errors,
+    error_count, bytes, stopped_at_cap, load_elapsed_s."""
+    r = _Run(plan, None)
+    for w, seq, measured, ack in doc.get("writes") or []:
+        r.writes[(int(w), int(seq))] = _Write(int(w), 0.0, bool(measured), None if ack is None else float(ack) / 1000)
+    for rd, w, seq, ms in doc.get("arrivals") or []:
+        r.arrivals[(int(rd), int(w), int(seq))] = float(ms)
+    r.errors = [str(e) for e in doc.get("errors") or []]
+    r.error_count = int(doc.get("error_count") or 0)
+    r.bytes = int(doc.get("bytes") or 0)
+    r.stopped_at_cap = bool(doc.get("stopped_at_cap"))
+    r.load_start, r.load_end = 0.0, float(doc.get("load_elapsed_s") or 0.0)
+    result = r.result()
+    result.where = where
+    return result
+
+
+def snapshot_of(doc: dict[str, Any]) -> Snapshot:
+    """A progress line of the in-replica generator as a Snapshot."""
+    from dataclasses import fields
+
+    return Snapshot(**{f.name: doc.get(f.name) for f in fields(Snapshot)})
