@@ -248,3 +248,81 @@ def test_from_inside_a_run_longer_than_one_exec_session_is_refused(loomctl, aca_
         "error: --from-inside runs in one exec session (the service cuts it after about 30 s): --warmup + writing + "
         "--window is 36s, above 20s",
         "hint: shorten --duration (or --count), --warmup or --window, or run it from this machine"]
+
+
+class CuttingProxy:
+    """A TCP proxy on 127.0.0.1 in front of a relay that, once, cuts every connection it carries when the relay has
+    sent its `cut_at`-th frame holding a put (a push to a subscriber: an event in the traffic, not a timer); later
+    connections pass."""
+
+    def __init__(self, port: int, cut_at: int):
+        import asyncio
+        import threading
+
+        self.target, self.cut_at, self.puts, self.cut = port, cut_at, 0, False
+        self.writers: list = []
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.server = asyncio.run_coroutine_threadsafe(asyncio.start_server(self._handle, "127.0.0.1", 0),
+                                                       self.loop).result(5)
+        self.url = f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/gun"
+
+    async def _handle(self, reader, writer):
+        import asyncio
+
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target)
+        pair = [writer, up_writer]
+        self.writers.extend(pair)
+
+        async def pump(src, dst, count):
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    if count and not self.cut:
+                        self.puts += data.count(b'"put"')  # the relay's frames are not masked
+                        if self.puts >= self.cut_at:
+                            self.cut = True
+                            for w in self.writers:
+                                w.transport.abort()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                dst.close()
+
+        await asyncio.gather(pump(reader, up_writer, False), pump(up_reader, writer, True))
+
+    def stop(self):
+        self.loop.call_soon_threadsafe(self.server.close)
+        for w in self.writers:
+            self.loop.call_soon_threadsafe(w.transport.abort)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+def test_a_cut_link_is_an_error_and_a_reconnect(relays, loomctl):
+    relay = relays.start()
+    proxy = CuttingProxy(relay.port, cut_at=5)
+    try:
+        run = loomctl("loadtest", "--peer", proxy.url, "--duration", "3s", "--rate", "20", "--warmup", "0",
+                      "--window", "2s", "--yes", "-o", "json")
+    finally:
+        proxy.stop()
+    assert run.exit_code == 1
+    doc = run.json()
+    assert proxy.cut
+    assert doc["reconnects"] == 2  # the writer and the reader each dialled again (and the reader subscribed again)
+    lost = sorted(e for e in doc["errors"] if "connection lost" in e)
+    assert [e.split(": connection lost")[0] for e in lost] == [f"reader 0 on {proxy.url}", f"writer 0 on {proxy.url}"]
+    assert doc["loss"]["seen"] > 5  # writes after the reconnect reach the subscriber again
+    assert "error(s): " in run.stderr
+
+
+def test_from_inside_an_image_without_node_is_named(loomctl, aca_exec, tmp_path):
+    aca_exec.path_env = str(tmp_path)  # a replica whose PATH holds no node
+    run = loomctl("loadtest", "--from-inside", "--peer", "http://127.0.0.1:1/gun", "--count", "5", "--rate", "50",
+                  "--yes")
+    assert run.exit_code == 1
+    assert run.stderr.splitlines()[-2:] == [
+        "error: cannot run node inside replica loom-node--n1-5d9774cff-00000: the image has no node",
+        "hint: run it from this machine (drop --from-inside), or use an image with node"]

@@ -281,6 +281,11 @@ class _Run:
             except Exception as exc:  # noqa: BLE001 - the link dropped: watch() dials again
                 self.error(f"writer {conn.index} on {conn.url}: write failed: {_describe(exc)}")
                 unregister()
+                del self.writes[key]  # never sent: an error, not a write that got lost
+                self.bytes -= plan.write_bytes
+                self.measured -= measured
+                free(write)
+                continue
             if slots is not None:  # an unacked write frees its slot after the deadline (a peer without storage)
                 loop.call_later(plan.timeout_s, free, write)
 

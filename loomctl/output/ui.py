@@ -54,7 +54,7 @@ def confirm(question: str, yes: bool, refusal: str, hint: str) -> None:
         return
     if not sys.stdin.isatty():
         raise UsageError(refusal, hint)
-    if not click.confirm(question, default=False, err=True):
+    if not click.confirm(visible(question), default=False, err=True):
         raise UsageError("cancelled; nothing was changed", None)
 
 
