@@ -113,8 +113,8 @@ def render_summary(doc: dict[str, Any]) -> list[Any]:
                     style="bold"))
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
     t.add_column("Writer peer", no_wrap=True, min_width=22)
-    for col in ("Writes", "Latency", "Samples", "P50", "P95", "P99", "Max", "Lost"):
-        t.add_column(col, justify="left" if col == "Latency" else "right", no_wrap=True)
+    for col in ("Writes", f"Latency ({doc['propagation_scope']})", "Samples", "P50", "P95", "P99", "Max", "Lost"):
+        t.add_column(col, justify="left" if col.startswith("Latency") else "right", no_wrap=True)
     loss = doc["loss"]
     rows = [(short(p["peer"]) + ("" if p["role"] == "peer" else f" ({p['role']})"), p, p["lost"])
             for p in doc["per_peer"] if p["writers"]]
@@ -123,7 +123,7 @@ def render_summary(doc: dict[str, Any]) -> list[Any]:
         label = Text(name, style="bold") if name == "overall" else name
         writes = d["measured"] if name == "overall" else d["writes"]
         t.add_row(label, str(writes), "ack", str(d["ack"]["count"]), *_dist_cells(d["ack"]), "", end_section=False)
-        t.add_row("", "", f"propagation ({doc['propagation_scope']})", str(d["propagation"]["count"]),
+        t.add_row("", "", "propagation", str(d["propagation"]["count"]),
                   *_dist_cells(d["propagation"]), Text(str(lost), style="red" if lost else ""),
                   end_section=i == len(rows) - 2)
     out.append(t)
