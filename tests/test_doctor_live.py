@@ -298,10 +298,13 @@ def test_storage_account_forbidden_fails_only_storage_checks_that_need_it(azure,
         "code": "AuthorizationFailed", "message": "The client does not have authorization to perform action "
         "'Microsoft.Storage/storageAccounts/read'."}}))
     run = loomctl("doctor", "--category", "storage", "-o", "json")
-    assert run.exit_code == 1
+    # a read refused for access judged nothing: an Azure access error (exit 3), not a finding (exit 1)
+    assert run.exit_code == 3
     found = problems(run.json())
     assert set(found) == {("LOOM502", None)}
     assert "could not be read" in found[("LOOM502", None)]["message"]
+    assert found[("LOOM502", None)]["details"]["unreadable"] is True
+    assert run.stderr.splitlines()[0] == "error: LOOM502 could not read Azure"
 
 
 def test_sandbox_profile_skips_live_checks(azure, loomctl):

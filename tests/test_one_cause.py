@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.test_doctor_azure import checks_by_key
 
 DOCS = "https://github.com/loomdb/loomctl/blob/main/docs/checks.md"
@@ -95,3 +97,38 @@ def test_doctor_arm_unreachable_is_one_network_failure_exit_3(azure, loomctl, mo
         "× Status check results: problems found — 1 passed, 0 warnings, 1 failed, 53 skipped\n")
     assert run.stderr == ("error: LOOM102 subscription reachable failed, so 53 checks that need Azure access did "
                           "not run\nhint: fix what it names (its hint is above), then run again\n")
+
+
+def test_doctor_environment_forbidden_is_an_access_error_exit_3(azure, loomctl):
+    from tests.fakeazure.server import Fault
+
+    azure.faults.append(Fault(r"/managedEnvironments/[^/]+$", status=403, body={"error": {
+        "code": "AuthorizationFailed", "message": "no read access to the environment"}}))
+    run = loomctl("doctor", "-o", "table")
+    assert run.exit_code == 3, run.stdout
+    assert "× LOOM104 Container Apps environment exists and is provisioned: access denied to" in run.stdout
+    lines = run.stderr.splitlines()
+    assert re.fullmatch(r"error: LOOM104 could not read Azure, so \d+ checks that need it did not run", lines[0]), lines
+    assert lines[1] == "hint: fix what it names (its hint is above), then run again"
+
+
+def test_doctor_environment_answer_not_json_is_an_access_error_exit_3(azure, loomctl):
+    from tests.fakeazure.server import Fault
+
+    azure.faults.append(Fault(r"/managedEnvironments/[^/]+$", status=200, body=b"<html>proxy login</html>"))
+    run = loomctl("doctor", "-o", "json")
+    assert run.exit_code == 3
+    checks = checks_by_key(run.json())
+    assert checks[("LOOM104", None)]["status"] == "fail"
+    assert "not valid JSON" in checks[("LOOM104", None)]["message"]
+    assert checks[("LOOM104", None)]["details"]["unreadable"] is True
+
+
+def test_doctor_missing_environment_is_a_finding_exit_1(azure, loomctl):
+    from tests.fakeazure.server import Fault
+
+    azure.faults.append(Fault(r"/managedEnvironments/[^/]+$", status=404, body={"error": {
+        "code": "ResourceNotFound", "message": "not found"}}))
+    run = loomctl("doctor", "-o", "json")
+    assert run.exit_code == 1
+    assert "unreadable" not in checks_by_key(run.json())[("LOOM104", None)]["details"]

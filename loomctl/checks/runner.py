@@ -105,7 +105,10 @@ def _execute(inst: Instance, inputs: Inputs) -> Outcome:
     except NotJudged as exc:
         return Outcome(Status.SKIP, f"not judged: {exc}", details={"not_judged": str(exc)})
     except LoomError as exc:
-        return Outcome(Status.FAIL, exc.message, exc.hint or spec.fix)
+        from loomctl.azure.errors import could_not_read
+
+        details = {"unreadable": True} if could_not_read(exc) else {}
+        return Outcome(Status.FAIL, exc.message, exc.hint or spec.fix, details)
     except Exception as exc:  # noqa: BLE001 - a check's crash is that check's failure, not the run's
         message, hint = describe(exc)
         return Outcome(Status.FAIL, message, hint or spec.fix, {"exception": type(exc).__name__})
