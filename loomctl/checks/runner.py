@@ -22,7 +22,7 @@ from loomctl.checks.base import (
     no_azure,
 )
 from loomctl.checks.inputs import Inputs
-from loomctl.core.errors import LoomError
+from loomctl.core.errors import AuthError, LoomError, NetworkError
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,9 @@ def _execute(inst: Instance, inputs: Inputs) -> Outcome:
     except LoomError as exc:
         from loomctl.azure.errors import could_not_read
 
-        details = {"unreadable": True} if could_not_read(exc) else {}
+        details: dict[str, Any] = {"unreadable": True} if could_not_read(exc) else {}
+        if isinstance(exc, (AuthError, NetworkError)):  # every later read fails alike (runbooks stop on it)
+            details["reach"] = "sign-in" if isinstance(exc, AuthError) else "network"
         return Outcome(Status.FAIL, exc.message, exc.hint or spec.fix, details)
     except Exception as exc:  # noqa: BLE001 - a check's crash is that check's failure, not the run's
         message, hint = describe(exc)
