@@ -64,6 +64,9 @@ def could_not_read(exc: BaseException) -> bool:
 
     if isinstance(exc, (AuthError, NetworkError)):
         return True
+    own = getattr(exc, "unreadable", None)  # an error class may say for itself (an exec session: the replica's state)
+    if own is not None:
+        return bool(own)
     if isinstance(exc, OperationFailed):  # an operation that ended Failed is Azure's verdict; a body not read is not
         return not exc.reason
     if not isinstance(exc, AzureError):
