@@ -101,8 +101,9 @@ def _deployment(env: Resource | None, apps: list[Resource], resources: list[Reso
     targets: dict[str, Resource] = dict(roles)
     environment = None
     if env is not None:
-        body = {**env.body, "properties": {**(env.body.get("properties") or {}),
-                                           "defaultDomain": domain_symbol(env.short_name)}}
+        props = env.body.get("properties") or {}  # an export holds the domain; a template does not
+        body = {**env.body, "properties": {**props,
+                                           "defaultDomain": props.get("defaultDomain") or domain_symbol(env.short_name)}}
         environment = Environment.parse(body)
         targets["environment"] = env
     else:

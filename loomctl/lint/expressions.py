@@ -85,11 +85,17 @@ class Evaluator:
             if is_expression(v):
                 return self.expression(v)
             return literal(v)
-        if isinstance(v, dict):
-            return {k: self.value(x) for k, x in v.items()}
+        if isinstance(v, dict):  # a property name may be an expression too (userAssignedIdentities)
+            return {self._key(k): self.value(x) for k, x in v.items()}
         if isinstance(v, list):
             return [self.value(x) for x in v]
         return v
+
+    def _key(self, key: str) -> str:
+        if not is_expression(key):
+            return literal(key)
+        value = self.expression(key)
+        return value if isinstance(value, str) else key
 
     def expression(self, text: str) -> Any:
         try:

@@ -34,10 +34,13 @@ class Document:
     ignores: dict[int, set[str]] = field(default_factory=dict)  # comment line -> codes it ignores
 
     def position(self, path: Path) -> Position:
-        """The position of `path`, or of its deepest ancestor the document has."""
+        """The position of `path`, or of its deepest ancestor the document has (for a list item that has a
+        name, the name's: the line that says which item it is)."""
         for n in range(len(path), -1, -1):
             pos = self.positions.get(tuple(path[:n]))
             if pos is not None:
+                if n < len(path) and n and isinstance(path[n - 1], int):
+                    return self.positions.get((*path[:n], "name"), pos)
                 return pos
         return (1, 1)
 

@@ -6,6 +6,7 @@ taken out of the body and kept in `Resource.unresolved` (path -> the expression)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,10 @@ class Resource:
     unresolved: dict[Path, Unresolved] = field(default_factory=dict)  # relative to body
     ignores: set[str] = field(default_factory=set)
     api_version: str | None = None
+    locate: Callable[[Path], Path] | None = None  # body path -> document path, where they differ (the spec)
+
+    def doc_path_of(self, path: Path) -> Path:
+        return (*self.doc_path, *(self.locate(path) if self.locate else path))
 
     @property
     def short_name(self) -> str:
@@ -198,5 +203,35 @@ def from_spec(src: Source, relay: str, node: str) -> list[Resource]:
     for app in spec.apps.values():
         body = infra.app_body(app, None, {"id": "environment"})
         body["name"] = app.name
-        out.append(Resource(APP, app.name, body, src, ("apps", app.name)))
+        out.append(Resource(APP, app.name, body, src, ("apps", app.name), locate=_spec_locator(body)))
     return out
+
+
+_SPEC_KEYS = {("scale", "minReplicas"): "min_replicas", ("scale", "maxReplicas"): "max_replicas",
+              ("scale", "rules"): "scale_rules", ("ingress", "external"): "external",
+              ("ingress", "targetPort"): "target_port", ("ingress", "transport"): "transport",
+              ("ingress", "allowInsecure"): "allow_insecure"}
+
+
+def _spec_locator(body: dict[str, Any]) -> Callable[[Path], Path]:
+    """Where a property of the app body `deploy infra` writes is in the spec: [apps.NAME] and its tables."""
+    def locate(path: Path) -> Path:
+        p = list(path)
+        if p[:3] == ["properties", "template", "containers"] and len(p) > 4 and p[4] == "env" and len(p) > 5:
+            env = body["properties"]["template"]["containers"][0]["env"]
+            i = p[5]
+            return ("env", env[i]["name"]) if isinstance(i, int) and i < len(env) else ("env",)
+        if p[:3] == ["properties", "template", "containers"] and len(p) > 4:
+            return {"image": ("image",), "resources": ("cpu",), "volumeMounts": ("volumes",)}.get(p[4], ())
+        if p[:2] == ["properties", "template"] and len(p) > 3 and p[2] == "scale":
+            return (_SPEC_KEYS.get(("scale", p[3]), "min_replicas"),)
+        if p[:2] == ["properties", "template"] and len(p) > 2 and p[2] == "volumes":
+            return ("volumes",)
+        if p[:3] == ["properties", "configuration", "ingress"]:
+            return ("ingress", *((_SPEC_KEYS[("ingress", p[3])],) if len(p) > 3 and ("ingress", p[3]) in _SPEC_KEYS
+                                 else ()))
+        if p[:3] == ["properties", "configuration", "secrets"]:
+            return ("secrets",)
+        return ("identity",) if p[:1] == ["identity"] else ()
+
+    return locate

@@ -26,6 +26,9 @@ LINT_RULES = {  # lint-only findings: what the file itself keeps from being judg
 }
 
 
+JUDGED_KEYS = ("name", "properties", "identity", "apiVersion", "kind", "sku")
+
+
 @dataclass
 class Finding:
     code: str
@@ -108,7 +111,7 @@ def place(result: CheckResult, dep: Deployment, src: Source) -> Finding:
         return finding
     finding.ignores = frozenset(res.ignores)
     where = judges.concrete(res.body, rel) if rel else ()
-    finding.line, finding.column = res.source.doc.position((*res.doc_path, *where))
+    finding.line, finding.column = res.source.doc.position(res.doc_path_of(where))
     unknown = _unknown(result, res, where, dep)
     if unknown is not None:
         finding.status, finding.not_judged = Status.SKIP, unknown.expression
@@ -140,8 +143,10 @@ def _unknown(result: CheckResult, res: Resource, where: tuple[Any, ...], dep: De
 def _unresolved_notes(res: Resource) -> list[Finding]:
     out = []
     for path, u in res.unresolved.items():
-        line, col = res.source.doc.position((*res.doc_path, *path))
-        shown = ".".join(str(p) for p in path)
+        if path[0] not in JUDGED_KEYS:  # location, tags: no check reads them, so nothing is left unjudged
+            continue
+        line, col = res.source.doc.position(res.doc_path_of(path))
+        shown = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
         out.append(Finding("LOOM804", LINT_RULES["LOOM804"][0], Status.SKIP,
                            f"not judged: {shown} of '{res.short_name}' is {u.expression}"
                            + (f" ({u.why})" if u.why else ""), res.source.path, line, col,

@@ -1,0 +1,239 @@
+"""`loomctl lint`: a defect written into a template is found by doctor's own check at its line; SARIF that
+validates; values known only when deploying are not judged; unreadable input is one line and exit 2."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import faults
+from tests.fakeazure import topology as t
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = ROOT / "tests" / "fixtures" / "sarif" / "sarif-schema-2.1.0-excerpt.json"
+
+
+def template(state: dict[str, Any]) -> dict[str, Any]:
+    """The fake Azure's deployment as an ARM template (the shape `az bicep build` writes)."""
+    def res(kind: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        body = {k: v for k, v in copy.deepcopy(body).items() if k not in ("id", "type", "name")}
+        return {"type": kind, "apiVersion": "2024-03-01", "name": name, **body}
+
+    out = [res("Microsoft.App/managedEnvironments", t.ENV, state["environment"])]
+    out += [res("Microsoft.App/managedEnvironments/storages", f"{t.ENV}/{n}", s) for n, s in state["storages"].items()]
+    out += [res("Microsoft.Storage/storageAccounts", n, a) for n, a in state["storage_accounts"].items()]
+    out += [res("Microsoft.Storage/storageAccounts/fileServices/shares", f"{k.split('/')[0]}/default/{k.split('/')[1]}",
+                s) for k, s in state["shares"].items()]
+    out += [res("Microsoft.App/containerApps", n, state["apps"][n]) for n in (t.RELAY, t.NODE)]
+    return {"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+            "contentVersion": "1.0.0.0", "resources": out}
+
+
+def write(tmp_path: Path, doc: Any, name: str = "main.json") -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(doc, indent=2) if not isinstance(doc, str) else doc, encoding="utf-8")
+    return path
+
+
+def line_of(text: str, needle: str, after: str | None = None) -> int:
+    lines = text.splitlines()
+    start = 0
+    if after is not None:
+        start = next(i for i, x in enumerate(lines) if after in x)
+    return next(i for i, x in enumerate(lines) if i >= start and needle in x) + 1
+
+
+def findings(run: Any) -> dict[tuple[str, str | None], dict[str, Any]]:
+    return {(f["code"], f["resource"]): f for f in json.loads(run.stdout)["findings"]}
+
+
+def test_the_healthy_deployment_as_a_template_passes(tmp_path: Path, loomctl: Any) -> None:
+    run = loomctl("lint", str(write(tmp_path, template(t.healthy()))), "-o", "json")
+    assert run.exit_code == 0, run.stdout
+    doc = json.loads(run.stdout)
+    assert doc["summary"]["fail"] == 0 and doc["summary"]["warn"] == 0
+    assert doc["summary"]["not_judged"] == 0
+
+
+RELAY_AT, NODE_AT = f'"name": "{t.RELAY}"', f'"name": "{t.NODE}"'
+# fault, the check that finds it, the app it is about (None: the deployment), the text of its line, after which
+FAULTS = [
+    (faults.external_relay_ingress, "LOOM201", None, '"external": true', RELAY_AT),
+    (faults.relay_target_port, "LOOM202", None, '"targetPort": 8080', RELAY_AT),
+    (faults.http2_relay, "LOOM203", None, '"transport": "http2"', RELAY_AT),
+    (faults.one_relay_replica, "LOOM204", t.RELAY, '"minReplicas": 1', RELAY_AT),
+    (faults.gun_disabled, "LOOM205", None, '"value": "false"', NODE_AT),
+    (faults.gun_server_port, "LOOM206", None, '"value": "3000"', NODE_AT),
+    (faults.reference_peers_value, "LOOM207", None, f'"value": "http://{t.RELAY}.internal.{t.DOMAIN}:8765"',
+     NODE_AT),
+    (faults.wrong_peers_port, "LOOM207", None, ":9000/gun", NODE_AT),
+    (faults.wrong_peers_domain, "LOOM207", None, "other-env-1234", NODE_AT),
+    (faults.insecure_external_ingress, "LOOM208", t.NODE, '"allowInsecure": true', NODE_AT),
+    (faults.plain_value_secret, "LOOM209", t.NODE, '"name": "openai-api-key"', NODE_AT),
+    (faults.bad_cpu_memory, "LOOM210", t.NODE, '"resources": {', f'"image": "myacr.azurecr.io/loom'),
+    (faults.image_latest, "LOOM211", t.RELAY, '"image": "gundb/gun:latest"', RELAY_AT),
+    (faults.no_scale_rule, "LOOM212", t.NODE, '"rules": []', NODE_AT),
+    (faults.missing_env_storage, "LOOM501", t.NODE, '"volumes": [', NODE_AT),
+    (faults.read_only_storage, "LOOM504", t.NODE, '"accessMode": "ReadOnly"', None),
+    (faults.mount_path_mismatch, "LOOM506", t.NODE, '"value": "/mnt/gun-data/$(CONTAINER_APP_REPLICA_NAME)"',
+     NODE_AT),
+    (faults.shared_radisk_folder, "LOOM507", None, '"value": "/mnt/gun-data"', NODE_AT),
+    (faults.insecure_transfer, "LOOM508", None, '"supportsHttpsTrafficOnly": false', None),
+    (faults.public_storage_account, "LOOM509", None, '"publicNetworkAccess": "Enabled"', None),
+]
+
+
+@pytest.mark.parametrize(("fault", "code", "resource", "needle", "after"), FAULTS,
+                         ids=[f"{f[0].__name__}-{f[1]}" for f in FAULTS])
+def test_each_definition_fault_is_found_at_its_line(tmp_path: Path, loomctl: Any, fault: Any, code: str,
+                                                    resource: str | None, needle: str, after: str | None) -> None:
+    state = t.healthy()
+    fault(state)
+    path = write(tmp_path, template(state))
+    run = loomctl("lint", str(path), "-o", "json")
+    assert run.exit_code == (1 if code not in ("LOOM211", "LOOM212", "LOOM507", "LOOM508", "LOOM509") else 0)
+    found = [f for f in json.loads(run.stdout)["findings"] if f["code"] == code and f["status"] in ("fail", "warn")]
+    assert found, run.stdout
+    f = next(x for x in found if resource is None or x["resource"] == resource)
+    assert f["file"] == str(path)
+    assert f["line"] == line_of(path.read_text(), needle, after), (f, needle)
+
+
+def test_reference_architecture_shows_its_defects_at_their_lines(loomctl: Any) -> None:
+    path = "examples/reference-architecture.json"
+    text = (ROOT / path).read_text()
+    run = loomctl("lint", str(ROOT / path), "-o", "json")
+    assert run.exit_code == 1
+    got = {(f["code"], f["resource"], f["line"]) for f in json.loads(run.stdout)["findings"]
+           if f["status"] in ("fail", "warn")}
+    assert ("LOOM207", "loom-node", line_of(text, "gun-relay.internal.{0}:8765")) in got  # port and path
+    assert ("LOOM507", "loom-node", line_of(text, '"value": "/mnt/gun-data"')) in got  # the shared folder
+    assert ("LOOM209", "loom-node", line_of(text, '"name": "openai-api-key"')) in got  # plain secret
+    assert ("LOOM211", "gun-relay", line_of(text, '"image": "gundb/gun:latest"')) in got
+    assert ("LOOM211", "loom-node", line_of(text, '"image": "loom:latest"')) in got
+    # the secret's value is a parameter without default: reported, not judged
+    nj = [f for f in json.loads(run.stdout)["findings"] if f["not_judged"] == "[parameters('openAiApiKey')]"]
+    assert nj and nj[0]["code"] == "LOOM804" and nj[0]["line"] == line_of(text, "[parameters('openAiApiKey')]")
+
+
+def test_corrected_architecture_passes(loomctl: Any) -> None:
+    run = loomctl("lint", str(ROOT / "examples" / "corrected-architecture.json"), "-o", "json")
+    assert run.exit_code == 0, run.stdout
+    doc = json.loads(run.stdout)
+    assert (doc["summary"]["fail"], doc["summary"]["warn"], doc["summary"]["not_judged"]) == (0, 0, 0)
+
+
+def test_sarif_validates_and_names_the_defects_at_their_lines(loomctl: Any) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    run = loomctl("lint", str(ROOT / "examples" / "reference-architecture.json"), "-o", "sarif")
+    assert run.exit_code == 1
+    log = json.loads(run.stdout)
+    jsonschema.validate(log, json.loads(SCHEMA.read_text()))
+    driver = log["runs"][0]["tool"]["driver"]
+    rules = {r["id"]: r for r in driver["rules"]}
+    assert rules["LOOM207"]["helpUri"].endswith("docs/checks.md#loom207")
+    assert "Fix:" in rules["LOOM207"]["help"]["text"]
+    results = log["runs"][0]["results"]
+    peers = next(r for r in results if r["ruleId"] == "LOOM207")
+    assert peers["level"] == "error"
+    region = peers["locations"][0]["physicalLocation"]["region"]
+    text = (ROOT / "examples" / "reference-architecture.json").read_text()
+    assert region["startLine"] == line_of(text, "gun-relay.internal.{0}:8765")
+    assert all(driver["rules"][r["ruleIndex"]]["id"] == r["ruleId"] for r in results)
+
+
+def test_unresolved_values_are_not_judged_never_guessed(tmp_path: Path, loomctl: Any) -> None:
+    doc = template(t.healthy())
+    doc["parameters"] = {"minNode": {"type": "int"}, "image": {"type": "string", "defaultValue": "myacr.azurecr.io/loom:2.0"}}
+    node = next(r for r in doc["resources"] if r["name"] == t.NODE)
+    node["properties"]["template"]["scale"]["minReplicas"] = "[parameters('minNode')]"
+    node["properties"]["template"]["containers"][0]["image"] = "[toLower(parameters('image'))]"
+    path = write(tmp_path, doc)
+    run = loomctl("lint", str(path), "-o", "json")
+    assert run.exit_code == 0, run.stdout
+    got = findings(run)
+    assert got[("LOOM204", t.NODE)]["status"] == "skip"
+    assert got[("LOOM204", t.NODE)]["message"] == "not judged: [parameters('minNode')] is known only when deploying"
+    assert got[("LOOM211", t.NODE)]["status"] == "pass"  # the default resolves through toLower
+    # with a parameters file the value is known, and judged
+    params = write(tmp_path, {"parameters": {"minNode": {"value": 1}}}, "main.parameters.json")
+    run = loomctl("lint", str(path), "--parameters", str(params), "-o", "json")
+    assert run.exit_code == 1
+    assert findings(run)[("LOOM204", t.NODE)]["status"] == "fail"
+
+
+def test_suppressions_in_the_template_and_in_yaml_comments(tmp_path: Path, loomctl: Any) -> None:
+    state = t.healthy()
+    faults.image_latest(state)
+    doc = template(state)
+    next(r for r in doc["resources"] if r["name"] == t.RELAY)["metadata"] = {"loomctl:ignore": ["LOOM211"]}
+    run = loomctl("lint", str(write(tmp_path, doc)), "-o", "json")
+    f = findings(run)[("LOOM211", t.RELAY)]
+    assert (f["status"], f["suppressed"]) == ("skip", "metadata")
+    app = copy.deepcopy(state["apps"][t.RELAY])
+    import yaml
+
+    text = yaml.safe_dump(app, sort_keys=False).replace("image: gundb/gun:latest",
+                                                        "image: gundb/gun:latest  # loomctl:ignore LOOM211")
+    run = loomctl("lint", str(write(tmp_path, text, "relay.yaml")), "-o", "json")
+    f = findings(run)[("LOOM211", t.RELAY)]
+    assert (f["status"], f["suppressed"]) == ("skip", "comment")
+    assert f["line"] == line_of(text, "image: gundb/gun:latest")
+
+
+def test_an_app_export_in_yaml_is_judged_on_its_own_definition(tmp_path: Path, loomctl: Any) -> None:
+    import yaml
+
+    state = t.healthy()
+    faults.insecure_external_ingress(state)
+    text = yaml.safe_dump(state["apps"][t.NODE], sort_keys=False)
+    run = loomctl("lint", str(write(tmp_path, text, "node.yaml")), "-o", "json")
+    assert run.exit_code == 1
+    got = findings(run)
+    assert got[("LOOM208", t.NODE)]["line"] == line_of(text, "allowInsecure: true")
+    assert got[("LOOM207", t.NODE)]["status"] == "skip"  # the relay is not in the file
+
+
+def test_the_spec_is_linted_with_the_same_checks(tmp_path: Path, loomctl: Any) -> None:
+    from loomctl.deploy import spec as sp
+
+    spec = sp.reference()
+    spec.apps["loom-node"].env["GUN_PEERS"] = "http://{relay_app}.internal.{default_domain}:8765"
+    path = write(tmp_path, sp.dumps(spec), "loom.toml")
+    run = loomctl("lint", str(path), "-o", "json")
+    assert run.exit_code == 1
+    f = findings(run)[("LOOM207", t.NODE)]
+    assert f["status"] == "fail"
+    assert f["line"] == line_of(path.read_text(), "GUN_PEERS =")
+
+
+@pytest.mark.also_subprocess
+@pytest.mark.parametrize(("content", "name", "expected"), [
+    ("", "empty.json", "empty.json is empty"),
+    ("{\"resources\": [", "broken.json", "broken.json:1:16: not valid JSON: unexpected end of the file"),
+    ("resource app 'x' = {}", "main.bicep", "main.bicep is Bicep: loomctl lints the ARM template Bicep compiles to"),
+    ("{\"a\": 1}", "other.json", "other.json is neither an ARM template nor a container app definition"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, loomctl_proc: Any, content: str, name: str,
+                                          expected: str) -> None:
+    path = write(tmp_path, content, name)
+    run = loomctl_proc("lint", str(path))
+    assert run.exit_code == 2
+    lines = run.stderr.strip().splitlines()
+    assert lines[0] == f"error: {path.parent}/{expected}" if not expected.startswith("empty") else \
+        lines[0] == f"error: {path}" + " is empty"
+    assert lines[1].startswith("hint: ")
+    assert "Traceback" not in run.stderr
+
+
+def test_missing_file_folder_and_dangling_symlink_exit_2(tmp_path: Path, loomctl_proc: Any) -> None:
+    (tmp_path / "dangling.json").symlink_to(tmp_path / "gone.json")
+    for arg, text in ((tmp_path / "none.json", "no such file"), (tmp_path, "it is a folder"),
+                      (tmp_path / "dangling.json", "no such file")):
+        run = loomctl_proc("lint", str(arg))
+        assert run.exit_code == 2
+        assert run.stderr.splitlines()[0] == f"error: cannot read {arg}: {text}"
