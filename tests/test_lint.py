@@ -74,7 +74,7 @@ FAULTS = [
     (faults.wrong_peers_domain, "LOOM207", None, "other-env-1234", NODE_AT),
     (faults.insecure_external_ingress, "LOOM208", t.NODE, '"allowInsecure": true', NODE_AT),
     (faults.plain_value_secret, "LOOM209", t.NODE, '"name": "openai-api-key"', NODE_AT),
-    (faults.bad_cpu_memory, "LOOM210", t.NODE, '"resources": {', f'"image": "myacr.azurecr.io/loom'),
+    (faults.bad_cpu_memory, "LOOM210", t.NODE, '"resources": {', '"image": "myacr.azurecr.io/loom'),
     (faults.image_latest, "LOOM211", t.RELAY, '"image": "gundb/gun:latest"', RELAY_AT),
     (faults.no_scale_rule, "LOOM212", t.NODE, '"rules": []', NODE_AT),
     (faults.missing_env_storage, "LOOM501", t.NODE, '"volumes": [', NODE_AT),
@@ -148,7 +148,8 @@ def test_sarif_validates_and_names_the_defects_at_their_lines(loomctl: Any) -> N
 
 def test_unresolved_values_are_not_judged_never_guessed(tmp_path: Path, loomctl: Any) -> None:
     doc = template(t.healthy())
-    doc["parameters"] = {"minNode": {"type": "int"}, "image": {"type": "string", "defaultValue": "myacr.azurecr.io/loom:2.0"}}
+    doc["parameters"] = {"minNode": {"type": "int"},
+                         "image": {"type": "string", "defaultValue": "myacr.azurecr.io/loom:2.0"}}
     node = next(r for r in doc["resources"] if r["name"] == t.NODE)
     node["properties"]["template"]["scale"]["minReplicas"] = "[parameters('minNode')]"
     node["properties"]["template"]["containers"][0]["image"] = "[toLower(parameters('image'))]"

@@ -102,8 +102,8 @@ def _deployment(env: Resource | None, apps: list[Resource], resources: list[Reso
     environment = None
     if env is not None:
         props = env.body.get("properties") or {}  # an export holds the domain; a template does not
-        body = {**env.body, "properties": {**props,
-                                           "defaultDomain": props.get("defaultDomain") or domain_symbol(env.short_name)}}
+        domain = props.get("defaultDomain") or domain_symbol(env.short_name)
+        body = {**env.body, "properties": {**props, "defaultDomain": domain}}
         environment = Environment.parse(body)
         targets["environment"] = env
     else:

@@ -213,7 +213,8 @@ class Evaluator:
             return Unresolved("", "reference() is the deployed resource's state")
         for a in args:
             if isinstance(a, (Unresolved, Reference)):
-                return a if isinstance(a, Unresolved) else Unresolved("", "reference() is the deployed resource's state")
+                return a if isinstance(a, Unresolved) else \
+                    Unresolved("", "reference() is the deployed resource's state")
         impl = _FUNCTIONS.get(fn)
         if impl is None:
             return Unresolved("", f"{name}() is known only when deploying")

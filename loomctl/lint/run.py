@@ -128,8 +128,8 @@ def _unknown(result: CheckResult, res: Resource, where: tuple[Any, ...], dep: De
         return None
     if result.status is not Status.PASS:
         return None
-    for read in judges.JUDGES.get(result.code, ()):
-        prefix, rel = judges.split(read)
+    for reads in judges.JUDGES.get(result.code, ()):
+        prefix, rel = judges.split(reads)
         target = dep.apps.get(result.resource or "") if prefix is None else dep.targets.get(prefix)
         if target is None:
             continue

@@ -29,7 +29,8 @@ def _rules(codes: list[str]) -> list[dict[str, Any]]:
         out.append({"id": code, "name": title.title().replace(" ", "").replace("-", ""),
                     "shortDescription": {"text": title},
                     "fullDescription": {"text": text},
-                    "help": {"text": f"{text}\nFix: {fix}", "markdown": f"{text}\n\n**Fix:** {fix}\n\n[{code}]({anchor})"},
+                    "help": {"text": f"{text}\nFix: {fix}",
+                             "markdown": f"{text}\n\n**Fix:** {fix}\n\n[{code}]({anchor})"},
                     "helpUri": anchor,
                     "defaultConfiguration": {"level": "note" if code.startswith("LOOM8") else "warning"}})
     return out

@@ -49,7 +49,8 @@ def check_relay_internal(apps: dict[str, Any]) -> Outcome:
                       f"enable internal ingress: `az containerapp ingress enable -n {relay.name} -g <group> "
                       f"--type internal --target-port {GUN_PORT} --transport http --allow-insecure`")
     if ing.external:
-        return failed(f"relay '{relay.name}' has external ingress ({ing.fqdn or 'external: true'}): the LoomMesh relay is open to the "
+        where = ing.fqdn or "external: true"
+        return failed(f"relay '{relay.name}' has external ingress ({where}): the LoomMesh relay is open to the "
                       "internet", f"make it internal: `az containerapp ingress update -n {relay.name} -g <group> "
                       "--type internal`", fqdn=ing.fqdn)
     return passed(f"relay '{relay.name}' ingress is internal ({ing.fqdn or 'external: false'})", fqdn=ing.fqdn)

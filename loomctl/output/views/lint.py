@@ -31,7 +31,7 @@ def render(doc: dict[str, Any]) -> None:
         if color:
             mark = click.style(mark, fg=COLORS[Status(f["status"])])
         who = f" {visible(f['resource'])}:" if f["resource"] else ""
-        click.echo(f"  {f['line']}:{f['column']} {mark} {f['code']} {visible(f['title'])}:{who} {visible(f['message'])}")
+        click.echo(f"  {f['line']}:{f['column']} {mark} {f['code']}{who} {visible(f['message'])}")
         if f["hint"]:
             click.echo(f"      fix: {visible(f['hint'])}")
     s = doc["summary"]
