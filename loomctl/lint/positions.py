@@ -39,7 +39,7 @@ class Document:
         for n in range(len(path), -1, -1):
             pos = self.positions.get(tuple(path[:n]))
             if pos is not None:
-                if n < len(path) and n and isinstance(path[n - 1], int):
+                if n < len(path) and (n == 0 or isinstance(path[n - 1], int)):
                     return self.positions.get((*path[:n], "name"), pos)
                 return pos
         return (1, 1)
@@ -83,9 +83,9 @@ class _Json:
         if kind == 5:
             raise self.fail(f"unexpected character {tok!r}", off)
         if kind == 2:
-            return json.loads(tok)
+            return tok[1:-1] if "\\" not in tok else json.loads(tok)
         if kind == 3:
-            return json.loads(tok)
+            return int(tok) if tok.lstrip("-").isdigit() else float(tok)
         if kind == 4:
             return _LITERALS[tok]
         if tok == "{":
@@ -103,7 +103,7 @@ class _Json:
             tok, off, kind = self.next()
             if kind != 2:
                 raise self.fail("expected a quoted property name", off)
-            key = json.loads(tok)
+            key = tok[1:-1] if "\\" not in tok else json.loads(tok)
             if self.next()[0] != ":":
                 raise self.fail(f"expected ':' after {tok}", self.tokens[self.i - 1][1])
             self.positions[(*path, key)] = self.where(off)
@@ -140,26 +140,25 @@ def parse_json(text: str) -> Document:
 
 
 # -- YAML -------------------------------------------------------------------------------------------------------
-def _yaml_value(node: Any, path: Path, positions: dict[Path, Position]) -> Any:
+def _yaml_value(node: Any, path: Path, positions: dict[Path, Position], loader: Any) -> Any:
     import yaml
 
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for k, v in node.value:
-            key = _yaml_value(k, (), {})
+            key = _yaml_value(k, (), {}, loader)
             if isinstance(key, (dict, list)):
                 raise ParseError("a mapping key must be a scalar", k.start_mark.line + 1, k.start_mark.column + 1)
             positions[(*path, key)] = (k.start_mark.line + 1, k.start_mark.column + 1)
-            out[key] = _yaml_value(v, (*path, key), positions)
+            out[key] = _yaml_value(v, (*path, key), positions, loader)
         return out
     if isinstance(node, yaml.SequenceNode):
         items = []
         for i, v in enumerate(node.value):
             positions[(*path, i)] = (v.start_mark.line + 1, v.start_mark.column + 1)
-            items.append(_yaml_value(v, (*path, i), positions))
+            items.append(_yaml_value(v, (*path, i), positions, loader))
         return items
-    return yaml.SafeLoader(  # one scalar, resolved as safe_load would (int, bool, null, str)
-        "").construct_object(node, deep=True)
+    return loader.construct_object(node, deep=True)  # one scalar, resolved as safe_load would (int, bool, null)
 
 
 def parse_yaml(text: str) -> Document:
@@ -172,7 +171,7 @@ def parse_yaml(text: str) -> Document:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ParseError(str(problem), mark.line + 1 if mark else 1, mark.column + 1 if mark else 1) from None
     positions: dict[Path, Position] = {(): (1, 1)}
-    value = None if node is None else _yaml_value(node, (), positions)
+    value = None if node is None else _yaml_value(node, (), positions, yaml.SafeLoader(""))
     return Document(value, positions, comment_ignores(text))
 
 

@@ -13,6 +13,19 @@ LEVELS = {Status.FAIL: "error", Status.WARN: "warning", Status.SKIP: "note"}
 INFO_URI = "https://github.com/loomdb/loomctl"
 
 
+def artifact(path: str) -> dict[str, str]:
+    """The file as code scanning maps it to the repository: relative to the working directory (the checkout's
+    root in CI) with %SRCROOT%, or a file: URI for a file outside it."""
+    import os
+    from pathlib import Path
+    from urllib.parse import quote
+
+    rel = os.path.relpath(os.path.abspath(path))
+    if rel.startswith(".."):
+        return {"uri": Path(os.path.abspath(path)).as_uri()}
+    return {"uri": quote(Path(rel).as_posix()), "uriBaseId": "%SRCROOT%"}
+
+
 def _rules(codes: list[str]) -> list[dict[str, Any]]:
     from loomctl.checks.registry import all_checks
     from loomctl.lint.run import LINT_RULES
@@ -48,8 +61,7 @@ def document(report: Any) -> dict[str, Any]:
             "ruleId": f.code, "ruleIndex": index[f.code], "level": LEVELS.get(f.status, "note"),
             "message": {"text": text},
             "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": f.file.replace("\\", "/").lstrip("./") if f.file.startswith("./")
-                                     else f.file.replace("\\", "/")},
+                "artifactLocation": artifact(f.file),
                 "region": {"startLine": f.line, "startColumn": f.column}}}],
             "partialFingerprints": {"loomctl/v1": f"{f.code}:{f.resource or ''}:{f.path or ''}"},
         }
