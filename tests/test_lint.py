@@ -238,3 +238,101 @@ def test_missing_file_folder_and_dangling_symlink_exit_2(tmp_path: Path, loomctl
         run = loomctl_proc("lint", str(arg))
         assert run.exit_code == 2
         assert run.stderr.splitlines()[0] == f"error: cannot read {arg}: {text}"
+
+
+def test_a_missing_account_is_unknown_in_a_template_not_missing(tmp_path: Path, loomctl: Any) -> None:
+    state = t.healthy()
+    faults.missing_storage_account(state)  # the template then holds no account: lint cannot know it is missing
+    got = findings(loomctl("lint", str(write(tmp_path, template(state))), "-o", "json"))
+    assert got[("LOOM502", t.SHARE)]["status"] == "skip"
+    assert got[("LOOM502", t.SHARE)]["message"] == "not judged: the definition holds no storage accounts"
+
+
+# a generic rule's fault, its check, the text of the line it is found at
+GENERIC = [
+    (lambda d: _app(d, t.NODE).update(name="Loom--Node"), "LOOM220", '"name": "Loom--Node"'),
+    (lambda d: _app(d, t.RELAY).pop("identity"), "LOOM221", f'"name": "{t.RELAY}"'),
+    (lambda d: _app(d, t.NODE).update(apiVersion="2022-06-01-preview"), "LOOM222", '"2022-06-01-preview"'),
+    (lambda d: _app(d, t.NODE)["properties"]["configuration"]["ingress"].update(
+        stickySessions={"affinity": "sticky"}), "LOOM223", '"affinity": "sticky"'),
+    (lambda d: _app(d, t.NODE)["properties"]["configuration"]["ingress"].update(
+        ipSecurityRestrictions=[{"name": "office", "ipAddressRange": "203.0.113.0/24", "action": "Deny"}]),
+     "LOOM224", '"ipSecurityRestrictions": ['),
+]
+
+
+def _app(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(r for r in doc["resources"] if r.get("name") == name or
+                (r["type"] == "Microsoft.App/containerApps" and r["properties"]["template"]["containers"][0]["name"]
+                 == name))
+
+
+@pytest.mark.parametrize(("fault", "code", "needle"), GENERIC, ids=[g[1] for g in GENERIC])
+def test_generic_container_apps_rules_point_at_their_line(tmp_path: Path, loomctl: Any, fault: Any, code: str,
+                                                           needle: str) -> None:
+    doc = template(t.healthy())
+    fault(doc)
+    path = write(tmp_path, doc)
+    run = loomctl("lint", str(path), "-o", "json")
+    found = [f for f in json.loads(run.stdout)["findings"] if f["code"] == code and f["status"] in ("fail", "warn")]
+    assert len(found) == 1, run.stdout
+    assert found[0]["line"] == line_of(path.read_text(), needle)
+    assert run.exit_code == (1 if code in ("LOOM220", "LOOM222") else 0)
+
+
+def test_each_environment_of_a_template_is_a_deployment_judged_on_its_own(tmp_path: Path, loomctl: Any) -> None:
+    """Two environments in one file; the second's apps are not named as the profile says: found by their GUN
+    settings (the relay's target port 8765, the node's GUN_PEERS), and its node's GUN_PEERS is wrong."""
+    first = template(t.healthy())
+    state = t.healthy()
+    faults.wrong_peers_port(state)
+    second = template(state)
+    for r in second["resources"]:
+        r["name"] = r["name"].replace(t.ENV, "loom-env-b").replace(t.RELAY, "relay-b").replace(t.NODE, "node-b")
+        p = r.get("properties") or {}
+        if "managedEnvironmentId" in p:
+            p["managedEnvironmentId"] = p["environmentId"] = p["environmentId"].replace(t.ENV, "loom-env-b")
+    for r in second["resources"]:
+        if r["type"] == "Microsoft.App/containerApps":
+            r["properties"]["configuration"]["ingress"]["fqdn"] = r["properties"]["configuration"]["ingress"][
+                "fqdn"].replace(t.RELAY, "relay-b").replace(t.NODE, "node-b")
+    first["resources"] += [r for r in second["resources"] if "storageAccounts" not in r["type"]]
+    node_b = next(r for r in first["resources"] if r["name"] == "node-b")
+    for e in node_b["properties"]["template"]["containers"][0]["env"]:
+        if e["name"] == "GUN_PEERS":
+            e["value"] = e["value"].replace(t.RELAY, "relay-b")
+    path = write(tmp_path, first)
+    run = loomctl("lint", str(path), "-o", "json")
+    doc = json.loads(run.stdout)
+    assert doc["summary"]["deployments"] == 2
+    bad = [(f["code"], f["resource"]) for f in doc["findings"] if f["status"] in ("fail", "warn")]
+    assert bad == [("LOOM207", "node-b")]
+    assert run.exit_code == 1
+
+
+def test_a_nested_deployment_is_judged_with_its_own_parameters(tmp_path: Path, loomctl: Any) -> None:
+    inner = template(t.healthy())
+    inner["parameters"] = {"relayImage": {"type": "string"}}
+    _app(inner, t.RELAY)["properties"]["template"]["containers"][0]["image"] = "[parameters('relayImage')]"
+    outer = {"$schema": inner["$schema"], "contentVersion": "1.0.0.0", "resources": [
+        {"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "loom",
+         "properties": {"mode": "Incremental", "parameters": {"relayImage": {"value": "gundb/gun:latest"}},
+                        "template": inner}}]}
+    path = write(tmp_path, outer)
+    got = findings(loomctl("lint", str(path), "-o", "json"))
+    assert got[("LOOM211", t.RELAY)]["status"] == "warn"
+    assert got[("LOOM211", t.RELAY)]["line"] == line_of(path.read_text(), "[parameters('relayImage')]")
+
+
+@pytest.mark.also_subprocess
+def test_sarif_of_the_reference_architecture_as_a_process(loomctl: Any) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    run = loomctl("lint", "examples/reference-architecture.json", "-o", "sarif")
+    assert run.exit_code == 1
+    log = json.loads(run.stdout)
+    jsonschema.validate(log, json.loads(SCHEMA.read_text()))
+    results = log["runs"][0]["results"]
+    assert {r["ruleId"] for r in results if r["level"] == "error"} == {"LOOM207", "LOOM209"}
+    assert {r["ruleId"] for r in results if r["level"] == "note"} == {"LOOM804"}
+    where = results[0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert where == {"uri": "examples/reference-architecture.json", "uriBaseId": "%SRCROOT%"}
