@@ -203,7 +203,11 @@ def from_spec(src: Source, relay: str, node: str) -> list[Resource]:
     for app in spec.apps.values():
         body = infra.app_body(app, None, {"id": "environment"})
         body["name"] = app.name
-        out.append(Resource(APP, app.name, body, src, ("apps", app.name), locate=_spec_locator(body)))
+        unknown: dict[Path, Unresolved] = {}
+        if not app.image:  # `loomctl deploy app` rolls images out: the spec keeps the live one
+            unknown[("properties", "template", "containers", 0, "image")] = Unresolved(
+                "the live image", "the spec leaves images to `loomctl deploy app`")
+        out.append(Resource(APP, app.name, body, src, ("apps", app.name), unknown, locate=_spec_locator(body)))
     return out
 
 

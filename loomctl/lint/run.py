@@ -44,12 +44,13 @@ class Finding:
     not_judged: str | None = None  # the expression (or reason) a result was not judged for
     suppressed: str | None = None  # by what
     ignores: frozenset[str] = frozenset()  # the codes the judged resource's metadata ignores
+    told_by: str | None = None  # a check not judged for a value: the LOOM804 finding that names the value
 
     def to_json(self) -> dict[str, Any]:
         return {"code": self.code, "title": self.title, "status": self.status.value, "message": self.message,
                 "hint": self.hint, "file": self.file, "line": self.line, "column": self.column,
                 "resource": self.resource, "path": self.path, "not_judged": self.not_judged,
-                "suppressed": self.suppressed}
+                "suppressed": self.suppressed, "told_by": self.told_by}
 
 
 @dataclass
@@ -88,6 +89,7 @@ def lint_paths(paths: list[str], settings: Any, params: dict[str, Any] | None = 
             for res in resources:
                 report.findings += _unresolved_notes(res)
         report.findings += [_note(n) for n in notes]
+    _fold(report.findings)
     _suppress(report, sources, suppress or [])
     report.findings.sort(key=lambda f: (report.files.index(f.file), f.line, f.column, f.code))
     return report
@@ -152,6 +154,20 @@ def _unresolved_notes(res: Resource) -> list[Finding]:
                            + (f" ({u.why})" if u.why else ""), res.source.path, line, col,
                            resource=res.short_name, path=shown, not_judged=u.expression))
     return out
+
+
+def _fold(findings: list[Finding]) -> None:
+    """One line per unknown value: its LOOM804 finding names the checks it kept from judging; those checks'
+    own results say `told_by` (kept in JSON, not repeated in the table or SARIF)."""
+    notes = {(f.file, f.resource, f.not_judged): f for f in findings if f.code == "LOOM804"}
+    kept: dict[tuple[Any, ...], list[str]] = {}
+    for f in findings:
+        key = (f.file, f.resource, f.not_judged)
+        if f.code != "LOOM804" and f.not_judged and key in notes:
+            f.told_by = "LOOM804"
+            kept.setdefault(key, []).append(f.code)
+    for key, codes in kept.items():
+        notes[key].message += f"; not judged for it: {', '.join(sorted(set(codes)))}"
 
 
 def _note(n: Note) -> Finding:

@@ -50,8 +50,8 @@ def _rules(codes: list[str]) -> list[dict[str, Any]]:
 
 
 def document(report: Any) -> dict[str, Any]:
-    shown = [f for f in report.findings if f.status in (Status.FAIL, Status.WARN) or
-             (f.status is Status.SKIP and (f.not_judged or f.suppressed))]
+    shown = [f for f in report.findings if (f.status in (Status.FAIL, Status.WARN) or
+             (f.status is Status.SKIP and (f.not_judged or f.suppressed))) and not f.told_by]
     codes = sorted({f.code for f in shown})
     index = {c: i for i, c in enumerate(codes)}
     results = []

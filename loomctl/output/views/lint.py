@@ -14,7 +14,8 @@ SYMBOL = {"fail": "×", "warn": "‼", "skip": "-", "pass": "✓"}
 
 def shown(doc: dict[str, Any]) -> list[dict[str, Any]]:
     """Problems, suppressions and what was not judged for an expression; passes and plain skips are counted."""
-    return [f for f in doc["findings"] if f["status"] in ("fail", "warn") or f["not_judged"] or f["suppressed"]]
+    return [f for f in doc["findings"] if (f["status"] in ("fail", "warn") or f["not_judged"] or f["suppressed"])
+            and not f["told_by"]]
 
 
 def render(doc: dict[str, Any]) -> None:
