@@ -340,3 +340,33 @@ def test_sarif_of_the_reference_architecture_as_a_process(loomctl: Any) -> None:
     assert {r["ruleId"] for r in results if r["level"] == "note"} == {"LOOM804"}
     where = results[0]["locations"][0]["physicalLocation"]["artifactLocation"]
     assert where == {"uri": "examples/reference-architecture.json", "uriBaseId": "%SRCROOT%"}
+
+
+@pytest.mark.parametrize(("expression", "value"), [
+    ("[concat('a', parameters('p'), string(3))]", "ab3"),
+    ("[format('http://{0}.internal.{1}/gun', 'gun-relay', toLower('D.IO'))]", "http://gun-relay.internal.d.io/gun"),
+    ("[if(equals(parameters('p'), 'B'), int('2'), 5)]", 2),
+    ("[toUpper(variables('v'))]", "VB"),
+    ("[bool('true')]", True),
+    ("[createArray(1, 2)[1]]", 2),
+    ("[json('{\"x\": 7}').x]", 7),
+    ("[resourceId('Microsoft.App/managedEnvironments/storages', 'env', 'st')]",
+     "/subscriptions/{subscription}/resourceGroups/{resourceGroup}/providers/Microsoft.App/managedEnvironments/env/"
+     "storages/st"),
+    ("[[not an expression]", "[not an expression]"),
+])
+def test_template_functions_known_offline_are_evaluated(expression: str, value: Any) -> None:
+    from loomctl.lint.expressions import Evaluator
+
+    ev = Evaluator({"p": "b"}, {"v": "[concat('v', parameters('p'))]"})
+    assert ev.value(expression) == value
+
+
+@pytest.mark.parametrize("expression", ["[resourceGroup().location]", "[uniqueString(resourceGroup().id)]",
+                                        "[reference('x').outputs]", "[concat('a', subscription().id)]",
+                                        "[parameters('none')]", "[concat('a']"])
+def test_what_is_known_only_when_deploying_stays_unresolved(expression: str) -> None:
+    from loomctl.lint.expressions import Evaluator, Unresolved
+
+    got = Evaluator({}, {}).value(expression)
+    assert isinstance(got, Unresolved) and got.expression == expression

@@ -36,6 +36,7 @@ def read(path: str) -> Source:
         raise FileError(f"cannot read {path}: it is not UTF-8 text", HINT) from None
     if text is None:
         raise FileError(f"cannot read {path}: no such file", HINT)
+    text = text.removeprefix("\ufeff")  # a byte order mark, as some Windows tools write
     if not text.strip():
         raise FileError(f"{path} is empty", HINT)
     suffix = Path(path).suffix.lower()
