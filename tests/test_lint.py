@@ -370,3 +370,24 @@ def test_what_is_known_only_when_deploying_stays_unresolved(expression: str) -> 
 
     got = Evaluator({}, {}).value(expression)
     assert isinstance(got, Unresolved) and got.expression == expression
+
+
+def test_an_existing_environment_is_not_judged_and_its_domain_stays_unknown(tmp_path: Path, loomctl: Any) -> None:
+    doc = template(t.healthy())
+    env = next(r for r in doc["resources"] if r["type"] == "Microsoft.App/managedEnvironments")
+    env.clear()
+    env.update({"type": "Microsoft.App/managedEnvironments", "apiVersion": "2024-03-01", "name": t.ENV,
+                "existing": True})
+    doc["languageVersion"] = "2.0"
+    doc["resources"] = {f"r{i}": r for i, r in enumerate(doc["resources"])}
+    node = doc["resources"]["r5"]
+    for e in node["properties"]["template"]["containers"][0]["env"]:
+        if e["name"] == "GUN_PEERS":
+            e["value"] = (f"[format('http://{t.RELAY}.internal.{{0}}/gun', reference(resourceId("
+                          f"'Microsoft.App/managedEnvironments', '{t.ENV}'), '2024-03-01').defaultDomain)]")
+    path = write(tmp_path, doc)
+    run = loomctl("lint", str(path), "-o", "json")
+    assert run.exit_code == 0, run.stdout
+    got = findings(run)
+    assert got[("LOOM207", t.NODE)]["status"] == "skip"
+    assert got[("LOOM804", t.NODE)]["not_judged"].startswith("[format('http://gun-relay.internal.{0}/gun'")

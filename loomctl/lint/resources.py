@@ -114,7 +114,7 @@ def from_template(src: Source, given: dict[str, Any], notes: list[Note],
     envs: dict[str, str] = {}
     ev = Evaluator(params, raw_vars, lambda rid: _env_of(rid, envs))
     for _path, r in _flatten(items):  # the environments first: peers reference their default domain
-        if str(r.get("type", "")).lower() == ENV:
+        if str(r.get("type", "")).lower() == ENV and r.get("existing") is not True:
             name = ev.value(r.get("name"))
             if isinstance(name, str):
                 envs[name.lower()] = name
@@ -122,6 +122,8 @@ def from_template(src: Source, given: dict[str, Any], notes: list[Note],
     nested: list[list[Resource]] = []
     for path, r in _flatten(items):
         kind = str(r.get("type", "")).lower()
+        if r.get("existing") is True:  # languageVersion 2.0 (Bicep `existing`): defined elsewhere, not here
+            continue
         if "copy" in r:
             notes.append(Note("LOOM802", f"resource {r.get('name')} is a copy loop: its copies are not judged",
                               src, path))
