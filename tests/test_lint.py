@@ -391,3 +391,16 @@ def test_an_existing_environment_is_not_judged_and_its_domain_stays_unknown(tmp_
     got = findings(run)
     assert got[("LOOM207", t.NODE)]["status"] == "skip"
     assert got[("LOOM804", t.NODE)]["not_judged"].startswith("[format('http://gun-relay.internal.{0}/gun'")
+
+
+def test_comments_in_a_json_template_are_read_and_can_ignore_a_finding(tmp_path: Path, loomctl: Any) -> None:
+    state = t.healthy()
+    faults.image_latest(state)
+    text = json.dumps(template(state), indent=2).replace(
+        '"image": "gundb/gun:latest",', '// loomctl:ignore LOOM211 (the release job pins it)\n'
+                                        '/* by digest */ "image": "gundb/gun:latest",')
+    text = "// the reference, as built\n" + text
+    path = write(tmp_path, text)
+    f = findings(loomctl("lint", str(path), "-o", "json"))[("LOOM211", t.RELAY)]
+    assert (f["status"], f["suppressed"]) == ("skip", "comment")
+    assert f["line"] == line_of(text, "gundb/gun:latest")

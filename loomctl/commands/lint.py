@@ -32,9 +32,10 @@ def lint(loom: LoomContext, paths: tuple[str, ...], parameters_file: str | None,
     (JSON or YAML), an `az containerapp create --yaml` file, or a spec from `loomctl deploy infra
     --export`. The definition checks are doctor's own; each finding names its file, line and column.
     A value known only when deploying is "not judged", never guessed. Silence a finding with the
-    profile's `suppress`, a resource's metadata `"loomctl:ignore": ["LOOM211"]`, or a YAML comment
-    `# loomctl:ignore LOOM211` on the line or the line above. Exit 0 when nothing failed, 1 when a
-    check failed (or warned, with --fail-on-warn), 2 when a file cannot be read.
+    profile's `suppress`, a resource's metadata `"loomctl:ignore": ["LOOM211"]`, or a comment
+    `# loomctl:ignore LOOM211` (YAML) or `// loomctl:ignore LOOM211` (JSON) on the line or the line
+    above. Exit 0 when nothing failed, 1 when a check failed (or warned, with --fail-on-warn), 2 when
+    a file cannot be read.
 
     \b
     Examples:

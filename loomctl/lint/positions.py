@@ -16,7 +16,7 @@ from typing import Any
 Path = tuple[Any, ...]
 Position = tuple[int, int]
 
-IGNORE_COMMENT = re.compile(r"#\s*loomctl:ignore\b[ \t:=]*([A-Za-z0-9_, \t]*)")
+IGNORE_COMMENT = re.compile(r"(?:#|//|/\*)\s*loomctl:ignore\b[ \t:=]*([A-Za-z0-9_, \t]*)")
 
 
 class ParseError(ValueError):
@@ -46,7 +46,8 @@ class Document:
 
 
 # -- JSON -------------------------------------------------------------------------------------------------------
-_TOKEN = re.compile(r'[ \t\r\n]*(?:([{}\[\],:])|("(?:[^"\\\x00-\x1f]|\\.)*")|'
+# ARM templates may hold // and /* */ comments (Azure CLI and Resource Manager accept them): group 6
+_TOKEN = re.compile(r'[ \t\r\n]*(?:(//[^\n]*|/\*[\s\S]*?\*/)|([{}\[\],:])|("(?:[^"\\\x00-\x1f]|\\.)*")|'
                     r'(-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)|(true|false|null)|(\S))')
 _LITERALS = {"true": True, "false": False, "null": None}
 
@@ -55,8 +56,14 @@ class _Json:
     def __init__(self, text: str):
         self.text = text
         self.lines = [m.end() for m in re.finditer("\n", text)]
-        self.tokens = [(m.group(1) or m.group(2) or m.group(3) or m.group(4) or m.group(5), m.start(m.lastindex or 0),
-                        m.lastindex) for m in _TOKEN.finditer(text) if m.lastindex]
+        self.tokens: list[tuple[str, int, int]] = []
+        self.comments: list[tuple[int, str]] = []  # offset, text
+        for m in _TOKEN.finditer(text):
+            kind = m.lastindex
+            if kind == 1:
+                self.comments.append((m.start(1), m.group(1)))
+            elif kind:
+                self.tokens.append((m.group(kind), m.start(kind), kind - 1))  # 1 punctuation ... 5 other
         self.i = 0
         self.positions: dict[Path, Position] = {}
 
@@ -131,12 +138,18 @@ class _Json:
 
 
 def parse_json(text: str) -> Document:
+    """JSON as ARM templates have it: comments (// and /* */) allowed; `// loomctl:ignore CODE` collected."""
     p = _Json(text)
     p.positions[()] = (1, 1)
     value = p.value(())
     if p.i < len(p.tokens):
         raise p.fail("unexpected text after the JSON value")
-    return Document(value, p.positions)
+    ignores: dict[int, set[str]] = {}
+    for offset, comment in p.comments:
+        m = IGNORE_COMMENT.search(comment)
+        if m:
+            ignores[p.where(offset)[0]] = {c.upper() for c in re.split(r"[\s,*/]+", m.group(1)) if c}
+    return Document(value, p.positions, ignores)
 
 
 # -- YAML -------------------------------------------------------------------------------------------------------

@@ -175,6 +175,16 @@ def _note(n: Note) -> Finding:
     return Finding(n.code, LINT_RULES[n.code][0], Status.SKIP, n.message, n.source.path, line, col)
 
 
+def _first_line(src: Source) -> int:
+    """The first line that is not a comment (comments above it are the file's header)."""
+    cached = getattr(src, "_first", None)
+    if cached is None:
+        cached = next((n for n, text in enumerate(src.text.splitlines(), 1)
+                       if text.strip() and not text.lstrip().startswith(("#", "//"))), 0)
+        src._first = cached  # type: ignore[attr-defined]
+    return int(cached)
+
+
 def _suppress(report: Report, sources: list[Source], profile: list[tuple[str, str | None]]) -> None:
     by_path = {s.path: s for s in sources}
     for f in report.findings:
@@ -199,8 +209,7 @@ def _comment_codes(src: Source, line: int) -> set[str]:
     ignores = src.doc.ignores
     if not ignores:
         return set()
-    first = next((n for n, text in enumerate(src.text.splitlines(), 1)
-                  if text.strip() and not text.lstrip().startswith("#")), 0)
+    first = _first_line(src)
     codes: set[str] = set()
     for n, c in ignores.items():
         if n in (line, line - 1) or n < first:  # on the line, the line above, or the file's header
