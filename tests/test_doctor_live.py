@@ -206,6 +206,10 @@ FAULTS = [
     ("image latest", faults.image_latest, {("LOOM211", R)}, "warn", "gundb/gun:latest", "pin a tag or digest"),
     ("bad cpu/memory", faults.bad_cpu_memory, {("LOOM210", N)}, "fail", "1 vCPU and 3Gi", "--cpu 1 --memory 2Gi"),
     ("no scale rule", faults.no_scale_rule, {("LOOM212", N)}, "warn", "has no scale rule", "--scale-rule-type http"),
+    ("sticky sessions", faults.sticky_sessions, {("LOOM223", N)}, "warn", "pins each client to one replica",
+     "sticky-sessions set -n loom-node -g rg-loom --affinity none"),
+    ("deny IP restriction", faults.deny_ip_restriction, {("LOOM224", N)}, "warn",
+     "an IP restriction that is not 'Allow' (block-scanner)", "each with action Allow"),
     ("http2 relay", faults.http2_relay, {("LOOM203", None)}, "fail", "transport is http2", "--transport http"),
     (
         "relay target port",

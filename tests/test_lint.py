@@ -84,6 +84,8 @@ FAULTS = [
     (faults.shared_radisk_folder, "LOOM507", None, '"value": "/mnt/gun-data"', NODE_AT),
     (faults.insecure_transfer, "LOOM508", None, '"supportsHttpsTrafficOnly": false', None),
     (faults.public_storage_account, "LOOM509", None, '"publicNetworkAccess": "Enabled"', None),
+    (faults.sticky_sessions, "LOOM223", t.NODE, '"affinity": "sticky"', NODE_AT),
+    (faults.deny_ip_restriction, "LOOM224", t.NODE, '"ipSecurityRestrictions": [', NODE_AT),
 ]
 
 
@@ -95,7 +97,8 @@ def test_each_definition_fault_is_found_at_its_line(tmp_path: Path, loomctl: Any
     fault(state)
     path = write(tmp_path, template(state))
     run = loomctl("lint", str(path), "-o", "json")
-    assert run.exit_code == (1 if code not in ("LOOM211", "LOOM212", "LOOM507", "LOOM508", "LOOM509") else 0)
+    warnings = ("LOOM211", "LOOM212", "LOOM223", "LOOM224", "LOOM507", "LOOM508", "LOOM509")
+    assert run.exit_code == (0 if code in warnings else 1)
     found = [f for f in json.loads(run.stdout)["findings"] if f["code"] == code and f["status"] in ("fail", "warn")]
     assert found, run.stdout
     f = next(x for x in found if resource is None or x["resource"] == resource)
