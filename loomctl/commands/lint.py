@@ -48,7 +48,7 @@ def lint(loom: LoomContext, paths: tuple[str, ...], parameters_file: str | None,
     from loomctl.lint.report import as_document
     from loomctl.lint.run import lint_paths
     from loomctl.lint.sources import parameter_values
-    from loomctl.output.formats import Format, Output, default_format, dump_json
+    from loomctl.output.formats import Format, Output, default_format
 
     settings = loom.settings
     params = parameter_values(parameters_file) if parameters_file else {}
@@ -56,7 +56,7 @@ def lint(loom: LoomContext, paths: tuple[str, ...], parameters_file: str | None,
     if fmt == "sarif":
         from loomctl.lint.sarif import document
 
-        click.echo(dump_json(mask(document(report))))
+        Output(Format.JSON, loom.query).emit(document(report))  # JSON, masked, --query applies
     else:
         out = Output(Format(fmt) if fmt else loom.output_format or default_format(), loom.query)
         doc = as_document(report, fail_on_warn)
