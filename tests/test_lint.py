@@ -238,6 +238,18 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, loomctl_proc: Any, con
     assert "Traceback" not in run.stderr
 
 
+def test_garbage_is_one_line_and_exit_2(tmp_path: Path, loomctl: Any) -> None:
+    binary = tmp_path / "garbage.json"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe")
+    yaml_bad = write(tmp_path, "name: app\nproperties: [\n", "app.yaml")
+    for path, text in ((binary, f"cannot read {binary}: it is not UTF-8 text"),
+                       (yaml_bad, f"{yaml_bad}:3:1: not valid YAML: expected the node content, but found "
+                                  "'<stream end>'")):
+        run = loomctl("lint", str(path))
+        assert run.exit_code == 2
+        assert run.stderr.splitlines()[0] == f"error: {text}"
+
+
 def test_missing_file_folder_and_dangling_symlink_exit_2(tmp_path: Path, loomctl_proc: Any) -> None:
     (tmp_path / "dangling.json").symlink_to(tmp_path / "gone.json")
     for arg, text in ((tmp_path / "none.json", "no such file"), (tmp_path, "it is a folder"),
