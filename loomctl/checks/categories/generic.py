@@ -51,7 +51,7 @@ def check_affinity(app: AppRef, app_obj: Any) -> Outcome:
     affinity = str((ing.get("stickySessions") or {}).get("affinity") or "none")
     if affinity.lower() == "sticky":
         return warned(f"'{app_obj.name}' pins each client to one replica (sticky sessions): load spreads unevenly "
-                      "and a replica's restart drops its clients at once",
+                      "across its replicas, and new replicas get only new clients",
                       f"`az containerapp ingress sticky-sessions set -n {app_obj.name} -g <group> --affinity none`",
                       affinity=affinity)
     return passed(f"session affinity {affinity}")
@@ -89,8 +89,8 @@ GENERIC_CHECKS = [
           "deployed app names no template version: judged by `lint` only.",
           "Set the resource's apiVersion to a supported version, e.g. 2024-03-01.", check_api_version, ("app_obj",)),
     _spec("LOOM223", "session affinity is off",
-          "Sticky sessions pin each client to one replica: load spreads unevenly and a restart drops that replica's "
-          "clients together (PSRule Azure.ContainerApp.DisableAffinity).",
+          "Sticky sessions pin each client to one replica: load spreads unevenly across replicas, and replicas added "
+          "by scaling get only new clients (PSRule Azure.ContainerApp.DisableAffinity).",
           "`az containerapp ingress sticky-sessions set --affinity none`.", check_affinity, ("app_obj",)),
     _spec("LOOM224", "IP restrictions allow, never deny",
           "IP restrictions with a Deny action admit every address not listed; allow-lists refuse them "
