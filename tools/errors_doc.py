@@ -111,7 +111,7 @@ def _problems() -> list[Any]:
 
     spec = next(s for s in CHECKS if s.access)
     failed = CheckResult(spec.code, spec.category, spec.title, Status.FAIL, "<the sign-in error>")
-    skipped = [CheckResult(f"LOOM{n}", "x", "x", Status.SKIP, "skipped", causes=(failed.key,)) for n in range(54)]
+    skipped = [CheckResult(f"LOOM{n}", "x", "x", Status.SKIP, "skipped", causes=(failed.key,)) for n in range(64)]
     return [ProblemsFound("doctor found problems"), access_failure([Instance(spec)], [failed, *skipped])]
 
 
