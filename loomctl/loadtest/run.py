@@ -269,7 +269,7 @@ class _Run:
                 elif m.get("err"):
                     self.error(f"writer {key[0]}: the peer refused a write: {m.get('err')}")
 
-            msg, unregister = client.put_nowait(plan.soul(conn.index), {f"s{seq}": value}, on_ack)
+            msg, unregister = client.put_nowait(plan.soul(conn.index), {f"s{seq}": value}, on_ack, fresh_keys=True)
             write.sent = time.perf_counter()
             self.writes[key] = write
             seq += 1
