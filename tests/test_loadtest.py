@@ -326,3 +326,15 @@ def test_from_inside_an_image_without_node_is_named(loomctl, aca_exec, tmp_path)
     assert run.stderr.splitlines()[-2:] == [
         "error: cannot run node inside replica loom-node--n1-5d9774cff-00000: the image has no node",
         "hint: run it from this machine (drop --from-inside), or use an image with node"]
+
+
+@pytest.mark.parametrize(("args", "error", "hint"), [
+    (("--duration", "5s", "--count", "3"), "--duration cannot be combined with --count", "give one of them"),
+    (("--rate", "fast"), "--rate 'fast' is not a rate", "give writes per second (e.g. 50, 0.5) or max"),
+    (("--size", "big"), "--size 'big' is not a size", "use bytes or a unit: 256, 4KiB, 16MiB, 10MB"),
+    (("--duration", "soon"), "--duration 'soon' is not a duration", "use a number and a unit: 30s, 15m, 1h, 2d, 1w"),
+])
+def test_bad_options_are_usage_errors(loomctl, args, error, hint):
+    run = loomctl("loadtest", "--peer", "http://127.0.0.1:1/gun", "--yes", *args)
+    assert run.exit_code == 2
+    assert run.stderr.splitlines() == [f"error: {error}", f"hint: {hint}"]

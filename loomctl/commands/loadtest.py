@@ -18,8 +18,8 @@ from loomctl.inside.options import inside_app, inside_options
 @click.option("--writers", type=click.IntRange(1, 256), default=None,
               help="Concurrent writer connections, spread over the peers. Default: one per peer.")
 @click.option("--readers", type=click.IntRange(1, 256), default=None,
-              help="Subscriber connections, spread over the peers (each starts on the peer after its writer's). "
-                   "Default: one per peer.")
+              help="Subscriber connections, spread over the peers: reader j on the peer after writer j's, so that "
+                   "what it sees has crossed peers. Default: one per peer.")
 @click.option("--rate", metavar="R|max", default=None,
               help="Writes per second overall, or max (as fast as acks allow, --in-flight unacked puts per "
                    "writer). Default: 100 on the sandbox, a modest 20 elsewhere.")
