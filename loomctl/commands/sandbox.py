@@ -1,4 +1,4 @@
-"""loomctl sandbox up | status | down"""
+"""loomctl sandbox up | status | down | break | heal"""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from loomctl.core.context import LoomContext, pass_loom
-from loomctl.core.errors import ProblemsFound
+from loomctl.core.errors import ProblemsFound, UsageError
 from loomctl.core.options import local_options
 
 
@@ -76,7 +76,12 @@ def status(loom: LoomContext) -> None:
         row["relay_pid"] = r.pid
         row["problem"] = None if r.ok else f"{r.failed_stage}: {r.error}"
     doc["running"] = all(p.alive for p in state.procs) and all(r.ok for r in probes)
+    from loomctl.sandbox import faults
+
+    doc["faults"] = [dict(f, shown=faults.describe(f)) for f in faults.in_force(state)]
     loom.output.emit(doc, table=sandbox_table)
+    if doc["faults"]:
+        raise ProblemsFound(f"{len(doc['faults'])} sandbox fault(s) in force", "`loomctl sandbox heal` removes them")
     if not doc["running"]:
         raise ProblemsFound("the sandbox is not healthy", "restart it: `loomctl sandbox down && loomctl sandbox up`")
 
@@ -95,6 +100,74 @@ def down(loom: LoomContext) -> None:
         return
     report = processes.stop(state)
     loom.output.emit({"stopped": report}, table=lambda d: stopped_table(d))
+
+
+def _running_state() -> Any:
+    from loomctl.sandbox import processes
+
+    state = processes.load_state()
+    if state is None:
+        raise UsageError("no sandbox is running", "start one with `loomctl sandbox up`")
+    return state
+
+
+@sandbox.command("break")
+@click.argument("fault", type=click.Choice(["relay-down", "node-down", "blackhole", "slow", "partition"]))
+@click.option("--node", default=None, metavar="NAME", help="The node to break (node-down, blackhole, slow, "
+              "partition). Default: node-1.")
+@click.option("--delay-ms", type=click.IntRange(1, 2000), default=None,
+              help="slow: how long the link holds each chunk, each way (default 300).")
+@local_options
+@pass_loom
+def break_(loom: LoomContext, fault: str, node: str | None, delay_ms: int | None) -> None:
+    """Break the sandbox one realistic way, on its real processes, to practise diagnosis.
+
+    \b
+    FAULT is one of:
+      relay-down  stop the relay process
+      node-down   stop one node process (--node)
+      blackhole   a node's link to the relay accepts and never answers
+      slow        a node's link to the relay holds each chunk --delay-ms each way
+      partition   cut a node off the relay (its link resets every connection)
+
+    `loomctl sandbox status` shows the faults in force; `loomctl sandbox heal` removes them all.
+
+    \b
+    Examples:
+      loomctl sandbox break blackhole && loomctl doctor --profile sandbox
+    """
+    from loomctl.output import ui
+    from loomctl.sandbox import faults
+
+    if delay_ms is not None and fault != "slow":
+        raise UsageError("--delay-ms goes with the fault slow only", "leave it out, or use `loomctl sandbox break slow`")
+    if node is not None and fault == "relay-down":
+        raise UsageError("--node does not go with relay-down (the sandbox has one relay)", "leave --node out")
+    record = faults.apply(_running_state(), fault, node, delay_ms)
+    shown = faults.describe(record)
+    loom.output.emit(dict(record, shown=shown), table=lambda d: f"broken: {d['shown']}")
+    ui.info("next: loomctl doctor --profile sandbox")
+    ui.info("      loomctl sandbox heal")
+
+
+@sandbox.command()
+@local_options
+@pass_loom
+def heal(loom: LoomContext) -> None:
+    """Remove every fault in force: links back to normal, stopped processes started again (same ports and data).
+
+    \b
+    Examples:
+      loomctl sandbox heal && loomctl doctor --profile sandbox
+    """
+    from loomctl.output import ui
+    from loomctl.sandbox import faults
+
+    healed = faults.heal(_running_state())
+    doc = {"healed": [dict(h, shown=faults.describe(h)) for h in healed]}
+    loom.output.emit(doc, table=lambda d: "\n".join(f"healed: {h['shown']}" for h in d["healed"])
+                     or "no fault was in force")
+    ui.info("next: loomctl doctor --profile sandbox")
 
 
 def _doc(state: Any, profile_path: Any) -> dict[str, Any]:

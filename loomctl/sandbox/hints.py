@@ -40,6 +40,7 @@ def label(plist: Any, state: State | None = None) -> Any:
 def explain(results: list[Any], profile: str | None = None, state: State | None = None) -> list[Any]:
     """Set the role of each `PeerResult` that is a sandbox process and, for a failed one, a sandbox hint; on the
     sandbox's profile with no sandbox started, say so."""
+    state = state if state is not None else load_state()
     procs = processes(state)
     for r in results:
         proc = procs.get(_key(r.url))
@@ -52,7 +53,13 @@ def explain(results: list[Any], profile: str | None = None, state: State | None 
         if r.ok:
             continue
         who = f"the sandbox's {proc.role} '{proc.name}'"
-        if not proc.alive:
+        from loomctl.sandbox.faults import HEAL, fault_on
+
+        fault = fault_on(state, proc.name, "process")
+        if not proc.alive and fault is not None:
+            hint = (f"{who} (pid {proc.pid}) was stopped by the sandbox fault `{fault['fault']}` (`loomctl sandbox "
+                    f"status` shows it): {HEAL} and starts it again")
+        elif not proc.alive:
             hint = f"{who} (pid {proc.pid}) is not running: {STATUS}; {RESTART}; its log is {proc.log}"
         else:
             hint = (f"{who} runs (pid {proc.pid}) but failed at the {r.failed_stage} stage: look at its log "

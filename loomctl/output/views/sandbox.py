@@ -20,7 +20,13 @@ def sandbox_table(doc: dict[str, Any]) -> Any:
         if "answers" in p:
             row += ["yes" if p["answers"] else f"no ({p['problem']})", p["relay_pid"] or "-"]
         t.add_row(*row)
-    return t
+    if not doc.get("faults"):
+        return t
+    from rich.console import Group
+    from rich.text import Text
+
+    lines = [Text(f"fault in force: {f['shown']}") for f in doc["faults"]]
+    return Group(t, *lines, Text("heal: loomctl sandbox heal"))
 
 
 def stopped_table(doc: dict[str, Any]) -> Any:
