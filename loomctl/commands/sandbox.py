@@ -140,7 +140,8 @@ def break_(loom: LoomContext, fault: str, node: str | None, delay_ms: int | None
     from loomctl.sandbox import faults
 
     if delay_ms is not None and fault != "slow":
-        raise UsageError("--delay-ms goes with the fault slow only", "leave it out, or use `loomctl sandbox break slow`")
+        raise UsageError("--delay-ms goes with the fault slow only",
+                         "leave it out, or use `loomctl sandbox break slow`")
     if node is not None and fault == "relay-down":
         raise UsageError("--node does not go with relay-down (the sandbox has one relay)", "leave --node out")
     record = faults.apply(_running_state(), fault, node, delay_ms)
