@@ -70,7 +70,8 @@ def test_up_doctor_probe_down(sandbox_env, loomctl, tmp_path):
 
     run = loomctl("sandbox", "down", "-o", "json")
     assert run.exit_code == 0
-    assert [(r["name"], r["result"]) for r in run.json()["stopped"]] == [(n, "stopped") for n in ("relay", "node-1", "node-2", "links")]
+    stopped = [(r["name"], r["result"]) for r in run.json()["stopped"]]
+    assert stopped == [(n, "stopped") for n in ("relay", "node-1", "node-2", "links")]  # the link proxy too
     deadline = time.monotonic() + 5
     while any(_alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -151,7 +151,8 @@ def test_a_stopped_process_is_named_once_and_started_again(sandbox, loomctl, fau
 def test_break_errors_are_one_line_with_a_hint(sandbox, loomctl):
     run = loomctl("sandbox", "break", "blackhole", "--node", "node-9")
     assert run.exit_code == 2
-    assert "error: the sandbox has no node 'node-9'" in run.stderr and "hint: choose one of: node-1, node-2" in run.stderr
+    assert "error: the sandbox has no node 'node-9'" in run.stderr
+    assert "hint: choose one of: node-1, node-2" in run.stderr
     assert loomctl("sandbox", "break", "blackhole").exit_code == 0
     run = loomctl("sandbox", "break", "slow")
     assert run.exit_code == 2
