@@ -164,10 +164,15 @@ def heal(loom: LoomContext) -> None:
     from loomctl.output import ui
     from loomctl.sandbox import faults
 
-    healed = faults.heal(_running_state())
-    doc = {"healed": [dict(h, shown=faults.describe(h)) for h in healed]}
+    state = _running_state()
+    healed = faults.heal(state)
+    unlinked = faults.wait_linked(state)  # the nodes redial their links within a second or two
+    doc = {"healed": [dict(h, shown=faults.describe(h)) for h in healed], "unlinked": unlinked}
     loom.output.emit(doc, table=lambda d: "\n".join(f"healed: {h['shown']}" for h in d["healed"])
                      or "no fault was in force")
+    for node in unlinked:
+        ui.warn(f"{node} did not redial its link to the relay: `loomctl sandbox break node-down --node {node} && "
+                "loomctl sandbox heal` restarts it")
     ui.info("next: loomctl doctor --profile sandbox")
 
 

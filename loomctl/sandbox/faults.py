@@ -17,7 +17,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from loomctl.core.errors import LoomError, UsageError
 from loomctl.core.retry import Deadline, poll
@@ -132,6 +132,39 @@ def _send(state: State, msg: dict[str, Any], timeout: float = 3.0) -> dict[str, 
                 break
             buf += chunk
     return json.loads(buf or b"{}")
+
+
+def link_connections(state: State) -> dict[str, int]:
+    """How many connections each node holds open on its link to the relay (0: the node is not linked)."""
+    if not links_alive(state):
+        return {}
+    return dict(_send(state, {"op": "ping"}).get("conns") or {})
+
+
+def wait_linked(state: State, timeout: float = 10.0) -> list[str]:
+    """Wait until every node holds a connection on its link to the relay; the nodes that do not by the deadline
+    (they did not redial), or [] when the sandbox has no links."""
+    names = list(link_urls(state))
+    left: list[str] = names
+
+    def linked() -> bool | None:
+        nonlocal left
+        conns = link_connections(state)
+        left = [n for n in names if not conns.get(n)]
+        return True if not left else None
+
+    def late() -> NoReturn:
+        raise _NotLinked
+
+    try:
+        poll(linked, deadline=Deadline(timeout), interval=0.05, on_timeout=late)
+    except _NotLinked:
+        pass
+    return left
+
+
+class _NotLinked(Exception):
+    """wait_linked's deadline passed: some node is not linked (an answer, not an error)."""
 
 
 def _set_mode(state: State, node: str, mode: str, delay_ms: int = 0) -> None:

@@ -23,6 +23,7 @@ class LinkResult:
     result: Any  # a loommesh PeerResult
     fault: dict[str, Any] | None
     slow: bool
+    connections: int | None  # the node's own connections on its link, counted before the probe
     hint: str | None
 
 
@@ -38,6 +39,7 @@ def probe_links(profile: str | None, state: State | None = None) -> list[LinkRes
     urls = faults.link_urls(state) if state else {}
     if not urls:
         return None
+    conns = faults.link_connections(state)
     results = asyncio.run(probe_peers([(u, "relay") for u in urls.values()], timeout=LINK_TIMEOUT))
     out = []
     for (node, url), r in zip(urls.items(), results):
@@ -46,7 +48,11 @@ def probe_links(profile: str | None, state: State | None = None) -> list[LinkRes
         hint = None
         if not r.ok or slow:
             hint = _hint(state, node, fault)
-        out.append(LinkResult(node, url, r, fault, slow, hint))
+        elif not conns.get(node) and fault is None:
+            hint = (f"{node} holds no connection to the relay, though its link works: it did not redial after "
+                    f"losing it (stock GUN gives up): `loomctl sandbox break node-down --node {node} && loomctl "
+                    "sandbox heal` restarts it")
+        out.append(LinkResult(node, url, r, fault, slow, conns.get(node), hint))
     return out
 
 

@@ -155,7 +155,9 @@ def start(node_modules: Path, node: str, base_port: int | None = None, ready_tim
             if role == "relay":  # the nodes dial it 50 ms after they start: it must listen by then
                 _wait_ready(state, ready_timeout)
         _wait_ready(state, ready_timeout)
-        time.sleep(0.2)  # let the nodes' links to the relay open
+        from loomctl.sandbox import faults
+
+        faults.wait_linked(state, 5.0)  # let the nodes' links to the relay open
     except BaseException:
         stop(state)
         raise

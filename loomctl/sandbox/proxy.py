@@ -134,6 +134,7 @@ async def _control(links: dict[str, Link], reader: asyncio.StreamReader, writer:
         elif msg.get("op") != "ping":
             answer = {"ok": False, "error": "unknown op"}
         answer["modes"] = {n: link.mode for n, link in links.items()}
+        answer["conns"] = {n: len(link.conns) for n, link in links.items()}  # open connections from each node
         writer.write(json.dumps(answer).encode() + b"\n")
         await writer.drain()
     except (ValueError, OSError, asyncio.TimeoutError):

@@ -55,9 +55,16 @@ def check_node_links(sandbox_links: list[Any] | None) -> Outcome:
                          "slow" if lk.slow else f"failed at {lk.result.failed_stage}") for lk in sandbox_links}
     bad = [lk for lk in sandbox_links if not lk.result.ok]
     slow = [lk for lk in sandbox_links if lk.slow]
+    unlinked = [lk for lk in sandbox_links if lk.result.ok and lk.connections == 0 and lk.fault is None]
+    for lk in unlinked:
+        details[lk.node] = "not linked"
     if bad:
         return failed("; ".join(f"{lk.node}'s link to the relay ({lk.url}, the path {lk.node} dials) failed at "
                                 f"{lk.result.failed_stage}: {lk.result.error}" for lk in bad), bad[0].hint,
+                      links=details)
+    if unlinked:
+        return failed("; ".join(f"{lk.node} is not linked to the relay: no connection of its own on its link "
+                                f"({lk.url}), which answers a probe" for lk in unlinked), unlinked[0].hint,
                       links=details)
     if slow:
         return warned("; ".join(f"{lk.node}'s link to the relay is slow: ping {lk.result.rtt_ms:.0f} ms through it "
