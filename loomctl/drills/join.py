@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from loomctl.core.errors import NetworkError
-from loomctl.drills.probes import PREFIX, put_acked, read, run_id
+from loomctl.drills.probes import PREFIX, connect, put_acked, read, run_id
 from loomctl.loommesh.wire import GunClient, fresh_id
 
 REFERENCE_S = 10.0  # "Adding replicas: new nodes connect to relay, sync state (~10s)"
@@ -73,7 +73,7 @@ async def _run(writer_url: str, dial: list[str], count: int, timeout: float, nod
     prefix = f"{PREFIX}/join/{rid}"
     result = JoinResult(rid, prefix, writer_url, dial, count, timeout)
     expected = {f"{prefix}/{i}": {"i": i, "v": fresh_id(8)} for i in range(count)}
-    writer = await GunClient.connect(writer_url, timeout=5.0)
+    writer = await connect(writer_url)
     try:
         await put_acked(writer, [(soul, v, None) for soul, v in expected.items()], 10.0, writer_url)
     finally:

@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from loomctl.core.errors import UsageError
-from loomctl.drills.probes import PREFIX, ham_winner, past_state, put_acked, read, run_id
-from loomctl.loommesh.wire import GunClient, fresh_id
+from loomctl.drills.probes import PREFIX, connect, ham_winner, past_state, put_acked, read, run_id
+from loomctl.loommesh.wire import fresh_id
 
 NO_REDIAL_HINT = ("stock GUN gives up on a lost link after one failed redial: restart the node "
                   "(`loomctl sandbox break node-down --node {node} && loomctl sandbox heal`); in a deployment, run a "
@@ -116,7 +116,7 @@ async def _run(state: Any, cut: str, other: str, fresh: int, timeout: float, hol
     soul = f"{PREFIX}/partition/{rid}"
     writes = _plan(soul, cut, other, fresh)
     result = PartitionResult(rid, soul, cut, other, writes, expected_values(writes), False, timeout, hold)
-    clients = {n: await GunClient.connect(p.url, timeout=5.0) for n, p in procs.items()}
+    clients = {n: await connect(p.url) for n, p in procs.items()}
     try:
         for c in clients.values():  # every peer reads the soul first, as an application would: a subscription
             await read(c, soul, first_timeout=0.3)

@@ -23,6 +23,15 @@ def past_state() -> int:
     return math.floor(time.time() * 1000) - 1
 
 
+async def connect(url: str) -> GunClient:
+    """A wire client on a peer, or a NetworkError that names the peer (not an Azure endpoint)."""
+    try:
+        return await GunClient.connect(url, timeout=5.0)
+    except (OSError, asyncio.TimeoutError) as exc:
+        raise NetworkError(f"cannot reach the LoomMesh peer {url}: {exc or type(exc).__name__}",
+                           f"`loomctl diagnose peers --peer {url}` names the failing stage") from None
+
+
 async def put_acked(client: GunClient, writes: list[tuple[str, dict[str, Any], dict[str, int] | None]],
                     timeout: float, where: str) -> None:
     """Write each (soul, values, states) (states None: the wire client's own) and wait until every put has at
