@@ -162,11 +162,11 @@ def heal(loom: LoomContext) -> None:
       loomctl sandbox heal && loomctl doctor --profile sandbox
     """
     from loomctl.output import ui
-    from loomctl.sandbox import faults
+    from loomctl.sandbox import faults, linkproxy
 
     state = _running_state()
     healed = faults.heal(state)
-    unlinked = faults.wait_linked(state)  # the nodes redial their links within a second or two
+    unlinked = linkproxy.wait_linked(state)  # the nodes redial their links within a second or two
     doc = {"healed": [dict(h, shown=faults.describe(h)) for h in healed], "unlinked": unlinked}
     loom.output.emit(doc, table=lambda d: "\n".join(f"healed: {h['shown']}" for h in d["healed"])
                      or "no fault was in force")

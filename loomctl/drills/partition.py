@@ -59,14 +59,14 @@ class PartitionResult:
 
 
 def _sandbox(node: str | None) -> tuple[Any, str, str]:
-    from loomctl.sandbox import faults
+    from loomctl.sandbox import faults, linkproxy
     from loomctl.sandbox.processes import load_state
 
     state = load_state()
     if state is None:
         raise UsageError("drill partition runs on the sandbox only, and no sandbox is running",
                          "start it with `loomctl sandbox up`, then run `loomctl drill partition`")
-    if not faults.link_urls(state):
+    if not linkproxy.link_urls(state):
         raise UsageError("this sandbox has no links to cut (it was started by an older loomctl)",
                          "restart it: `loomctl sandbox down && loomctl sandbox up`")
     if state.faults:
@@ -109,7 +109,7 @@ def _compare(held: dict[str, Any], expected: dict[str, Any]) -> tuple[list[str],
 
 
 async def _run(state: Any, cut: str, other: str, fresh: int, timeout: float, hold: float) -> PartitionResult:
-    from loomctl.sandbox import faults
+    from loomctl.sandbox import faults, linkproxy
 
     procs = {p.name: p for p in state.procs}
     rid = run_id()
@@ -145,7 +145,7 @@ async def _run(state: Any, cut: str, other: str, fresh: int, timeout: float, hol
                     del pending[name]
             if pending:
                 await asyncio.sleep(0.05)
-        conns = faults.link_connections(state)
+        conns = linkproxy.link_connections(state)
         for peer in result.peers:
             if procs[peer.name].role == "node":
                 peer.linked = conns[peer.name] > 0 if peer.name in conns else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from loomctl.sandbox import faults
+from loomctl.sandbox import faults, linkproxy
 from loomctl.sandbox.processes import PROFILE, State, load_state
 
 LINK_TIMEOUT = 3.0
@@ -36,10 +36,10 @@ def probe_links(profile: str | None, state: State | None = None) -> list[LinkRes
     if profile != PROFILE:
         return None
     state = state if state is not None else load_state()
-    urls = faults.link_urls(state) if state else {}
+    urls = linkproxy.link_urls(state) if state else {}
     if not urls:
         return None
-    conns = faults.link_connections(state)
+    conns = linkproxy.link_connections(state)
     results = asyncio.run(probe_peers([(u, "relay") for u in urls.values()], timeout=LINK_TIMEOUT))
     out = []
     for (node, url), r in zip(urls.items(), results):
@@ -60,7 +60,7 @@ def _hint(state: State, node: str, fault: dict[str, Any] | None) -> str:
     if fault is not None:
         return (f"the sandbox fault `{fault['fault']}` is in force on {node}'s link to the relay "
                 f"(`loomctl sandbox status` shows it): {faults.HEAL}")
-    if not faults.links_alive(state):
+    if not linkproxy.links_alive(state):
         return ("the sandbox's link proxy is not running, so no node reaches the relay: restart the sandbox with "
                 "`loomctl sandbox down && loomctl sandbox up`")
     return (f"no sandbox fault is in force: look at the link proxy's log {state.links['log']}; "

@@ -18,6 +18,9 @@ from loomctl.core import environment
 from loomctl.core.errors import ConfigError, LoomError, UsageError
 from loomctl.core.files import write_text_atomic
 from loomctl.core.retry import Deadline, poll
+from loomctl.sandbox.pids import free_port
+from loomctl.sandbox.pids import reap as _reap
+from loomctl.sandbox.pids import start_ticks as _start_ticks
 
 RELAY_SCRIPT = Path(__file__).resolve().parent.parent / "data" / "gun_relay.js"
 PROFILE = "sandbox"
@@ -55,15 +58,6 @@ class State:
     @property
     def path(self) -> Path:
         return Path(self.folder) / "state.json"
-
-
-def _start_ticks(pid: int) -> int | None:
-    """Process start time in clock ticks since boot (Linux /proc), to tell our process from a reused PID."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-        return int(text.rsplit(")", 1)[1].split()[19])
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 def is_ours(p: Proc) -> bool:
@@ -113,12 +107,6 @@ def save(state: State) -> None:
 
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _port_free(port: int) -> bool:
     with socket.socket() as s:
         try:
@@ -146,18 +134,18 @@ def start(node_modules: Path, node: str, base_port: int | None = None, ready_tim
             data.parent.mkdir(parents=True, exist_ok=True)
             proc = Proc(name, role, 0, port, f"http://127.0.0.1:{port}/gun", str(data), str(folder / f"{name}.log"))
             if role == "node" and state.links is None:  # the nodes dial the relay through their link proxy
-                from loomctl.sandbox import faults
+                from loomctl.sandbox import linkproxy
 
-                faults.start_links(state, [n for n, r in TOPOLOGY if r == "node"], ports[0])
+                linkproxy.start_links(state, [n for n, r in TOPOLOGY if r == "node"], ports[0], save)
             spawn(proc, node_modules, node, state)
             state.procs.append(proc)
             save(state)  # recorded at once: `down` can always stop what was started
             if role == "relay":  # the nodes dial it 50 ms after they start: it must listen by then
                 _wait_ready(state, ready_timeout)
         _wait_ready(state, ready_timeout)
-        from loomctl.sandbox import faults
+        from loomctl.sandbox import linkproxy
 
-        faults.wait_linked(state, 5.0)  # let the nodes' links to the relay open
+        linkproxy.wait_linked(state, 5.0)  # let the nodes' links to the relay open
     except BaseException:
         stop(state)
         raise
@@ -171,9 +159,9 @@ def spawn(proc: Proc, node_modules: Path, node: str, state: State) -> None:
                MULTICAST="false")
     env.pop("PEERS", None)
     if proc.role == "node":
-        from loomctl.sandbox import faults
+        from loomctl.sandbox import linkproxy
 
-        env["PEERS"] = faults.relay_url_for(state, proc.name)
+        env["PEERS"] = linkproxy.relay_url_for(state, proc.name)
     with open(proc.log, "ab") as out:
         child = subprocess.Popen([node, str(RELAY_SCRIPT)], cwd=str(Path(proc.data).parent), env=env,
                                  stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
@@ -236,19 +224,11 @@ def stop(state: State, grace: float = 3.0) -> list[dict[str, Any]]:
     for p in state.procs:
         if p not in ours:
             report.append({"name": p.name, "pid": p.pid, "result": "was not running"})
-    from loomctl.sandbox import faults
+    from loomctl.sandbox import linkproxy
 
-    report += faults.stop_links(state, grace)
+    report += linkproxy.stop_links(state, grace)
     state.path.unlink(missing_ok=True)
     return report
-
-
-def _reap(pid: int) -> None:
-    """Collect the exit status when the process is our own child (in-process `up` then `down`)."""
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def write_profile(state: State) -> Path:
