@@ -48,6 +48,8 @@ def explain(results: list[Any], profile: str | None = None, state: State | None 
             if not procs and profile == PROFILE and not r.ok:
                 _set_hint(r, f"no sandbox is running (no state in {sandbox_dir()}): start it with "
                              "`loomctl sandbox up`")
+            elif not r.ok and r.failed_stage == "tcp" and "ingress" in (r.hint or ""):
+                _set_hint(r, _local_tcp_hint(r))  # no Azure here: no ingress to blame
             continue
         r.role = proc.role
         if r.ok:
@@ -66,6 +68,16 @@ def explain(results: list[Any], profile: str | None = None, state: State | None 
                     f"{proc.log}; {STATUS}; {RESTART}")
         _set_hint(r, hint)
     return results
+
+
+def _local_tcp_hint(r: Any) -> str:
+    from loomctl.loommesh.peer_probe import who
+
+    if "connection refused by " in (r.error or ""):
+        where = r.error.split("connection refused by ", 1)[1]
+        return f"nothing listens on {where}: {who(r.role)} is not running, or this is not its port"
+    return ("no answer to the TCP connect: a firewall drops the packets, or the host is down; check the host and "
+            "the port")
 
 
 def _set_hint(result: Any, hint: str) -> None:

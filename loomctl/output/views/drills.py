@@ -10,9 +10,8 @@ def _s(v: float | None) -> str:
 
 
 def join_view(d: dict[str, Any]) -> str:
-    lines = [f"drill join {d['run_id']}: {d['nodes']} probe nodes under {d['prefix']}/ written through "
-             f"{d['written_through']}; a new GUN peer dialled {', '.join(d['dialled'])}"]
-    lines.append(f"  answered its first hello after {_s(d['ready_s'])}")
+    lines = [f"drill join: {d['nodes']} probe nodes written through {d['written_through']} (under {d['prefix']}/)",
+             f"  a new GUN peer dialling {', '.join(d['dialled'])} answered its first hello after {_s(d['ready_s'])}"]
     if d["ok"]:
         verdict = "within" if d["held_s"] <= d["reference_s"] else "SLOWER than"
         lines.append(f"  held all {d['nodes']} probe nodes after {_s(d['held_s'])} ({verdict} the reference's "
@@ -30,9 +29,9 @@ def partition_view(d: dict[str, Any]) -> Any:
     from rich.text import Text
 
     writes = d["writes"]
-    head = Text(f"drill partition {d['run_id']}: {d['cut']} cut off the relay for {d['hold_s']:g} s at least; "
+    head = Text(f"drill partition: {d['cut']} cut off the relay for {d['hold_s']:g} s at least; "
                 f"{sum(w['side'] == d['cut'] for w in writes)} writes on {d['cut']}, "
-                f"{sum(w['side'] == d['other'] for w in writes)} on {d['other']} (soul {d['soul']})")
+                f"{sum(w['side'] == d['other'] for w in writes)} on {d['other']}\n  (soul {d['soul']})")
     t = Table(box=None, pad_edge=False, header_style="bold")
     for c in ("Peer", "Holds every write", "Missing", "Other value", "Linked"):
         t.add_column(c)
@@ -43,7 +42,7 @@ def partition_view(d: dict[str, Any]) -> Any:
     parts: list[Any] = [head, t]
     if d["converged_s"] is not None:
         parts.append(Text(f"converged {_s(d['converged_s'])} after the heal; every value is the one GUN's conflict "
-                          f"rule picks (later: greater state; tie: greater JSON value)"))
+                          "rule picks\n  (later: the greater state; tie: equal states, the greater JSON value)"))
     for f in d["findings"]:
         parts.append(Text(f"{f['problem']}\n  hint: {f['hint']}"))
     return Group(*parts)
