@@ -105,7 +105,11 @@ def test_partition_is_named_by_doctor_and_healed(sandbox, loomctl):
     assert link["hint"] == ("the sandbox fault `partition` is in force on node-2's link to the relay "
                             f"(`loomctl sandbox status` shows it): {HEAL}")
     assert link["details"]["links"]["node-1"] == "ok"
+    status = loomctl("sandbox", "status", "-o", "json").json()
+    assert [(lk["node"], lk["connections"]) for lk in status["links"]] == [("node-1", 1), ("node-2", 0)]
     assert_heals(loomctl, "partition", "node-2")
+    status = loomctl("sandbox", "status", "-o", "json").json()
+    assert [(lk["node"], lk["connections"]) for lk in status["links"]] == [("node-1", 1), ("node-2", 1)]
 
 
 def test_slow_link_is_a_warning_with_its_hint(sandbox, loomctl):

@@ -9,6 +9,7 @@ import click
 from loomctl.core.context import LoomContext, pass_loom
 from loomctl.core.errors import ProblemsFound, UsageError
 from loomctl.core.options import local_options
+from loomctl.sandbox.faults import FAULTS
 
 
 @click.group()
@@ -36,10 +37,10 @@ def up(loom: LoomContext, port: int | None) -> None:
     """
     from loomctl.output import ui
     from loomctl.output.views.sandbox import sandbox_table
-    from loomctl.sandbox import gun, processes
+    from loomctl.sandbox import gun, linkproxy, processes
 
     state = processes.load_state()
-    if state and all(p.alive for p in state.procs):
+    if state and all(p.alive for p in state.procs) and (state.links is None or linkproxy.links_alive(state)):
         ui.info(f"the sandbox already runs (state {state.path})")
     else:
         if state:  # a partial or dead sandbox: stop what is left of it first
@@ -75,9 +76,14 @@ def status(loom: LoomContext) -> None:
         row["answers"] = r.ok
         row["relay_pid"] = r.pid
         row["problem"] = None if r.ok else f"{r.failed_stage}: {r.error}"
-    doc["running"] = all(p.alive for p in state.procs) and all(r.ok for r in probes)
-    from loomctl.sandbox import faults
+    from loomctl.sandbox import faults, linkproxy
 
+    proxy = linkproxy.links_alive(state)
+    conns = linkproxy.link_connections(state)
+    doc["links"] = [{"node": n, "url": u, "proxy_alive": proxy, "connections": conns.get(n)}
+                    for n, u in linkproxy.link_urls(state).items()]
+    doc["running"] = (all(p.alive for p in state.procs) and all(r.ok for r in probes)
+                      and (state.links is None or proxy))
     doc["faults"] = [dict(f, shown=faults.describe(f)) for f in faults.in_force(state)]
     loom.output.emit(doc, table=sandbox_table)
     if doc["faults"]:
@@ -112,7 +118,7 @@ def _running_state() -> Any:
 
 
 @sandbox.command("break")
-@click.argument("fault", type=click.Choice(["relay-down", "node-down", "blackhole", "slow", "partition"]))
+@click.argument("fault", metavar="FAULT", type=click.Choice(list(FAULTS)))
 @click.option("--node", default=None, metavar="NAME", help="The node to break (node-down, blackhole, slow, "
               "partition). Default: node-1.")
 @click.option("--delay-ms", type=click.IntRange(1, 2000), default=None,
