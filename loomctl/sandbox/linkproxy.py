@@ -22,7 +22,7 @@ from loomctl.core.errors import LoomError
 from loomctl.core.retry import Deadline, poll
 from loomctl.sandbox.pids import free_port, reap, running, start_ticks
 
-MARKER = "loomctl.sandbox.proxy"
+MARKER = str(Path(__file__).resolve().parent / "proxy.py")  # its command line holds this
 
 
 def start_links(state: Any, nodes: list[str], relay_port: int, record: Callable[[Any], None],
@@ -32,10 +32,8 @@ def start_links(state: Any, nodes: list[str], relay_port: int, record: Callable[
     control = free_port()
     config = {"control": control, "links": [{"name": n, **v} for n, v in links.items()]}
     log = Path(state.folder) / "links.log"
-    root = str(Path(__file__).resolve().parent.parent.parent)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([root, *filter(None, [os.environ.get("PYTHONPATH")])]))
-    with open(log, "ab") as out:
-        child = subprocess.Popen([sys.executable, "-m", "loomctl.sandbox.proxy", json.dumps(config)], env=env,
+    with open(log, "ab") as out:  # the proxy is one stdlib-only file: run by path, it needs no installed loomctl
+        child = subprocess.Popen([sys.executable, MARKER, json.dumps(config)],
                                  stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                  start_new_session=True, cwd=state.folder)
     state.links = {"pid": child.pid, "start_ticks": start_ticks(child.pid), "control": control, "log": str(log),
