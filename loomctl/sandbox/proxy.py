@@ -1,8 +1,8 @@
 """The sandbox's link proxy: each node dials the relay through its own local TCP proxy, which the sandbox controls.
 
 Run as its own process (`python .../loomctl/sandbox/proxy.py CONFIG`: standard library only), started by
-`sandbox up` in its own session, so that it outlives the CLI like the GUN processes. CONFIG is JSON: `{"control": PORT, "links": [{"name",
-"port", "upstream"}], "modes": {name: mode}}`. A link's mode is one of:
+`sandbox up` in its own session, so that it outlives the CLI like the GUN processes. CONFIG is JSON:
+`{"control": PORT, "links": [{"name", "port", "upstream"}], "modes": {name: mode}}`. A link's mode is one of:
 
 - `ok`: bytes pass both ways;
 - `slow`: each chunk is held `delay_ms` before it passes (each way);
