@@ -10,6 +10,7 @@ import pytest
 
 from loomctl.drills.partition import Write, expected_values
 from loomctl.drills.probes import ham_winner
+from tests.acafakes.fixtures import aca_exec, fake_exec_server  # noqa: F401 - fixtures
 from tests.gunrelay import NODE_DIR, require_gun
 from tests.test_sandbox_faults import kill_leftovers
 
@@ -148,3 +149,25 @@ def test_partition_needs_the_sandbox(sandbox_env, loomctl):
     assert run.exit_code == 2
     assert "error: sandbox faults are in force: slow on node-1's link to the relay (300 ms each way)" in run.stderr
     assert "hint: remove them first: `loomctl sandbox heal`" in run.stderr
+
+
+def test_join_from_inside_runs_in_the_replica_with_its_gun(loomctl, aca_exec, relays):
+    """Through the exec double, which runs the drill's node command for real: the image's gun is tests/node's."""
+    from tests.gunrelay import NODE_MODULES
+
+    relay = relays.start()
+    aca_exec.env["NODE_PATH"] = str(NODE_MODULES)
+    run = loomctl("drill", "join", "--from-inside", "--peer", relay.url, "--count", "5", "--yes", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    doc = run.json()
+    assert doc["ok"] is True and doc["held"] == 5 and doc["missing"] == []
+    assert doc["written_through"] == f"{relay.url} (inside loom-node--n1-5d9774cff-00000)"
+    assert doc["held_s"] is not None and doc["ready_s"] is not None
+    assert [s.command.split(" ")[:2] for s in aca_exec.sessions] == [["node", "-e"]]  # one session, the script packed
+
+    aca_exec.env.clear()  # an image with node but without the gun package
+    aca_exec.env["NODE_PATH"] = ""
+    run = loomctl("drill", "join", "--from-inside", "--peer", relay.url, "--count", "2", "--yes")
+    assert run.exit_code == 1
+    assert "error: replica loom-node--n1-5d9774cff-00000 has node but no gun package" in run.stderr
+    assert "hint: run the drill from a replica of the app that runs GUN (--app), or drop --from-inside" in run.stderr

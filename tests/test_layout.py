@@ -139,7 +139,8 @@ ALLOWED: dict[str, set[str]] = {
     "logs": {"core", "output", "azure", "aca"},
     "inside": {"core", "aca", "loommesh"},
     "sandbox": {"core", "output", "loommesh"},
-    "drills": {"core", "loommesh", "sandbox"},  # real GUN peers from the sandbox's gun; the sandbox's link proxy
+    "drills": {"core", "aca", "inside", "loommesh", "sandbox"},  # sandbox: its gun and link proxy; aca, inside:
+    # `drill join --from-inside` (exec, the node command)
     "checks": {"core", "output", "azure", "inside", "logs", "loommesh", "sandbox"},  # sandbox: peer roles, hints
     "runbooks": {"core", "output", "azure", "checks", "logs"},
     "views": EVERYTHING_BELOW,

@@ -9,6 +9,7 @@ import click
 from loomctl.core.context import LoomContext, pass_loom
 from loomctl.core.errors import ProblemsFound, UsageError
 from loomctl.core.options import common_options, local_options, peer_option
+from loomctl.inside.options import inside_app, inside_options
 
 
 @click.group()
@@ -28,26 +29,31 @@ def drill() -> None:
 @click.option("--timeout", type=click.FloatRange(1, 600), default=30.0, show_default=True,
               help="Seconds the new peer has to hold every probe node.")
 @click.option("--yes", "-y", is_flag=True, help="Write without asking (needed off a terminal, but for the sandbox).")
+@inside_options
 @common_options
 @pass_loom
-def join(loom: LoomContext, count: int, timeout: float, yes: bool) -> None:
+def join(loom: LoomContext, count: int, timeout: float, yes: bool, from_inside: bool, inside_app_name: str | None,
+         inside_replica: str | None) -> None:
     """A fresh GUN peer joins the mesh and reads back probe nodes written beforehand.
 
     The new peer is a real local GUN process (the sandbox's pinned gun, installed on first use) dialling the
     mesh's relays (`--peer`, the profile's peers); the probe nodes go under `loomctl/probe/join/<run id>` through
     the first relay. GUN replicates by pull, so the drill reads every probe node through the new peer until each
     comes back: the time until it holds all of them, against the reference's ~10 s. Exit 1 when it does not
-    within --timeout. (`--from-inside`, a peer started in a replica, is not built yet.)
+    within --timeout. `--from-inside` runs the same drill in a replica through exec, with the image's node and
+    gun (the writer and the new peer are two node processes there; at most 20 s: exec sessions end at ~30 s).
 
     \b
     Examples:
       loomctl drill join --profile sandbox
       loomctl drill join --peer ws://127.0.0.1:8765/gun --count 100 --yes -o json
+      loomctl drill join --from-inside --yes      (from a loom-node replica, to the relay's internal name)
     """
     from loomctl.commands.diagnose._peer_options import targets
     from loomctl.drills import join as drill_join
     from loomctl.output.views.drills import join_view
 
+    where_app = inside_app(loom, from_inside, inside_app_name, inside_replica)
     plist = targets(loom)
     if not plist.peers:
         raise UsageError("no LoomMesh peers to join", "pass --peer URL, or use a profile with peers "
@@ -55,7 +61,11 @@ def join(loom: LoomContext, count: int, timeout: float, yes: bool) -> None:
     if loom.settings.profile != "sandbox":
         _confirm(f"write {count} probe nodes under loomctl/probe/join/ on {plist.peers[0].url} (GUN cannot "
                  "delete them)?", yes)
-    result = drill_join.join([(p.url, p.role) for p in plist.peers], count, timeout)
+    peers = [(p.url, p.role) for p in plist.peers]
+    if where_app:
+        result = drill_join.join_inside(loom, where_app, peers, count, timeout, inside_replica)
+    else:
+        result = drill_join.join(peers, count, timeout)
     loom.output.emit(drill_join.summary(result), table=join_view)
     if not result.ok:
         raise ProblemsFound()

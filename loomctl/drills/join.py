@@ -122,3 +122,44 @@ def summary(r: JoinResult) -> dict[str, Any]:
     from dataclasses import asdict
 
     return asdict(r)
+
+
+def join_inside(loom: Any, app: str, peers: list[tuple[str, str]], count: int, timeout: float,
+                replica: str | None = None) -> JoinResult:
+    """`--from-inside`: the same drill in a replica of `app`, through exec, with the image's own gun (node): the
+    probe nodes written through the relays, then a fresh GUN peer (a second node process) reads them back."""
+    import json
+
+    from loomctl.aca import target as tgt
+    from loomctl.aca.exec_client import run as exec_run
+    from loomctl.core.errors import ProblemsFound
+    from loomctl.inside.run import NOT_FOUND, SESSION_LIMIT
+    from loomctl.inside.script import node_command
+
+    relays = [u for u, role in peers if role == "relay"] or [u for u, _ in peers]
+    rid = run_id()
+    prefix = f"{PREFIX}/join/{rid}"
+    timeout = min(timeout, SESSION_LIMIT - 5)  # the service cuts exec sessions after ~30 s
+    values = [fresh_id(8) for _ in range(count)]
+    t, token = tgt.resolve_with_token(loom.azure, app, replica=replica)
+    params = {"peers": relays, "prefix": prefix, "values": values, "timeout": timeout}
+    res = exec_run(t, token, node_command(params, "inside_join.js"), timeout=timeout + 5)
+    line = next((ln for ln in res.stdout.splitlines() if ln.startswith("LOOMJOIN ")), None)
+    if res.exit_code == NOT_FOUND or line is None:
+        raise ProblemsFound(f"cannot run the join drill inside replica {t.replica}: "
+                            + ("it has no node" if res.exit_code == NOT_FOUND else
+                               f"node exited {res.exit_code}: {res.stderr.strip()[-200:] or 'no output'}"),
+                            "the drill needs node and the gun package in the image (the reference loom-node has both)")
+    got = json.loads(line[len("LOOMJOIN "):])
+    if got.get("error") == "nogun":
+        raise ProblemsFound(f"replica {t.replica} has node but no gun package",
+                            "run the drill from a replica of the app that runs GUN (--app), or drop --from-inside")
+    if got.get("error"):
+        raise ProblemsFound(f"the join drill inside replica {t.replica} failed at {got.get('stage', got['error'])}: "
+                            f"{got.get('detail', 'no answer in time')}",
+                            "`loomctl diagnose peers --from-inside` shows whether the relays answer from there")
+    result = JoinResult(rid, prefix, f"{relays[0]} (inside {t.replica})", relays, count, timeout)
+    result.ready_s = got["ready_ms"] / 1000 if got.get("ready_ms") is not None else None
+    result.held_s = got["held_ms"] / 1000 if got.get("held_ms") is not None else None
+    result.held, result.missing, result.ok = got["held"], got["missing"], got.get("held_ms") is not None
+    return result
