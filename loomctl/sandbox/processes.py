@@ -18,6 +18,7 @@ from loomctl.core import environment
 from loomctl.core.errors import ConfigError, LoomError, UsageError
 from loomctl.core.files import write_text_atomic
 from loomctl.core.retry import Deadline, poll
+from loomctl.sandbox import linkproxy
 from loomctl.sandbox.pids import free_port
 from loomctl.sandbox.pids import reap as _reap
 from loomctl.sandbox.pids import start_ticks as _start_ticks
@@ -52,7 +53,7 @@ class State:
     folder: str
     started_at: float
     procs: list[Proc] = field(default_factory=list)
-    links: dict[str, Any] | None = None  # the nodes' link proxy (loomctl/sandbox/faults.py), None before it runs
+    links: dict[str, Any] | None = None  # the nodes' link proxy (sandbox/linkproxy.py), None before it runs
     faults: dict[str, Any] = field(default_factory=dict)  # faults in force, by name (`loomctl sandbox break`)
 
     @property
@@ -106,7 +107,6 @@ def save(state: State) -> None:
                                               "faults": state.faults}, indent=2))
 
 
-
 def _port_free(port: int) -> bool:
     with socket.socket() as s:
         try:
@@ -134,8 +134,6 @@ def start(node_modules: Path, node: str, base_port: int | None = None, ready_tim
             data.parent.mkdir(parents=True, exist_ok=True)
             proc = Proc(name, role, 0, port, f"http://127.0.0.1:{port}/gun", str(data), str(folder / f"{name}.log"))
             if role == "node" and state.links is None:  # the nodes dial the relay through their link proxy
-                from loomctl.sandbox import linkproxy
-
                 linkproxy.start_links(state, [n for n, r in TOPOLOGY if r == "node"], ports[0], save)
             spawn(proc, node_modules, node, state)
             state.procs.append(proc)
@@ -143,8 +141,6 @@ def start(node_modules: Path, node: str, base_port: int | None = None, ready_tim
             if role == "relay":  # the nodes dial it 50 ms after they start: it must listen by then
                 _wait_ready(state, ready_timeout)
         _wait_ready(state, ready_timeout)
-        from loomctl.sandbox import linkproxy
-
         linkproxy.wait_linked(state, 5.0)  # let the nodes' links to the relay open
     except BaseException:
         stop(state)
@@ -159,8 +155,6 @@ def spawn(proc: Proc, node_modules: Path, node: str, state: State) -> None:
                MULTICAST="false")
     env.pop("PEERS", None)
     if proc.role == "node":
-        from loomctl.sandbox import linkproxy
-
         env["PEERS"] = linkproxy.relay_url_for(state, proc.name)
     with open(proc.log, "ab") as out:
         child = subprocess.Popen([node, str(RELAY_SCRIPT)], cwd=str(Path(proc.data).parent), env=env,
@@ -224,8 +218,6 @@ def stop(state: State, grace: float = 3.0) -> list[dict[str, Any]]:
     for p in state.procs:
         if p not in ours:
             report.append({"name": p.name, "pid": p.pid, "result": "was not running"})
-    from loomctl.sandbox import linkproxy
-
     report += linkproxy.stop_links(state, grace)
     state.path.unlink(missing_ok=True)
     return report
