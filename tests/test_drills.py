@@ -171,3 +171,24 @@ def test_join_from_inside_runs_in_the_replica_with_its_gun(loomctl, aca_exec, re
     assert run.exit_code == 1
     assert "error: replica loom-node--n1-5d9774cff-00000 has node but no gun package" in run.stderr
     assert "hint: run the drill from a replica of the app that runs GUN (--app), or drop --from-inside" in run.stderr
+
+
+def test_divergence_is_data_loss_key_by_key():
+    """The verdict on what the peers hold after the heal (the real runs above converge or strand a node): a linked
+    peer holding another value, or missing a key, is data loss, one line per key."""
+    from loomctl.drills.partition import PartitionResult, PeerCatchUp, _judge
+
+    writes = [Write("node-1-0", "node-1", "a", 1), Write("node-2-0", "node-2", "b", 1),
+              Write("tie", "node-1", "x", 5), Write("tie", "node-2", "y", 5)]
+    result = PartitionResult("r", "loomctl/probe/partition/r", "node-1", "node-2", writes, expected_values(writes),
+                             True, 3.0, 0.0)
+    result.peers = [PeerCatchUp("relay", "u0", caught_up_s=0.4),
+                    PeerCatchUp("node-1", "u1", caught_up_s=0.5, linked=True),
+                    PeerCatchUp("node-2", "u2", missing=["node-1-0"], wrong={"tie": {"holds": "x", "expected": "y"}},
+                                linked=True)]
+    _judge(result)
+    assert result.ok is False and result.converged_s is None
+    assert [f["problem"] for f in result.findings] == [
+        "data loss on node-2: key 'node-1-0' is missing (expected 'a')",
+        "data loss on node-2: key 'tie' holds 'x', GUN's conflict rule says 'y'"]
+    assert result.findings[1]["hint"].startswith("divergence: the peers disagree on a key after the heal")
