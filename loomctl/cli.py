@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diagnose": ("loomctl.commands.diagnose:diagnose", "Diagnose DNS, LoomMesh peers and Azure Files storage."),
     "sandbox": ("loomctl.commands.sandbox:sandbox", "Run a local LoomMesh (relay and two nodes) to try loomctl on."),
     "loadtest": ("loomctl.commands.loadtest:loadtest", "Load the LoomMesh peers; measure latency, rate and loss."),
+    "drill": ("loomctl.commands.drill:drill", "Drills on real GUN peers: join, partition (convergence)."),
     "logs": ("loomctl.commands.logs:logs", "Show console or system logs (Log Analytics, or live)."),
     "query": ("loomctl.commands.query:query", "Canned KQL queries: list, show, run."),
     "metrics": ("loomctl.commands.metrics:metrics", "LoomMesh metrics: peers, graph size, sync latency."),

@@ -127,7 +127,7 @@ def test_every_package_says_what_it_holds(package):
 # What each package may import (besides itself), as docs/architecture.md draws it. `views` is loomctl.output.views
 # (it shows the data of every domain); `output` is the rest of loomctl.output (formats and ui).
 EVERYTHING_BELOW = {"core", "output", "azure", "aca", "loommesh", "cost", "deploy", "logs", "inside", "sandbox",
-                    "checks", "runbooks", "lint", "loadtest"}
+                    "drills", "checks", "runbooks", "lint", "loadtest"}
 ALLOWED: dict[str, set[str]] = {
     "core": {"output"},  # the context holds the output handler chosen once
     "output": {"core"},
@@ -140,6 +140,8 @@ ALLOWED: dict[str, set[str]] = {
     "inside": {"core", "aca", "loommesh"},
     "loadtest": {"core", "loommesh"},
     "sandbox": {"core", "output", "loommesh"},
+    "drills": {"core", "aca", "inside", "loommesh", "sandbox"},  # sandbox: its gun and link proxy; aca, inside:
+    # `drill join --from-inside` (exec, the node command)
     "checks": {"core", "output", "azure", "inside", "logs", "loommesh", "sandbox"},  # sandbox: peer roles, hints
     "runbooks": {"core", "output", "azure", "checks", "logs"},
     "lint": {"core", "azure", "checks", "deploy"},

@@ -36,13 +36,13 @@ def _compact(text: str, comment: str) -> str:
                      not line.strip().startswith(comment)) + "\n"
 
 
-def node_command(p: dict, name: str = "inside_probe.js") -> str:
-    """`node -e <loader> <script> <params> base64 zlib`: the script (loomctl/data/`name`) deflated and
+def node_command(p: dict, script: str = "inside_probe.js") -> str:
+    """`node -e <loader> <script> <params> base64 zlib`: the script (a file of loomctl/data) deflated and
     base64-encoded."""
     import zlib
 
     c = zlib.compressobj(9, zlib.DEFLATED, -15)
-    packed = c.compress(_compact(_data(name), "//").encode("utf-8")) + c.flush()
+    packed = c.compress(_compact(_data(script), "//").encode("utf-8")) + c.flush()
     return shlex.join(["node", "-e", NODE_LOADER, base64.b64encode(packed).decode("ascii"), _b64(json.dumps(p)),
                        "base64", "zlib"])
 
