@@ -299,6 +299,10 @@ class FakeAzure:
         r("GET", app + r"/containerApps/([^/]+)/revisions/([^/]+)/replicas/([^/]+)", self._get_replica)
         r("POST", app + r"/containerApps/([^/]+)/listSecrets", self._list_secrets)
         r("POST", rg + st + r"/([^/]+)/listKeys", self._list_keys)
+        from tests.fakeazure.resourcegraph import PATH, ResourceGraph
+
+        self.resource_graph = ResourceGraph(self)  # Resource Graph over the state's deployments (resourcegraph.py)
+        r("POST", PATH, self.resource_graph)
         # Log Analytics query API: a healthy, quiet workspace (no rows). tests/loganalytics.py serves real rows.
         r("POST", r"/v1/workspaces/([^/]+)/query",
           lambda req, m: {"tables": [{"name": "PrimaryResult", "columns": [], "rows": []}]})
