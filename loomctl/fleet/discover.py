@@ -44,8 +44,8 @@ def group(rows: list[dict[str, Any]], scope: FleetScope) -> list[Deployment]:
     by_env: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         if str(r.get("type", "")).lower() == APP_TYPE:
-            env_id = str(((r.get("properties") or {}).get("managedEnvironmentId")
-                          or (r.get("properties") or {}).get("environmentId") or "")).lower()
+            env_id = str((r.get("properties") or {}).get("managedEnvironmentId")
+                          or (r.get("properties") or {}).get("environmentId") or "").lower()
             by_env.setdefault(env_id, []).append(r)
     out = []
     for env in envs:

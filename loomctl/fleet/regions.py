@@ -15,7 +15,7 @@ def status_document(fleet: Fleet) -> dict[str, Any]:
     for dep in fleet.deployments:
         reg = regions.setdefault(dep.region, {"region": dep.region, "deployments": [], "apps": {}})
         reg["deployments"].append(dep.key)
-        for role, (name, row) in dep.apps.items():
+        for role, (_name, row) in dep.apps.items():
             app = reg["apps"].setdefault(role, {"images": {}, "revisions": {}, "replicas": {}, "missing": 0})
             if row is None:
                 app["missing"] += 1
