@@ -236,3 +236,29 @@ def test_subscription_flags_are_checked(azure, loomctl):
     assert run.stderr.splitlines()[0] == "error: --subscription is not a GUID (8-4-4-4-12 hex digits): 'nope'"
     both = loomctl("fleet", "list", "--subscription", t.SUB, "--all-subscriptions")
     assert both.exit_code == 2
+
+
+def test_fleet_doctor_live_runs_doctor_per_deployment_and_an_unreachable_one_is_a_finding(azure, loomctl):
+    state = _small(azure, 3, 3)
+    azure.reset(state)
+    # ARM refuses the second deployment's subscription (Resource Graph read it): its live checks cannot run
+    azure.faults.append(Fault(rf"^/subscriptions/{t.fleet_sub(1)}", status=403,
+                              body={"error": {"code": "AuthorizationFailed", "message": "no access"}}))
+    run = loomctl("fleet", "doctor", *_subs(3), "--live", "--parallel", "2", "-o", "json")
+    assert run.exit_code == 1, run.stderr
+    doc = run.json()
+    assert doc["live"] is True
+    reach = {f["deployment"]: f for f in doc["findings"] if f["code"] == "LOOM905"}
+    assert {k: f["status"] for k, f in reach.items()} == {"rg-loom-000/loom-env-000": "pass",
+                                                          "rg-loom-001/loom-env-001": "fail",
+                                                          "rg-loom-002/loom-env-002": "pass"}
+    assert "403" in reach["rg-loom-001/loom-env-001"]["message"]
+    live = {(f["deployment"], f["code"], f["resource"]): f["status"] for f in doc["findings"]}
+    assert live[("rg-loom-000/loom-env-000", "LOOM107", t.NODE)] == "pass"  # replicas: live state, read per deployment
+    assert live[("rg-loom-002/loom-env-002", "LOOM107", t.RELAY)] == "pass"
+    # the definition checks are not judged twice: one LOOM201 per deployment, from Resource Graph
+    assert [k for k in live if k[1] == "LOOM201" and k[0] == "rg-loom-000/loom-env-000"] == [
+        ("rg-loom-000/loom-env-000", "LOOM201", None)]
+    gets = {r.path for r in azure.arm_requests("GET")}
+    assert any("/resourceGroups/rg-loom-002/providers/Microsoft.App/containerApps/loom-node/revisions" in p
+               for p in gets)
