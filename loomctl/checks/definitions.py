@@ -108,12 +108,14 @@ def _for_definitions(spec: CheckSpec, defs: Definitions) -> CheckSpec:
 
 def run_definitions(defs: Definitions, specs: list[CheckSpec] | None = None,
                     on_result: Callable[[CheckResult], None] | None = None,
-                    max_workers: int = 4) -> list[CheckResult]:
+                    max_workers: int = 4, inline: bool = False) -> list[CheckResult]:
     """Run the definition checks (or `specs`) on one deployment's definitions; results in catalogue order.
-    Nothing here reads the network: a check whose input is absent is skipped as not judged."""
+    Nothing here reads the network: a check whose input is absent is skipped as not judged. `inline`: in this
+    thread, one check after another (many deployments: no thread started per check)."""
     from loomctl.checks.runner import expand, run_checks
 
     # a definition is judged whatever the profile says of Azure (`lint` runs with no Azure account)
     chosen = [_for_definitions(s, defs) for s in (definition_specs() if specs is None else specs)]
     instances = expand(chosen, defs.refs())
-    return run_checks(instances, inputs_for(defs), on_result or (lambda _r: None), max_workers=max_workers)
+    return run_checks(instances, inputs_for(defs), on_result or (lambda _r: None), max_workers=max_workers,
+                      inline=inline)

@@ -121,8 +121,12 @@ def run_checks(
     *,
     max_workers: int = 16,
     timeout_scale: float = 1.0,
+    inline: bool = False,
 ) -> list[CheckResult]:
-    """Run every instance; call `on_result` (in this thread) as each finishes. Returns results in order."""
+    """Run every instance; call `on_result` (in this thread) as each finishes. Returns results in order.
+
+    inline: run each check in this thread (checks that read nothing, e.g. on definitions given in: no thread to
+    start per check, and no timeout needed)."""
     by_key = {inst.key: inst for inst in instances}
     prereq = {inst.key: _prerequisites(inst, by_key) for inst in instances}
     results: dict[tuple[str, str | None], CheckResult] = {}
@@ -164,8 +168,11 @@ def run_checks(
                     continue
                 start = time.monotonic()
                 running[key] = (start, start + inst.spec.timeout * timeout_scale)
-                threading.Thread(target=worker, args=(inst, start), daemon=True,
-                                 name=f"check-{key[0]}").start()
+                if inline:
+                    worker(inst, start)
+                else:
+                    threading.Thread(target=worker, args=(inst, start), daemon=True,
+                                     name=f"check-{key[0]}").start()
         if not running:
             if pending:  # a cycle or an unknown prerequisite: say so rather than hang
                 for key in sorted(pending, key=str):
