@@ -27,7 +27,7 @@ class QueryResult:
     rows: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0  # POSTs answered (pages, and the halving of a refused scope)
     pages: int = 0  # pages read
-    denied: dict[str, str] = field(default_factory=dict)  # subscription -> Azure's refusal
+    denied: dict[str, str] = field(default_factory=dict)  # subscription -> Azure's refusal ("403 AccessDenied")
     truncated: bool = False  # Resource Graph said resultTruncated
     waited_s: float = 0.0  # time spent waiting for the quota to reset
 
@@ -77,7 +77,7 @@ def query(session: Any, kql: str, subscriptions: list[str] | None, page_size: in
             if exc.status != 403 or not scope:
                 raise
             if len(scope) == 1:
-                out.denied[scope[0]] = exc.message
+                out.denied[scope[0]] = " ".join(str(p) for p in (exc.status, exc.code) if p)  # 403 AccessDenied
             else:
                 half = len(scope) // 2
                 scopes[:0] = [scope[:half], scope[half:]]

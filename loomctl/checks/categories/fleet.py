@@ -16,7 +16,7 @@ CATEGORY = "Fleet"
 
 def check_subscription_readable(subscription: str, denied: dict[str, str]) -> Outcome:
     if subscription in denied:
-        return failed(f"Resource Graph refused subscription {subscription}: {denied[subscription]}",
+        return failed(f"Resource Graph refused subscription {subscription} ({denied[subscription]})",
                       f"ask for the Reader role on /subscriptions/{subscription}, or leave it out of the fleet "
                       "(--subscription, or fleet_subscriptions in the profile)", subscription=subscription)
     return passed(f"subscription {subscription} read through Resource Graph", subscription=subscription)
@@ -61,7 +61,7 @@ def check_deployment_reachable(deployment: str, error: str | None, hint: str | N
     return passed(f"live checks ran on {deployment}")
 
 
-_spec = spec_maker(CATEGORY, needs=("fleet",))
+_spec = spec_maker(CATEGORY, needs=("fleet",), needs_azure=True)  # they read Resource Graph
 
 CHECKS = [
     _spec("LOOM901", "subscription readable through Resource Graph",

@@ -21,7 +21,9 @@ def list_table(doc: dict[str, Any]) -> list[Any]:
     from rich.table import Table
 
     t = Table(header_style="bold", box=None, pad_edge=False)
-    for col in ("Subscription", "Resource group", "Environment", "Region", "Relay", "Node"):
+    for col in ("Subscription", "Resource group", "Environment", "Region"):
+        t.add_column(col, no_wrap=True)
+    for col in ("Relay", "Node"):
         t.add_column(col, overflow="fold")
     for d in doc["deployments"]:
         apps = {a["role"]: a for a in d["apps"]}
