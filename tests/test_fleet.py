@@ -262,3 +262,18 @@ def test_fleet_doctor_live_runs_doctor_per_deployment_and_an_unreachable_one_is_
     gets = {r.path for r in azure.arm_requests("GET")}
     assert any("/resourceGroups/rg-loom-002/providers/Microsoft.App/containerApps/loom-node/revisions" in p
                for p in gets)
+
+
+def test_all_subscriptions_is_tenant_scope_and_needs_no_subscription_set(azure, loomctl, monkeypatch):
+    monkeypatch.delenv("AZURE_SUBSCRIPTION_ID")
+    azure.reset(_small(azure, 4, 2, rg_denied=[t.fleet_sub(1)]))
+    run = loomctl("fleet", "list", "--all-subscriptions", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    doc = run.json()
+    # Resource Graph's tenant scope answers what the caller can read: the refused subscription is simply absent
+    assert sorted({d["subscription"] for d in doc["deployments"]}) == sorted([t.SUB, t.fleet_sub(0)])
+    assert doc["subscriptions"] == {"asked": 2, "denied": {}}
+    assert ["subscriptions" in p.json() for p in _rg(azure)] == [False]
+    none = loomctl("fleet", "list")
+    assert none.exit_code == 2
+    assert none.stderr.splitlines()[0] == "error: no subscriptions for the fleet"
