@@ -88,6 +88,10 @@ class ResourceGraph:
         self._cache: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
         self.executed = 0
 
+    def reset(self) -> None:
+        with self._lock:
+            self._window_start, self._used = 0.0, 0
+
     def _quota(self) -> tuple[bool, int, float]:
         state = self.server.state
         quota, window = int(state.get("rg_quota", 15)), float(state.get("rg_window", 5.0))

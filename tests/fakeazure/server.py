@@ -174,6 +174,7 @@ class FakeAzure:
             self.tokens_issued = 0
             self.routes = []
             self.waves = []
+            self.resource_graph.reset()  # a fresh quota window for each test
 
     # -- routing ------------------------------------------------------------------------------------------
     def route(self, method: str, pattern: str, handler: Handler, default: bool = False) -> None:
