@@ -190,9 +190,14 @@ def test_fleet_status_puts_regions_side_by_side_and_warns_of_image_drift(azure, 
     table = loomctl("fleet", "status", *_subs(2), "-o", "table")
     assert "‼ LOOM903 the node image differs between regions" in table.stdout
     assert table.stdout.splitlines()[0].split() == ["eastus", "(2)", "westeurope", "(2)"]
-    # doctor counts the drift among its findings
-    doctor = loomctl("fleet", "doctor", *_subs(2), "-o", "json").json()
-    assert [f["status"] for f in doctor["findings"] if f["code"] == "LOOM903" and f["resource"] == "node"] == ["warn"]
+    assert doc["regions"][0]["apps"]["relay"]["replica_bounds"] == {"2-5": 2}
+    # doctor counts the drift among its findings: a warning (exit 0), a problem with --fail-on-warn
+    doctor = loomctl("fleet", "doctor", *_subs(2), "-o", "json")
+    assert doctor.exit_code == 0
+    assert [f["status"] for f in doctor.json()["findings"] if f["code"] == "LOOM903" and f["resource"] == "node"] == [
+        "warn"]
+    assert doctor.json()["summary"]["fail"] == 0
+    assert loomctl("fleet", "doctor", *_subs(2), "--fail-on-warn", "--short", "-o", "json").exit_code == 1
 
 
 def test_a_profile_names_the_fleet(azure, loomctl, tmp_path):

@@ -16,14 +16,14 @@ def status_document(fleet: Fleet) -> dict[str, Any]:
         reg = regions.setdefault(dep.region, {"region": dep.region, "deployments": [], "apps": {}})
         reg["deployments"].append(dep.key)
         for role, (_name, row) in dep.apps.items():
-            app = reg["apps"].setdefault(role, {"images": {}, "revisions": {}, "replicas": {}, "missing": 0})
+            app = reg["apps"].setdefault(role, {"images": {}, "revisions": {}, "replica_bounds": {}, "missing": 0})
             if row is None:
                 app["missing"] += 1
                 continue
             parsed = App.parse(row)
             for bucket, value in (("images", parsed.image or "(no image)"),
                                   ("revisions", parsed.latest_revision or "(none)"),
-                                  ("replicas", f"{parsed.min_replicas}-{parsed.max_replicas or '?'}")):
+                                  ("replica_bounds", f"{parsed.min_replicas}-{parsed.max_replicas or '?'}")):
                 app[bucket][value] = app[bucket].get(value, 0) + 1
     drift = [f.result.to_json() for f in fleet_findings(fleet) if f.result.code == "LOOM903"]
     return {"regions": [regions[r] for r in sorted(regions)], "drift": drift,

@@ -91,8 +91,8 @@ def status_table(doc: dict[str, Any]) -> list[Any]:
             text += f" (missing in {app['missing']})"
         return text
     for role in ("relay", "node"):
-        for bucket in ("images", "revisions", "replicas"):
-            t.add_row(f"{role} {bucket}", *[cell(r, role, bucket) for r in regions])
+        for bucket in ("images", "revisions", "replica_bounds"):
+            t.add_row(f"{role} {bucket.replace('_', ' ')}", *[cell(r, role, bucket) for r in regions])
     out: list[Any] = [t]
     for d in doc["drift"]:
         out.append(f"{SYMBOL[d['status']]} {d['code']} {d['message']}")
