@@ -93,6 +93,9 @@ def test_fleet_doctor_judges_each_deployment_from_its_rows_with_doctors_checks(a
     assert (ingress["status"], ingress["category"]) == ("fail", "Configuration")
     assert "external ingress" in ingress["message"]
     assert by[("rg-loom-000/loom-env-000", "LOOM201", None)]["status"] == "pass"
+    # a healthy deployment's rows pass everything they hold (the identity column included: LOOM209's Key Vault
+    # references name the app's user-assigned identity)
+    assert {f["status"] for f in doc["findings"] if f["deployment"] == "rg-loom-000/loom-env-000"} == {"pass", "skip"}
     missing = by[("rg-loom-002/loom-env-002", "LOOM902", None)]
     assert (missing["status"], missing["message"]) == ("fail", "environment 'loom-env-002' has no relay app "
                                                                 "('gun-relay')")
