@@ -92,16 +92,19 @@ class AzureSession:
         it). Each name has its own lock, so a factory may ask for another client or the credential."""
         return self._clients.get(name, factory)
 
-    def containerapps(self) -> Any:
+    def containerapps(self, tenant: bool = False) -> Any:
+        """The Container Apps client; `tenant`: for tenant-level paths (Resource Graph), with no subscription of its
+        own needed (its pipeline is all `arm_post` uses)."""
         def build() -> Any:
             self._prefetch_token()
             from azure.mgmt.appcontainers import ContainerAppsAPIClient
 
+            sub = (self.settings.subscription or "tenant") if tenant else self._require_subscription()
             return ContainerAppsAPIClient(
-                credential=self.credential, subscription_id=self._require_subscription(),
+                credential=self.credential, subscription_id=sub,
                 base_url=self.settings.arm_endpoint, credential_scopes=[self.settings.arm_scope], **client_kwargs())
 
-        return self.client("app", build)
+        return self.client("app-tenant" if tenant and not self.settings.subscription else "app", build)
 
     def arm_get(self, path: str, api_version: str) -> dict[str, Any]:
         """GET an ARM path through the management pipeline (auth, retries, TLS). An error answer raises
@@ -125,4 +128,30 @@ class AzureSession:
 
             kind, name, _ = describe_resource(path)
             raise not_the_resource(f"{kind} '{name}'", f"a {kind}")
+        return doc
+
+    def arm_post(self, path: str, api_version: str, body: dict[str, Any],
+                 on_headers: Callable[[Any], None] | None = None) -> dict[str, Any]:
+        """POST a JSON body to an ARM path through the same pipeline as `arm_get` (429/5xx retried, Retry-After
+        honoured). An error answer raises AzureError (with `.status`). `on_headers` sees the answer's headers
+        (Resource Graph's throttling headers)."""
+        from azure.core.exceptions import HttpResponseError
+        from azure.core.rest import HttpRequest
+
+        from loomctl.azure.errors import sdk_errors
+
+        with sdk_errors():
+            client = self.containerapps(tenant=True)
+            request = HttpRequest("POST", f"{self.settings.arm_endpoint}{path}", params={"api-version": api_version},
+                                  json=body)
+            response = client._client.send_request(request)
+            if on_headers is not None:
+                on_headers(response.headers)
+            if response.status_code >= 400:
+                raise HttpResponseError(response=response)
+            doc = response.json()
+        if not isinstance(doc, dict):
+            from loomctl.azure.errors import not_the_resource
+
+            raise not_the_resource(f"the answer of POST {path}", "a JSON object")
         return doc

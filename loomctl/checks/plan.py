@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from loomctl.checks.base import CheckResult, CheckSpec, Status
-from loomctl.checks.registry import CATEGORIES, all_checks, category_names, resolve_category
+from loomctl.checks.registry import CATEGORIES, FLEET_ONLY, all_checks, category_names, resolve_category
 from loomctl.checks.runner import Instance, expand, label, run_checks
 from loomctl.core.errors import ExitCode, ProblemsFound, UsageError
 
@@ -74,6 +74,10 @@ def plan(loom: LoomContext, categories: tuple[str, ...], ignore: tuple[str, ...]
     from loomctl.checks.providers import app_refs
 
     cats = [resolve_category(c) for c in categories] if categories else category_names()
+    if categories and set(cats) & set(FLEET_ONLY):
+        raise UsageError("the Fleet checks judge many deployments at once; `loomctl doctor` judges one",
+                         "run `loomctl fleet doctor`")
+    cats = [c for c in cats if c not in FLEET_ONLY]
     ignored = {c.strip().upper() for c in ignore}
     catalogue = planned(all_checks(), loom.settings, inside)
     wanted = {s.code for s in all_checks(cats)}
