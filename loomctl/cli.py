@@ -16,9 +16,13 @@ from loomctl.core.lazy import LazyGroup
 COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("loomctl.commands.status:status", "Show the environment, apps, revisions, replicas and ingress."),
     "doctor": ("loomctl.commands.doctor:doctor", "Run every check and say what is wrong and how to fix it."),
+    "fleet": ("loomctl.commands.fleet:fleet", "Many deployments at once through Azure Resource Graph."),
+    "lint": ("loomctl.commands.lint:lint", "Judge deployment definitions (ARM templates, exports, spec) offline."),
     "checks": ("loomctl.commands.checks:checks", "List the checks loomctl knows (codes, meaning, fixes)."),
     "diagnose": ("loomctl.commands.diagnose:diagnose", "Diagnose DNS, LoomMesh peers and Azure Files storage."),
     "sandbox": ("loomctl.commands.sandbox:sandbox", "Run a local LoomMesh (relay and two nodes) to try loomctl on."),
+    "loadtest": ("loomctl.commands.loadtest:loadtest", "Load the LoomMesh peers; measure latency, rate and loss."),
+    "drill": ("loomctl.commands.drill:drill", "Drills on real GUN peers: join, partition (convergence)."),
     "logs": ("loomctl.commands.logs:logs", "Show console or system logs (Log Analytics, or live)."),
     "query": ("loomctl.commands.query:query", "Canned KQL queries: list, show, run."),
     "metrics": ("loomctl.commands.metrics:metrics", "LoomMesh metrics: peers, graph size, sync latency."),

@@ -113,7 +113,7 @@ def test_catalogue_says_which_checks_need_azure():
     specs = all_checks()
     by_code = {s.code: s for s in specs}
     assert {s.category for s in specs if s.needs_azure} == {
-        "Azure access and apps", "Configuration", "Storage", "Runtime", "Logs and metrics"}
+        "Azure access and apps", "Configuration", "Storage", "Runtime", "Logs and metrics", "Fleet"}
     assert {s.category for s in specs if not s.needs_azure} == {"DNS", "LoomMesh"}
     for s in specs:
         assert s.needs_azure or not any(by_code[c].needs_azure for c in s.after if c in by_code), s.code

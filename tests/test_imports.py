@@ -39,8 +39,8 @@ def test_command_module_import_is_light(name):
     assert heavy == set(), f"importing {module} (for `loomctl {name}` and its completion) loads {heavy}"
 
 
-VIEWS = ("checks", "config", "cost", "deploy", "dns", "logs", "metrics", "peers", "query", "results", "runbooks",
-         "sandbox", "status", "storage")
+VIEWS = ("checks", "config", "cost", "deploy", "dns", "loadtest", "logs", "metrics", "peers", "query", "results",
+         "runbooks", "sandbox", "status", "storage")
 
 
 @pytest.mark.parametrize("name", VIEWS)

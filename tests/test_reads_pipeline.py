@@ -94,7 +94,7 @@ def _session() -> Any:
 
 
 def test_arm_post_sends_the_json_body_and_retries_a_throttled_answer(azure):
-    def graph(req, m):  # Resource Graph's QueryResponse (resourcegraph.json, 2022-10-01)
+    def graph(req, m):  # in place of the test Azure's Resource Graph: a QueryResponse echoing what it was sent
         body = req.json()
         return {"totalRecords": 1, "count": 1, "resultTruncated": "false",
                 "data": [{"name": t.RELAY, "query": body["query"], "subscriptions": body["subscriptions"]}]}
@@ -102,7 +102,9 @@ def test_arm_post_sends_the_json_body_and_retries_a_throttled_answer(azure):
     azure.route("POST", RESOURCE_GRAPH, graph)
     azure.faults.append(Fault(RESOURCE_GRAPH, 429, headers={"Retry-After": "0"}, times=1))
     body = {"subscriptions": [t.SUB], "query": "resources | where type =~ 'microsoft.app/containerapps'"}
-    doc = _session().arm_post(RESOURCE_GRAPH, "2022-10-01", body)
+    seen: list[Any] = []
+    doc = _session().arm_post(RESOURCE_GRAPH, "2022-10-01", body, on_headers=seen.append)
+    assert [h.get("Content-Type") for h in seen] == ["application/json; charset=utf-8"]  # the final answer's
     assert doc["data"] == [{"name": t.RELAY, "query": body["query"], "subscriptions": [t.SUB]}]
     sent = [r for r in azure.requests if r.path == RESOURCE_GRAPH]
     assert [r.status for r in sent] == [429, 200]

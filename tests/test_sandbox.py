@@ -70,7 +70,8 @@ def test_up_doctor_probe_down(sandbox_env, loomctl, tmp_path):
 
     run = loomctl("sandbox", "down", "-o", "json")
     assert run.exit_code == 0
-    assert [r["result"] for r in run.json()["stopped"]] == ["stopped"] * 3
+    stopped = [(r["name"], r["result"]) for r in run.json()["stopped"]]
+    assert stopped == [(n, "stopped") for n in ("relay", "node-1", "node-2", "links")]  # the link proxy too
     deadline = time.monotonic() + 5
     while any(_alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -119,10 +120,20 @@ def test_gun_dir_without_gun_is_a_clear_error(sandbox_env, loomctl, monkeypatch,
     assert "holds no node_modules/gun" in run.stderr and "npm install --prefix" in run.stderr
 
 
+def _readme() -> str:
+    return (Path(__file__).resolve().parent.parent / "README.md").read_text()
+
+
+def _readme_block(command: str) -> str:
+    """What the README shows after `$ COMMAND` up to the next command or the end of its block."""
+    text = _readme()
+    start = text.index(command) + len(command)
+    end = min(i for i in (text.find("\n$ ", start), text.index("```", start)) if i >= 0)
+    return text[start:end].rstrip("\n")
+
+
 def _readme_doctor_block() -> list[str]:
-    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    start = text.index("$ loomctl doctor --profile sandbox\n") + len("$ loomctl doctor --profile sandbox\n")
-    return text[start:text.index("```", start)].rstrip("\n").split("\n")
+    return _readme_block("$ loomctl doctor --profile sandbox\n").split("\n")
 
 
 def _as_pattern(line: str) -> re.Pattern[str]:
@@ -137,11 +148,18 @@ def _as_pattern(line: str) -> re.Pattern[str]:
 
 
 def test_readme_sandbox_transcript_is_what_doctor_prints(sandbox_env, loomctl, loomctl_proc):
-    """The README's first command ends in `loomctl doctor --profile sandbox`: what it shows there is what a user
-    gets, line by line (run as a real process, as the user runs it)."""
+    """The README's first command ends in `loomctl doctor --profile sandbox` after `loomctl sandbox break
+    blackhole`: what it shows there is what a user gets, line by line (run as real processes, as the user runs
+    them), a real diagnosis with its fix."""
+    first = next(line for line in _readme().split("\n") if line.startswith("python3 -m venv .venv"))
+    assert first.endswith("&& loomctl sandbox up && loomctl sandbox break blackhole && loomctl doctor --profile "
+                          "sandbox")
     assert loomctl("sandbox", "up", "-o", "json").exit_code == 0
-    run = loomctl_proc("doctor", "--profile", "sandbox", "-o", "table")
+    run = loomctl_proc("sandbox", "break", "blackhole", "-o", "table")
     assert run.exit_code == 0, run.stderr
+    assert run.stdout + run.stderr == _readme_block("$ loomctl sandbox break blackhole\n") + "\n"
+    run = loomctl_proc("doctor", "--profile", "sandbox", "-o", "table")
+    assert run.exit_code == 1, run.stderr
     got = run.stdout.rstrip("\n").split("\n")
     want = _readme_doctor_block()
     assert len(got) == len(want), run.stdout

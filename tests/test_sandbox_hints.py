@@ -103,3 +103,17 @@ def test_the_internal_name_hint_points_to_from_inside_before_az(dns_server, loom
                     "replica through exec; or run loomctl on a VM in the environment's VNet; by hand: "
                     f"`az containerapp exec -n <node-app> -g <group> --command sh`, then `nslookup {host}`.")
     assert hint.index("--from-inside") < hint.index("az containerapp exec")
+
+
+def test_a_local_peer_outside_the_sandbox_gets_no_azure_ingress_hint(bad_peers, loomctl, tmp_path):
+    """An `azure = false` profile names local peers: a closed port is not an ingress problem there."""
+    closed = f"127.0.0.1:{bad_peers.closed_port}"
+    (tmp_path / "config.toml").write_text(f'[profiles."local"]\nazure = false\npeers = ["ws://{closed}/gun"]\n')
+    run = loomctl("diagnose", "peers", "--profile", "local", "-o", "json")
+    assert run.exit_code == 1
+    hint = run.json()["peers"][0]["hint"]
+    assert hint == f"nothing listens on {closed}: the peer is not running, or this is not its port"
+    run = loomctl("doctor", "--profile", "local", "--category", "loommesh", "-o", "json")
+    checks = {c["code"]: c for cat in run.json()["categories"] for c in cat["checks"]}
+    assert "ingress" not in checks["LOOM402"]["hint"]
+    assert checks["LOOM405"]["status"] == "skip"

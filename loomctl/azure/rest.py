@@ -15,6 +15,7 @@ to turn into a LoomError.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 # headers the HTTP log may show (besides azure-core's own list): ARM's request ids, throttling and paging
@@ -72,15 +73,19 @@ def build_pipeline(endpoint: str, credential: Any, scope: str, transport: dict[s
 
 
 def send(client: Any, method: str, url: str, *, params: dict[str, str] | None = None,
-         json_body: Any = None, headers: dict[str, str] | None = None, stream: bool = False) -> Any:
+         json_body: Any = None, headers: dict[str, str] | None = None, stream: bool = False,
+         on_headers: Callable[[Any], None] | None = None) -> Any:
     """One request through `client`'s pipeline; an answer >= 400 raises as the SDK raises it (after retries).
-    With `stream` the caller reads (and closes) the body and judges the status itself."""
+    With `stream` the caller reads (and closes) the body and judges the status itself. `on_headers` sees the final
+    answer's headers first (error or not)."""
     from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
     from azure.core.rest import HttpRequest
 
     request = HttpRequest(method, url, params=params, json=json_body,
                           headers={"Accept": "application/json", **(headers or {})})
     response = client.send_request(request, stream=stream)
+    if on_headers is not None:
+        on_headers(response.headers)
     if stream:
         return response
     if response.status_code == 404:

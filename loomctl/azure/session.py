@@ -124,11 +124,13 @@ class AzureSession:
         `.status` and `.code`); sign-in and network failures raise their LoomErrors."""
         return self._arm("GET", path, api_version, params=params)
 
-    def arm_post(self, path: str, api_version: str, body: dict[str, Any] | None) -> dict[str, Any]:
-        """POST `body` as JSON to an ARM path (an action such as getAuthToken, or a Resource Graph query), with the
-        errors, retries (429 and 5xx, honouring Retry-After) and sign-in of `arm_get`. An answer without a body
-        (204) is {}."""
-        return self._arm("POST", path, api_version, body=body)
+    def arm_post(self, path: str, api_version: str, body: dict[str, Any] | None,
+                 on_headers: Callable[[Any], None] | None = None) -> dict[str, Any]:
+        """POST `body` as JSON to an ARM path (an action such as getAuthToken, or a Resource Graph query at tenant
+        level: no subscription needed), with the errors, retries (429 and 5xx, honouring Retry-After) and sign-in of
+        `arm_get`. `on_headers` sees the final answer's headers, error or not (Resource Graph's throttling
+        headers). An answer without a body (204) is {}."""
+        return self._arm("POST", path, api_version, body=body, on_headers=on_headers)
 
     def arm_list(self, path: str, api_version: str) -> list[dict[str, Any]]:
         """Every item of an ARM list: its `value`, following `nextLink` to the last page."""
@@ -147,7 +149,7 @@ class AzureSession:
             page = self._arm("GET", str(link), None)
 
     def _arm(self, method: str, path: str, api_version: str | None, *, params: dict[str, str] | None = None,
-             body: Any = None) -> dict[str, Any]:
+             body: Any = None, on_headers: Callable[[Any], None] | None = None) -> dict[str, Any]:
         from loomctl.azure import rest
         from loomctl.azure.errors import sdk_errors
 
@@ -156,12 +158,16 @@ class AzureSession:
         if api_version:
             query["api-version"] = api_version
         with sdk_errors():
-            self._require_subscription()
-            response = rest.send(self.arm(), method, url, params=query or None, json_body=body)
+            if path.startswith("/subscriptions"):
+                self._require_subscription()
+            response = rest.send(self.arm(), method, url, params=query or None, json_body=body,
+                                 on_headers=on_headers)
             doc = rest.body(response)
         if not isinstance(doc, dict):  # valid JSON, but not a resource (a proxy, another API): not a crash later
             from loomctl.azure.errors import describe_resource, not_the_resource
 
+            if method == "POST":
+                raise not_the_resource(f"the answer of POST {path}", "a JSON object")
             kind, name, _ = describe_resource(url)
             raise not_the_resource(f"{kind} '{name}'", f"a {kind}")
         return doc

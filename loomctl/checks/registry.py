@@ -10,7 +10,7 @@ import importlib
 from loomctl.checks.base import CheckSpec
 
 # (category name, module), in the order doctor shows them.
-# Codes: LOOM1xx Azure access, 2xx Configuration, 3xx DNS, 4xx LoomMesh, 5xx Storage, 6xx Runtime, 7xx Logs.
+# Codes: LOOM1xx Azure access, 2xx Configuration, 3xx DNS, 4xx LoomMesh, 5xx Storage, 6xx Runtime, 7xx Logs, 9xx Fleet.
 CATEGORIES: list[tuple[str, str]] = [
     ("Azure access and apps", "loomctl.checks.categories.azure_access"),
     ("Configuration", "loomctl.checks.categories.configuration"),
@@ -19,7 +19,10 @@ CATEGORIES: list[tuple[str, str]] = [
     ("Storage", "loomctl.checks.categories.storage"),
     ("Runtime", "loomctl.checks.categories.runtime"),
     ("Logs and metrics", "loomctl.checks.categories.logs_metrics"),
+    ("Fleet", "loomctl.checks.categories.fleet"),
 ]
+# categories only `loomctl fleet doctor` runs (they judge many deployments at once); `doctor` never plans them
+FLEET_ONLY = ("Fleet",)
 
 
 def category_names() -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -28,13 +27,10 @@ def deploy() -> None:
 # -- shared helpers ---------------------------------------------------------------------------------------
 def confirm(question: str, yes: bool) -> None:
     """Ask on a terminal; refuse without --yes when stdin is not a terminal."""
-    if yes:
-        return
-    if not sys.stdin.isatty():
-        raise UsageError("refusing to change Azure without --yes (stdin is not a terminal)",
-                         "add --yes to go ahead, or --dry-run to see what would change")
-    if not click.confirm(question, default=False, err=True):
-        raise UsageError("cancelled; nothing was changed", None)
+    from loomctl.output import ui
+
+    ui.confirm(question, yes, "refusing to change Azure without --yes (stdin is not a terminal)",
+               "add --yes to go ahead, or --dry-run to see what would change")
 
 
 def writer(loom: LoomContext, log: Callable[[str], None] | None = None) -> Any:

@@ -1,4 +1,4 @@
-"""loomctl sandbox up | status | down"""
+"""loomctl sandbox up | status | down | break | heal"""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from typing import Any
 import click
 
 from loomctl.core.context import LoomContext, pass_loom
-from loomctl.core.errors import ProblemsFound
+from loomctl.core.errors import ProblemsFound, UsageError
 from loomctl.core.options import local_options
+from loomctl.sandbox.faults import FAULTS
 
 
 @click.group()
@@ -36,10 +37,10 @@ def up(loom: LoomContext, port: int | None) -> None:
     """
     from loomctl.output import ui
     from loomctl.output.views.sandbox import sandbox_table
-    from loomctl.sandbox import gun, processes
+    from loomctl.sandbox import gun, linkproxy, processes
 
     state = processes.load_state()
-    if state and all(p.alive for p in state.procs):
+    if state and all(p.alive for p in state.procs) and (state.links is None or linkproxy.links_alive(state)):
         ui.info(f"the sandbox already runs (state {state.path})")
     else:
         if state:  # a partial or dead sandbox: stop what is left of it first
@@ -75,8 +76,18 @@ def status(loom: LoomContext) -> None:
         row["answers"] = r.ok
         row["relay_pid"] = r.pid
         row["problem"] = None if r.ok else f"{r.failed_stage}: {r.error}"
-    doc["running"] = all(p.alive for p in state.procs) and all(r.ok for r in probes)
+    from loomctl.sandbox import faults, linkproxy
+
+    proxy = linkproxy.links_alive(state)
+    conns = linkproxy.link_connections(state)
+    doc["links"] = [{"node": n, "url": u, "proxy_alive": proxy, "connections": conns.get(n)}
+                    for n, u in linkproxy.link_urls(state).items()]
+    doc["running"] = (all(p.alive for p in state.procs) and all(r.ok for r in probes)
+                      and (state.links is None or proxy))
+    doc["faults"] = [dict(f, shown=faults.describe(f)) for f in faults.in_force(state)]
     loom.output.emit(doc, table=sandbox_table)
+    if doc["faults"]:
+        raise ProblemsFound(f"{len(doc['faults'])} sandbox fault(s) in force", "`loomctl sandbox heal` removes them")
     if not doc["running"]:
         raise ProblemsFound("the sandbox is not healthy", "restart it: `loomctl sandbox down && loomctl sandbox up`")
 
@@ -95,6 +106,80 @@ def down(loom: LoomContext) -> None:
         return
     report = processes.stop(state)
     loom.output.emit({"stopped": report}, table=lambda d: stopped_table(d))
+
+
+def _running_state() -> Any:
+    from loomctl.sandbox import processes
+
+    state = processes.load_state()
+    if state is None:
+        raise UsageError("no sandbox is running", "start one with `loomctl sandbox up`")
+    return state
+
+
+@sandbox.command("break")
+@click.argument("fault", metavar="FAULT", type=click.Choice(list(FAULTS)))
+@click.option("--node", default=None, metavar="NAME", help="The node to break (node-down, blackhole, slow, "
+              "partition). Default: node-1.")
+@click.option("--delay-ms", type=click.IntRange(1, 2000), default=None,
+              help="slow: how long the link holds each chunk, each way (default 300).")
+@local_options
+@pass_loom
+def break_(loom: LoomContext, fault: str, node: str | None, delay_ms: int | None) -> None:
+    """Break the sandbox one realistic way, on its real processes, to practise diagnosis.
+
+    \b
+    FAULT is one of:
+      relay-down  stop the relay process
+      node-down   stop one node process (--node)
+      blackhole   a node's link to the relay accepts and never answers
+      slow        a node's link to the relay holds each chunk --delay-ms each way
+      partition   cut a node off the relay (its link resets every connection)
+
+    `loomctl sandbox status` shows the faults in force; `loomctl sandbox heal` removes them all.
+
+    \b
+    Examples:
+      loomctl sandbox break blackhole && loomctl doctor --profile sandbox
+    """
+    from loomctl.output import ui
+    from loomctl.sandbox import faults
+
+    if delay_ms is not None and fault != "slow":
+        raise UsageError("--delay-ms goes with the fault slow only",
+                         "leave it out, or use `loomctl sandbox break slow`")
+    if node is not None and fault == "relay-down":
+        raise UsageError("--node does not go with relay-down (the sandbox has one relay)", "leave --node out")
+    record = faults.apply(_running_state(), fault, node, delay_ms)
+    shown = faults.describe(record)
+    loom.output.emit(dict(record, shown=shown), table=lambda d: f"broken: {d['shown']}")
+    ui.info("next: loomctl doctor --profile sandbox")
+    ui.info("      loomctl sandbox heal")
+
+
+@sandbox.command()
+@local_options
+@pass_loom
+def heal(loom: LoomContext) -> None:
+    """Remove every fault in force: links back to normal, stopped processes started again (same ports and data).
+
+    \b
+    Examples:
+      loomctl sandbox heal && loomctl doctor --profile sandbox
+    """
+    from loomctl.output import ui
+    from loomctl.sandbox import faults, linkproxy
+
+    state = _running_state()
+    healed = faults.heal(state)
+    unlinked = linkproxy.wait_linked(state)  # the nodes redial their links within a second or two
+    doc = {"healed": [dict(h, shown=faults.describe(h)) for h in healed], "unlinked": unlinked}
+    loom.output.emit(doc, table=lambda d: "\n".join(f"healed: {h['shown']}" for h in d["healed"])
+                     or "no fault was in force")
+    for node in unlinked:
+        ui.warn(f"{node} did not redial its link to the relay: `loomctl sandbox break node-down --node {node} && "
+                "loomctl sandbox heal` restarts it")
+    ui.info("next: loomctl doctor --profile sandbox")
 
 
 def _doc(state: Any, profile_path: Any) -> dict[str, Any]:

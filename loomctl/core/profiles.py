@@ -77,6 +77,12 @@ KEYS: dict[str, Key] = {
         Key("token_cache", bool, "keep Azure tokens between runs in the cache folder (`config logout` deletes them)",
             "LOOMCTL_TOKEN_CACHE", True),
         Key("suppress", list, "doctor findings to silence, as CODE or CODE=resource", None),
+        Key("fleet_subscriptions", list, "subscription ids `loomctl fleet` looks at (default: the subscription)",
+            None),
+        Key("fleet_tag", str, "tag a fleet's environments carry, KEY=VALUE or KEY (e.g. loomdb=prod)", None),
+        Key("fleet_relay_app", str, "name pattern of the fleet's relay apps (default: relay_app)", None),
+        Key("fleet_node_app", str, "name pattern of the fleet's node apps (default: node_app)", None),
+        Key("fleet_environment", str, "name pattern of the fleet's environments (default: all)", None),
     ]
 }
 

@@ -1,6 +1,6 @@
 // gun_relay.js: a GUN relay (or a node peer) for the loomctl sandbox and tests.
 // env: PORT (8765), HOST (127.0.0.1), PEERS (comma-separated .../gun URLs), DATA (radisk dir, default "radata"),
-//      RAD=false for memory only, AXE=false for flood routing. Multicast and the stats file are always off.
+//      RAD=false for memory only, AXE=false for flood routing, REDIAL=once / NO_REDIAL=true (below). Multicast and the stats file are always off.
 // Relays dial their peers lazily and give up after one failed redial, so this dials at once and every second.
 const http = require('http');
 const Gun = require('gun');
@@ -21,5 +21,10 @@ function dial() {
     opt.mesh.wire(p);
   }
 }
-if (peers.length && process.env.NO_REDIAL !== 'true') { setTimeout(dial, 50); setInterval(dial, 1000); }
+// REDIAL=once: dial at start and never again, as stock GUN does after a failed redial (the partition drill's
+// non-redialling node); NO_REDIAL=true: leave all dialling to gun itself.
+if (peers.length && process.env.NO_REDIAL !== 'true') {
+  setTimeout(dial, 50);
+  if (process.env.REDIAL !== 'once') setInterval(dial, 1000);
+}
 process.on('SIGTERM', () => process.exit(0));

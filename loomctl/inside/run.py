@@ -6,7 +6,8 @@ of getent, nslookup, curl, wget and nc the image has. A replica with none of the
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from loomctl.core.errors import ProblemsFound
 from loomctl.inside import parse, script
@@ -69,3 +70,18 @@ def probe_checked(loom: LoomContext, app: str, **kw: object) -> InsideRun:
     if run.missing_tools:
         raise no_tools_error(run)
     return run
+
+
+def run_node(loom: LoomContext, app: str, name: str, params: dict, *, replica: str | None, timeout: float,
+             on_output: Callable[[str, str], None] | None = None) -> tuple[str, Any]:
+    """Run loomctl/data/`name` with `node` in one session in a replica of `app`: (replica, ExecResult). No node in
+    the image is a finding of its own (exit 1)."""
+    from loomctl.aca import target as tgt
+    from loomctl.aca.exec_client import run as exec_run
+
+    t, token = tgt.resolve_with_token(loom.azure, app, replica=replica)
+    res = exec_run(t, token, script.node_command(params, name), timeout=timeout, on_output=on_output)
+    if res.exit_code == NOT_FOUND:
+        raise ProblemsFound(f"cannot run node inside replica {t.replica}: the image has no node",
+                            "run it from this machine (drop --from-inside), or use an image with node")
+    return t.replica, res

@@ -33,7 +33,9 @@ _ALPHABET = string.ascii_letters + string.digits
 
 
 def fresh_id(n: int = 12) -> str:
-    return "".join(secrets.choice(_ALPHABET) for _ in range(n))
+    """n random letters and digits from one read of the system's random source (a load test makes thousands a
+    second; `secrets.choice` per character would read it n times)."""
+    return "".join(_ALPHABET[b % 62] for b in secrets.token_bytes(n))
 
 
 def encode(message: Any) -> str:
@@ -82,13 +84,19 @@ def next_state(soul: str, key: str, now_ms: float | None = None) -> int:
         return st
 
 
-def put_message(soul: str, data: dict[str, Any]) -> dict[str, Any]:
+def put_message(soul: str, data: dict[str, Any], *, fresh_keys: bool = False) -> dict[str, Any]:
+    """A put of `data` on `soul`. `fresh_keys`: every key is written for the first and only time (a load test's
+    `s<seq>`), so its state is simply our clock minus one millisecond and no last state is remembered."""
     if not soul or any(c in soul for c in "#~\x1b") or "<?" in soul:
         raise ValueError(f"soul '{soul}' is not a plain soul")
     for k, v in data.items():
         if isinstance(v, (dict, list)) or (isinstance(v, float) and not math.isfinite(v)):
             raise ValueError(f"value of '{k}' must be null, a string, a boolean or a finite number")
-    states = {k: next_state(soul, k) for k in data}
+    if fresh_keys:
+        st = math.floor(time.time() * 1000) - 1
+        states = dict.fromkeys(data, st)
+    else:
+        states = {k: next_state(soul, k) for k in data}
     node = dict(data)
     node["_"] = {"#": soul, ">": states}
     return {"#": fresh_id(), "put": {soul: node}}
@@ -283,9 +291,9 @@ class GunClient:
                          replies[0][0] * 1000 if replies else None)
 
     def put_nowait(self, soul: str, data: dict[str, Any], on_ack: Callable[[dict[str, Any], float], None],
-                   ) -> tuple[dict[str, Any], Callable[[], None]]:
+                   *, fresh_keys: bool = False) -> tuple[dict[str, Any], Callable[[], None]]:
         """Build a put and register `on_ack` for each ack; returns (message, unregister)."""
-        msg = put_message(soul, data)
+        msg = put_message(soul, data, fresh_keys=fresh_keys)
 
         def collect(m: dict[str, Any]) -> None:
             if not m.get("__closed__"):

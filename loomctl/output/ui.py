@@ -46,6 +46,18 @@ def info(message: str) -> None:
     click.echo(visible(message), err=True)
 
 
+def confirm(question: str, yes: bool, refusal: str, hint: str) -> None:
+    """Ask on a terminal; without --yes, refuse (a usage error: `refusal`, `hint`) when stdin is not a terminal."""
+    from loomctl.core.errors import UsageError
+
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(refusal, hint)
+    if not click.confirm(visible(question), default=False, err=True):
+        raise UsageError("cancelled; nothing was changed", None)
+
+
 def stdout_closed() -> bool:
     """Whether nothing reads our stdout any more (`loomctl logs | head -1` after head has exited)."""
     try:

@@ -18,6 +18,10 @@ from loomctl.core import environment
 from loomctl.core.errors import ConfigError, LoomError, UsageError
 from loomctl.core.files import write_text_atomic
 from loomctl.core.retry import Deadline, poll
+from loomctl.sandbox import linkproxy
+from loomctl.sandbox.pids import free_port
+from loomctl.sandbox.pids import reap as _reap
+from loomctl.sandbox.pids import start_ticks as _start_ticks
 
 RELAY_SCRIPT = Path(__file__).resolve().parent.parent / "data" / "gun_relay.js"
 PROFILE = "sandbox"
@@ -49,19 +53,12 @@ class State:
     folder: str
     started_at: float
     procs: list[Proc] = field(default_factory=list)
+    links: dict[str, Any] | None = None  # the nodes' link proxy (sandbox/linkproxy.py), None before it runs
+    faults: dict[str, Any] = field(default_factory=dict)  # faults in force, by name (`loomctl sandbox break`)
 
     @property
     def path(self) -> Path:
         return Path(self.folder) / "state.json"
-
-
-def _start_ticks(pid: int) -> int | None:
-    """Process start time in clock ticks since boot (Linux /proc), to tell our process from a reused PID."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-        return int(text.rsplit(")", 1)[1].split()[19])
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 def is_ours(p: Proc) -> bool:
@@ -94,7 +91,8 @@ def load_state(folder: Path | None = None) -> State | None:
         return None
     try:
         raw = json.loads(path.read_text())
-        state = State(raw["folder"], raw["started_at"], [Proc(**p) for p in raw["procs"]])
+        state = State(raw["folder"], raw["started_at"], [Proc(**p) for p in raw["procs"]], raw.get("links"),
+                      dict(raw.get("faults") or {}))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"the sandbox state file {path} is unreadable: {exc}",
                           "stop any leftover `node .../gun_relay.js` processes yourself, then delete the file") from exc
@@ -103,15 +101,10 @@ def load_state(folder: Path | None = None) -> State | None:
     return state
 
 
-def _save(state: State) -> None:
+def save(state: State) -> None:
     write_text_atomic(state.path, json.dumps({"folder": state.folder, "started_at": state.started_at,
-                                              "procs": [asdict(p) for p in state.procs]}, indent=2))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+                                              "procs": [asdict(p) for p in state.procs], "links": state.links,
+                                              "faults": state.faults}, indent=2))
 
 
 def _port_free(port: int) -> bool:
@@ -135,32 +128,39 @@ def start(node_modules: Path, node: str, base_port: int | None = None, ready_tim
     else:
         ports = [free_port() for _ in TOPOLOGY]
     state = State(str(folder), time.time())
-    relay_url = f"http://127.0.0.1:{ports[0]}/gun"
     try:
         for (name, role), port in zip(TOPOLOGY, ports):
             data = folder / name / "radata"
             data.parent.mkdir(parents=True, exist_ok=True)
-            log = folder / f"{name}.log"
-            env = dict(os.environ, PORT=str(port), HOST="127.0.0.1", DATA=str(data), NODE_PATH=str(node_modules),
-                       MULTICAST="false")
-            env.pop("PEERS", None)
-            if role == "node":
-                env["PEERS"] = relay_url
-            with open(log, "ab") as out:
-                proc = subprocess.Popen([node, str(RELAY_SCRIPT)], cwd=str(data.parent), env=env,
-                                        stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
-            state.procs.append(Proc(name, role, proc.pid, port, f"http://127.0.0.1:{port}/gun", str(data), str(log),
-                                    _start_ticks(proc.pid), True))
-            _save(state)  # recorded at once: `down` can always stop what was started
+            proc = Proc(name, role, 0, port, f"http://127.0.0.1:{port}/gun", str(data), str(folder / f"{name}.log"))
+            if role == "node" and state.links is None:  # the nodes dial the relay through their link proxy
+                linkproxy.start_links(state, [n for n, r in TOPOLOGY if r == "node"], ports[0], save)
+            spawn(proc, node_modules, node, state)
+            state.procs.append(proc)
+            save(state)  # recorded at once: `down` can always stop what was started
             if role == "relay":  # the nodes dial it 50 ms after they start: it must listen by then
                 _wait_ready(state, ready_timeout)
         _wait_ready(state, ready_timeout)
-        time.sleep(0.2)  # let the nodes' links to the relay open
+        linkproxy.wait_linked(state, 5.0)  # let the nodes' links to the relay open
     except BaseException:
         stop(state)
         raise
     return state
+
+
+def spawn(proc: Proc, node_modules: Path, node: str, state: State) -> None:
+    """Start one GUN process as `proc` describes it (port, data, log); a node dials the relay through its link
+    proxy when the sandbox has one. Fills in pid and start time."""
+    env = dict(os.environ, PORT=str(proc.port), HOST="127.0.0.1", DATA=proc.data, NODE_PATH=str(node_modules),
+               MULTICAST="false")
+    env.pop("PEERS", None)
+    if proc.role == "node":
+        env["PEERS"] = linkproxy.relay_url_for(state, proc.name)
+    with open(proc.log, "ab") as out:
+        child = subprocess.Popen([node, str(RELAY_SCRIPT)], cwd=str(Path(proc.data).parent), env=env,
+                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                 start_new_session=True)
+    proc.pid, proc.start_ticks, proc.alive = child.pid, _start_ticks(child.pid), True
 
 
 def _wait_ready(state: State, timeout: float) -> None:
@@ -218,16 +218,9 @@ def stop(state: State, grace: float = 3.0) -> list[dict[str, Any]]:
     for p in state.procs:
         if p not in ours:
             report.append({"name": p.name, "pid": p.pid, "result": "was not running"})
+    report += linkproxy.stop_links(state, grace)
     state.path.unlink(missing_ok=True)
     return report
-
-
-def _reap(pid: int) -> None:
-    """Collect the exit status when the process is our own child (in-process `up` then `down`)."""
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def write_profile(state: State) -> Path:

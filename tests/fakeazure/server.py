@@ -131,6 +131,7 @@ class FakeAzure:
         self._arrived = threading.Condition(self._lock)
         self.waves: list[Wave] = []
         self._httpd: ThreadingHTTPServer | None = None
+        self._local = threading.local()  # the deployment the current request's path names (main or fleet)
         self._install_default_routes()
 
     # -- lifecycle ----------------------------------------------------------------------------------------
@@ -173,6 +174,7 @@ class FakeAzure:
             self.tokens_issued = 0
             self.routes = []
             self.waves = []
+            self.resource_graph.reset()  # a fresh quota window for each test
 
     # -- routing ------------------------------------------------------------------------------------------
     def route(self, method: str, pattern: str, handler: Handler, default: bool = False) -> None:
@@ -243,6 +245,7 @@ class FakeAzure:
         self._send(h, resp, req)
 
     def _route(self, req: Request, routes: list[tuple[str, re.Pattern[str], Handler]]) -> Response:
+        self._local.dep = self._deployment_of(req.path)
         for method, pattern, handler in routes + self._default_routes:
             if method != req.method:
                 continue
@@ -304,6 +307,10 @@ class FakeAzure:
         r("GET", app + r"/containerApps/([^/]+)/revisions/([^/]+)/replicas/([^/]+)", self._get_replica)
         r("POST", app + r"/containerApps/([^/]+)/listSecrets", self._list_secrets)
         r("POST", rg + st + r"/([^/]+)/listKeys", self._list_keys)
+        from tests.fakeazure.resourcegraph import PATH, ResourceGraph
+
+        self.resource_graph = ResourceGraph(self)  # Resource Graph over the state's deployments (resourcegraph.py)
+        r("POST", PATH, self.resource_graph)
         # Log Analytics query API: a healthy, quiet workspace (no rows). tests/loganalytics.py serves real rows.
         r("POST", r"/v1/workspaces/([^/]+)/query",
           lambda req, m: {"tables": [{"name": "PrimaryResult", "columns": [], "rows": []}]})
@@ -332,16 +339,32 @@ class FakeAzure:
         return {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599,
                 "access_token": f"fake-access-token-{self.tokens_issued}"}
 
-    # ARM
+    # ARM: the main deployment (`state`) or one of `state["fleet"]` (same shape), chosen by the path
+    def _deployments(self) -> list[dict[str, Any]]:
+        return [self.state, *(self.state.get("fleet") or [])]
+
+    def _deployment_of(self, path: str) -> dict[str, Any]:
+        m = re.match(r"/subscriptions/([^/]+)(?:/resource[gG]roups/([^/]+))?", path)
+        if m:
+            for dep in self._deployments():
+                if dep.get("subscription") == m.group(1) and (
+                        m.group(2) is None or str(dep.get("resource_group", "")).lower() == m.group(2).lower()):
+                    return dep
+        return self.state
+
+    @property
+    def _dep(self) -> dict[str, Any]:
+        return getattr(self._local, "dep", None) or self.state
+
     def _sub_ok(self, sub: str) -> Response | None:
-        if sub != self.state.get("subscription"):
+        if sub not in {d.get("subscription") for d in self._deployments()}:
             return Response(404, arm_error("SubscriptionNotFound", f"The subscription '{sub}' could not be found."))
         return None
 
     def _rg_ok(self, sub: str, rg: str) -> Response | None:
         if (bad := self._sub_ok(sub)) is not None:
             return bad
-        if rg.lower() != str(self.state.get("resource_group", "")).lower():
+        if rg.lower() != str(self._dep.get("resource_group", "")).lower() or sub != self._dep.get("subscription"):
             return Response(404, arm_error("ResourceGroupNotFound", f"Resource group '{rg}' could not be found."))
         return None
 
@@ -369,15 +392,15 @@ class FakeAzure:
     def _get_resource_group(self, req: Request, m: re.Match[str]) -> Any:
         if (bad := self._rg_ok(m.group(1), m.group(2))) is not None:
             return bad
-        return {"id": f"/subscriptions/{m.group(1)}/resourceGroups/{self.state['resource_group']}",
-                "name": self.state["resource_group"], "type": "Microsoft.Resources/resourceGroups",
+        return {"id": f"/subscriptions/{m.group(1)}/resourceGroups/{self._dep['resource_group']}",
+                "name": self._dep["resource_group"], "type": "Microsoft.Resources/resourceGroups",
                 "location": "eastus",
                 "properties": {"provisioningState": "Succeeded"}}
 
     def _env(self, m: re.Match[str]) -> dict[str, Any] | Response:
         if (bad := self._rg_ok(m.group(1), m.group(2))) is not None:
             return bad
-        env = self.state.get("environment")
+        env = self._dep.get("environment")
         if not env or env["name"].lower() != m.group(3).lower():
             return Response(404, arm_error("ResourceNotFound",
                                            f"The Resource 'Microsoft.App/managedEnvironments/{m.group(3)}' "
@@ -392,13 +415,13 @@ class FakeAzure:
         if isinstance(env, Response):
             return env
         # ManagedEnvironmentStoragesCollection: `value` only, not pageable (no x-ms-pageable on the operation)
-        return {"value": [contract.view("envStorage", s) for s in self.state.get("storages", {}).values()]}
+        return {"value": [contract.view("envStorage", s) for s in self._dep.get("storages", {}).values()]}
 
     def _get_storage(self, req: Request, m: re.Match[str]) -> Any:
         env = self._env(m)
         if isinstance(env, Response):
             return env
-        st = self.state.get("storages", {}).get(m.group(4))
+        st = self._dep.get("storages", {}).get(m.group(4))
         if st is None:
             return Response(404, arm_error("ResourceNotFound", f"storage '{m.group(4)}' was not found."))
         return contract.view("envStorage", st)
@@ -406,7 +429,7 @@ class FakeAzure:
     def _storage_account(self, m: re.Match[str]) -> dict[str, Any] | Response:
         if (bad := self._rg_ok(m.group(1), m.group(2))) is not None:
             return bad
-        acct = self.state.get("storage_accounts", {}).get(m.group(3))
+        acct = self._dep.get("storage_accounts", {}).get(m.group(3))
         if acct is None or f"/resourceGroups/{m.group(2)}/".lower() not in acct["id"].lower():
             return Response(404, arm_error("ResourceNotFound",
                                            f"The Resource 'Microsoft.Storage/storageAccounts/{m.group(3)}' under "
@@ -416,7 +439,7 @@ class FakeAzure:
     def _list_storage_accounts(self, req: Request, m: re.Match[str]) -> Any:
         if (bad := self._sub_ok(m.group(1))) is not None:
             return bad
-        return contract.page(list(self.state.get("storage_accounts", {}).values()), self.url, req.path, req.query)
+        return contract.page(list(self._dep.get("storage_accounts", {}).values()), self.url, req.path, req.query)
 
     def _get_storage_account(self, req: Request, m: re.Match[str]) -> Any:
         return self._storage_account(m)
@@ -425,7 +448,7 @@ class FakeAzure:
         acct = self._storage_account(m)
         if isinstance(acct, Response):
             return acct
-        share = self.state.get("shares", {}).get(f"{m.group(3)}/{m.group(4)}")
+        share = self._dep.get("shares", {}).get(f"{m.group(3)}/{m.group(4)}")
         if share is None:
             return Response(404, arm_error("ShareNotFound", "The specified share does not exist."))
         share = copy.deepcopy(share)
@@ -436,7 +459,7 @@ class FakeAzure:
     def _app(self, m: re.Match[str]) -> dict[str, Any] | Response:
         if (bad := self._rg_ok(m.group(1), m.group(2))) is not None:
             return bad
-        app = self.state.get("apps", {}).get(m.group(3))
+        app = self._dep.get("apps", {}).get(m.group(3))
         if app is None:
             return Response(404, arm_error("ResourceNotFound",
                                            f"The Resource 'Microsoft.App/containerApps/{m.group(3)}' under resource "
@@ -446,7 +469,7 @@ class FakeAzure:
     def _list_apps(self, req: Request, m: re.Match[str]) -> Any:
         if (bad := self._rg_ok(m.group(1), m.group(2))) is not None:
             return bad
-        apps = [contract.view("containerApp", a) for a in self.state.get("apps", {}).values()]
+        apps = [contract.view("containerApp", a) for a in self._dep.get("apps", {}).values()]
         return contract.page(apps, self.url, req.path, req.query)
 
     def _get_app(self, req: Request, m: re.Match[str]) -> Any:
@@ -466,19 +489,19 @@ class FakeAzure:
         acct = self._storage_account(m)
         if isinstance(acct, Response):
             return acct
-        return {"keys": copy.deepcopy((self.state.get("storage_keys") or {}).get(m.group(3), []))}
+        return {"keys": copy.deepcopy((self._dep.get("storage_keys") or {}).get(m.group(3), []))}
 
     def _list_revisions(self, req: Request, m: re.Match[str]) -> Any:
         app = self._app(m)
         if isinstance(app, Response):
             return app
-        return contract.page(list(self.state.get("revisions", {}).get(m.group(3), [])), self.url, req.path, req.query)
+        return contract.page(list(self._dep.get("revisions", {}).get(m.group(3), [])), self.url, req.path, req.query)
 
     def _revision(self, m: re.Match[str]) -> dict[str, Any] | Response:
         app = self._app(m)
         if isinstance(app, Response):
             return app
-        for rev in self.state.get("revisions", {}).get(m.group(3), []):
+        for rev in self._dep.get("revisions", {}).get(m.group(3), []):
             if rev["name"] == m.group(4):
                 return rev
         return Response(404, arm_error("ContainerAppRevisionNotFound", f"revision '{m.group(4)}' not found"))
@@ -491,13 +514,13 @@ class FakeAzure:
         if isinstance(rev, Response):
             return rev
         # ReplicaCollection: `value` only, not pageable
-        return {"value": list(self.state.get("replicas", {}).get(m.group(4), []))}
+        return {"value": list(self._dep.get("replicas", {}).get(m.group(4), []))}
 
     def _get_replica(self, req: Request, m: re.Match[str]) -> Any:
         rev = self._revision(m)
         if isinstance(rev, Response):
             return rev
-        for rep in self.state.get("replicas", {}).get(m.group(4), []):
+        for rep in self._dep.get("replicas", {}).get(m.group(4), []):
             if rep["name"] == m.group(5):
                 return rep
         return Response(404, arm_error("ContainerAppReplicaNotFound", f"replica '{m.group(5)}' not found"))

@@ -256,3 +256,43 @@ def healthy() -> dict[str, Any]:
         "replicas": {rrev: [replica(relay, rrev, i) for i in range(2)],
                      nrev: [replica(node, nrev, i) for i in range(3)]},
     }
+
+
+def deployment(sub: str, rg: str, env: str, location: str = "eastus", *, relay_image: str | None = None,
+               node_image: str | None = None, tags: dict[str, str] | None = None,
+               apps: tuple[str, ...] = (RELAY, NODE)) -> dict[str, Any]:
+    """`healthy()` moved to another subscription, resource group, environment and region (ids, domain and
+    locations follow), with other images or tags, and only the apps named in `apps`."""
+    import json
+
+    domain = f"{env}-{abs(hash((sub, rg, env))) % 10**8:08x}.{location}.azurecontainerapps.io"
+    text = json.dumps(healthy())
+    for old, new in ((SUB, sub), (f"/resourceGroups/{RG}/", f"/resourceGroups/{rg}/"), (DOMAIN, domain),
+                     (f"/managedEnvironments/{ENV}", f"/managedEnvironments/{env}"), ('"East US"', f'"{location}"'),
+                     ('"eastus"', f'"{location}"'), (f'"{ENV}"', f'"{env}"'), (f'"{RG}"', f'"{rg}"')):
+        text = text.replace(old, new)
+    dep = json.loads(text)
+    dep["environment"]["tags"] = dict(tags or {})
+    for name in list(dep["apps"]):
+        if name not in apps:
+            del dep["apps"][name]
+    for name, image in ((RELAY, relay_image), (NODE, node_image)):
+        if image and name in dep["apps"]:
+            dep["apps"][name]["properties"]["template"]["containers"][0]["image"] = image
+    return dep
+
+
+def fleet_sub(index: int) -> str:
+    """The id of the test fleet's subscription `index` (a GUID)."""
+    return f"{index:08x}-0000-4000-8000-0000000f1ee7"
+
+
+def fleet(environments: int, subscriptions: int, regions: tuple[str, ...] = ("eastus", "westeurope")) -> list[
+        dict[str, Any]]:
+    """`environments` deployments spread over `subscriptions` subscriptions and `regions` (generated)."""
+    out = []
+    for i in range(environments):
+        sub = fleet_sub(i % subscriptions)
+        out.append(deployment(sub, f"rg-loom-{i:03d}", f"loom-env-{i:03d}", regions[i % len(regions)],
+                              tags={"loomdb": f"fleet-{i:03d}"}))
+    return out

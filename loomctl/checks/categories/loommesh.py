@@ -19,6 +19,7 @@ from loomctl.checks.base import (
 
 CATEGORY = "LoomMesh"
 PEER_TIMEOUT = 5.0
+SLOW_LINK_MS = 200.0  # loomctl.sandbox.links.SLOW_MS
 
 
 def check_peers_answer(peer_results: list[Any]) -> Outcome:
@@ -44,6 +45,36 @@ def peers_from_azure(settings: Any, inside: bool) -> tuple[str, ...]:
     return ("LOOM105",) if inside or from_live_deployment(settings) else ()
 
 
+def check_node_links(sandbox_links: list[Any] | None) -> Outcome:
+    """The sandbox only: each node's link to the relay (the path the node dials), probed through it."""
+    from loomctl.checks.base import skipped
+
+    if sandbox_links is None:
+        return skipped("not the sandbox: only the sandbox's nodes dial the relay through links loomctl can probe")
+    details = {lk.node: ("ok" if lk.result.ok and not lk.slow else
+                         "slow" if lk.slow else f"failed at {lk.result.failed_stage}") for lk in sandbox_links}
+    bad = [lk for lk in sandbox_links if not lk.result.ok]
+    slow = [lk for lk in sandbox_links if lk.slow]
+    unlinked = [lk for lk in sandbox_links if lk.result.ok and lk.connections == 0 and lk.fault is None]
+    for lk in unlinked:
+        details[lk.node] = "not linked"
+    if bad:
+        return failed("; ".join(f"{lk.node}'s link to the relay ({lk.url}, the path {lk.node} dials) failed at "
+                                f"{lk.result.failed_stage}: {lk.result.error}" for lk in bad), bad[0].hint,
+                      links=details)
+    if unlinked:
+        return failed("; ".join(f"{lk.node} is not linked to the relay: no connection of its own on its link "
+                                f"({lk.url}), which answers a probe" for lk in unlinked), unlinked[0].hint,
+                      links=details)
+    if slow:
+        return warned("; ".join(f"{lk.node}'s link to the relay is slow: ping {lk.result.rtt_ms:.0f} ms through it "
+                                f"(over {SLOW_LINK_MS:g} ms; loopback takes a few ms)" for lk in slow), slow[0].hint,
+                      links=details)
+    return passed(f"{len(sandbox_links)} nodes reach the relay through their links ("
+                  + ", ".join(f"{lk.node} ping {lk.result.rtt_ms:.1f} ms" for lk in sandbox_links) + ")",
+                  links=details)
+
+
 _spec = spec_maker(CATEGORY)
 
 
@@ -52,6 +83,12 @@ CHECKS = [
           "A peer is unreachable at one stage: DNS, TCP connect, WebSocket upgrade on /gun, GUN hello, ping or read.",
           "`loomctl diagnose peers` names the stage and why; fix that stage first.",
           check_peers_answer, needs=("peer_results",), timeout=PEER_TIMEOUT + 25, after_if=peers_from_azure),
+    _spec("LOOM405", "sandbox nodes reach the relay through their links",
+          "The sandbox only (`loomctl sandbox up`): each node dials the relay through its own link; probed through "
+          "that link (stage by stage, ping time), it shows what the node sees: a link that is cut, silent (a black "
+          "hole) or slow, though the node itself answers.",
+          "The hint names the sandbox fault in force (`loomctl sandbox status`); `loomctl sandbox heal` removes it.",
+          check_node_links, needs=("sandbox_links",), timeout=15, after=("LOOM402",)),
 ]
 
 
@@ -105,5 +142,13 @@ def providers(loom: Any, apps: list[AppRef]) -> dict[str, Any]:
             explain(results, settings.profile)  # hints about the sandbox, not about Azure ingress
         return results
 
+    def sandbox_links(i: Any) -> list[Any] | None:
+        settings = i.get("settings")
+        if settings.azure_enabled or i.get("inside_app"):
+            return None
+        from loomctl.sandbox.links import probe_links
+
+        return probe_links(settings.profile)
+
     return {"loommesh_peers": peer_list_provider(loom), "inside_run": inside_run_provider(loom),
-            "peer_results": peer_results}
+            "peer_results": peer_results, "sandbox_links": sandbox_links}

@@ -16,6 +16,8 @@ from loomctl.core.lazy import LazyGroup
             "Probe each LoomMesh peer stage by stage; optional write probe.",
         ),
         "storage": ("loomctl.commands.diagnose.storage:storage", "Check the Azure Files share, mounts and quotas."),
+        "sync": ("loomctl.commands.diagnose.sync:sync",
+                 "Time a write through one deployment's relay until it arrives through another's."),
     },
 )
 def diagnose() -> None:

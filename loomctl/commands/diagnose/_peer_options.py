@@ -13,13 +13,7 @@ F = Callable[..., Any]
 
 
 def peer_options(func: F) -> F:
-    func = peer_option(func)
-    func = click.option("--relay-host", metavar="HOST[:PORT]", default=None, expose_value=False,
-                        callback=_store_flag("relay_host"),
-                        help="Relay host instead of the live deployment's (env GUN_RELAY_HOST).")(func)
-    func = click.option("--node-host", metavar="HOST[:PORT]", default=None, expose_value=False,
-                        callback=_store_flag("node_host"),
-                        help="Node LoomMesh host (default port 8765) (env LOOM_NODE_HOST).")(func)
+    func = peer_target_options(func)
     func = click.option("--dns-server", metavar="HOST[:PORT]", multiple=True, expose_value=False,
                         callback=_store_flag("dns_servers"),
                         help="Query this DNS server instead of the system resolver (repeatable; "
@@ -27,6 +21,18 @@ def peer_options(func: F) -> F:
     func = click.option("--timeout", type=click.FloatRange(0.1, 300), default=5.0, show_default=True,
                         help="Deadline per peer, in seconds (peers are probed concurrently, at most 64 or a quarter "
                              "of the open-file limit at once).")(func)
+    return func
+
+
+def peer_target_options(func: F) -> F:
+    """Which peers (`--peer`, `--relay-host`, `--node-host`), as `targets` resolves them; also `loomctl loadtest`."""
+    func = peer_option(func)
+    func = click.option("--relay-host", metavar="HOST[:PORT]", default=None, expose_value=False,
+                        callback=_store_flag("relay_host"),
+                        help="Relay host instead of the live deployment's (env GUN_RELAY_HOST).")(func)
+    func = click.option("--node-host", metavar="HOST[:PORT]", default=None, expose_value=False,
+                        callback=_store_flag("node_host"),
+                        help="Node LoomMesh host (default port 8765) (env LOOM_NODE_HOST).")(func)
     return func
 
 

@@ -90,3 +90,22 @@ def render_peers(doc: dict[str, Any]) -> list[Any]:
     out.append(Text(f"{len(doc['peers'])} peers probed in {doc['duration_ms'] / 1000:.2f} s"
                     + (" (write probe included)" if probe else ""), style="dim"))
     return out
+
+
+def render_sync(doc: dict[str, Any]) -> list[Any]:
+    """`diagnose sync --across A,B`: one line per direction, the lag against the RPO."""
+    out: list[Any] = [f"{name}: relay {url}" for name, url in doc["urls"].items()]
+    for name, error in doc["errors"].items():
+        out.append(f"× {name}: {error}")
+    for leg in doc["legs"]:
+        mark = "✓" if leg["ok"] else "×"
+        if leg["median_ms"] is not None:
+            lag = f"median {leg['median_ms']:.0f} ms, p95 {leg['p95_ms']:.0f} ms, max {leg['max_ms']:.0f} ms"
+        else:
+            lag = "no write arrived"
+        verdict = f"within the RPO of {doc['rpo_s']:g} s" if leg["ok"] else (leg["error"] or "failed")
+        out.append(f"{mark} {leg['writer']} → {leg['reader']}: {lag} ({leg['received']}/{leg['samples']} arrived); "
+                   f"{verdict}")
+        if not leg["ok"] and leg.get("hint"):
+            out.append(f"    hint: {leg['hint']}")
+    return out

@@ -20,7 +20,20 @@ def sandbox_table(doc: dict[str, Any]) -> Any:
         if "answers" in p:
             row += ["yes" if p["answers"] else f"no ({p['problem']})", p["relay_pid"] or "-"]
         t.add_row(*row)
-    return t
+    if not doc.get("faults") and not doc.get("links"):
+        return t
+    from rich.console import Group
+    from rich.text import Text
+
+    lines = []
+    for lk in doc.get("links") or []:
+        held = ("link proxy not running" if not lk["proxy_alive"] else
+                f"{lk['connections']} connection{'s' if lk['connections'] != 1 else ''} of its own")
+        lines.append(Text(f"{lk['node']} dials the relay through {lk['url']} ({held})"))
+    lines += [Text(f"fault in force: {f['shown']}") for f in doc.get("faults") or []]
+    if doc.get("faults"):
+        lines.append(Text("heal: loomctl sandbox heal"))
+    return Group(t, *lines)
 
 
 def stopped_table(doc: dict[str, Any]) -> Any:

@@ -1,0 +1,1 @@
+"""Many LoomDB deployments at once: found through Azure Resource Graph, judged and compared (`loomctl fleet`)."""
