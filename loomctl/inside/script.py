@@ -36,12 +36,13 @@ def _compact(text: str, comment: str) -> str:
                      not line.strip().startswith(comment)) + "\n"
 
 
-def node_command(p: dict) -> str:
-    """`node -e <loader> <script> <params> base64 zlib`: the script deflated and base64-encoded."""
+def node_command(p: dict, script: str = "inside_probe.js") -> str:
+    """`node -e <loader> <script> <params> base64 zlib`: the script (a file of loomctl/data) deflated and
+    base64-encoded."""
     import zlib
 
     c = zlib.compressobj(9, zlib.DEFLATED, -15)
-    packed = c.compress(_compact(_data("inside_probe.js"), "//").encode("utf-8")) + c.flush()
+    packed = c.compress(_compact(_data(script), "//").encode("utf-8")) + c.flush()
     return shlex.join(["node", "-e", NODE_LOADER, base64.b64encode(packed).decode("ascii"), _b64(json.dumps(p)),
                        "base64", "zlib"])
 

@@ -42,6 +42,7 @@ class Proc:
     log: str
     start_ticks: int | None = None
     alive: bool = False
+    dials: str | None = None  # the relay this node dials (its only GUN peer); None for a relay
 
 
 @dataclass
@@ -123,35 +124,61 @@ def _port_free(port: int) -> bool:
             return False
 
 
-def start(node_modules: Path, node: str, base_port: int | None = None, ready_timeout: float = 20.0) -> State:
+def layout(relays: int = 1, attach: list[list[int]] | None = None) -> list[tuple[str, str, str | None]]:
+    """(name, role, relays it dials) of each process: `relays` relays that do not peer each other, and one node per
+    entry of `attach` (1-based relay numbers, several for a node that dials more than one relay; default: two
+    nodes, node i on relay ((i - 1) mod relays) + 1, the spread a load balancer gives). One relay is named `relay`
+    (the classic sandbox); several are `relay-1`, `relay-2` ... A node's relays are comma-separated in `dials`."""
+    if relays < 1:
+        raise UsageError("--relays must be at least 1", "use --relays 1 (the default) or more")
+    names = ["relay"] if relays == 1 else [f"relay-{i}" for i in range(1, relays + 1)]
+    attach = [list(a) for a in attach] if attach is not None else [[(i % relays) + 1] for i in range(2)]
+    bad = [n for a in attach for n in a if not 1 <= n <= relays]
+    if bad:
+        raise UsageError(f"--attach names relay {bad[0]}, but the sandbox has {relays} relay(s)",
+                         f"use relay numbers 1-{relays}, one entry per node, e.g. --attach 1,1,{relays}")
+    out: list[tuple[str, str, str | None]] = [(n, "relay", None) for n in names]
+    out += [(f"node-{i}", "node", ",".join(names[n - 1] for n in dict.fromkeys(a))) for i, a in enumerate(attach, 1)]
+    return out
+
+
+def same_layout(state: State, wanted: list[tuple[str, str, str | None]]) -> bool:
+    """Whether the running sandbox has exactly this layout (names, roles and which relay each node dials)."""
+    have = [(p.name, p.role, p.dials or ("relay" if p.role == "node" else None)) for p in state.procs]
+    return have == wanted  # a node of an older state file (no `dials`) dialled the one relay
+
+
+def start(node_modules: Path, node: str, base_port: int | None = None, ready_timeout: float = 20.0,
+          procs: list[tuple[str, str, str | None]] | None = None) -> State:
     folder = sandbox_dir()
     folder.mkdir(parents=True, exist_ok=True)
+    plan = procs or [(n, r, "relay" if r == "node" else None) for n, r in TOPOLOGY]
     if base_port:
-        ports = [base_port + i for i in range(len(TOPOLOGY))]
+        ports = [base_port + i for i in range(len(plan))]
         busy = [p for p in ports if not _port_free(p)]
         if busy:
             raise UsageError(f"port {busy[0]} on 127.0.0.1 is in use",
                              "choose another --port, or leave it out to pick free ports")
     else:
-        ports = [free_port() for _ in TOPOLOGY]
+        ports = [free_port() for _ in plan]
     state = State(str(folder), time.time())
-    relay_url = f"http://127.0.0.1:{ports[0]}/gun"
+    relay_urls = {name: f"http://127.0.0.1:{port}/gun" for (name, role, _), port in zip(plan, ports) if role == "relay"}
     try:
-        for (name, role), port in zip(TOPOLOGY, ports):
+        for (name, role, dials), port in zip(plan, ports):
             data = folder / name / "radata"
             data.parent.mkdir(parents=True, exist_ok=True)
             log = folder / f"{name}.log"
             env = dict(os.environ, PORT=str(port), HOST="127.0.0.1", DATA=str(data), NODE_PATH=str(node_modules),
                        MULTICAST="false")
             env.pop("PEERS", None)
-            if role == "node":
-                env["PEERS"] = relay_url
+            if role == "node" and dials:
+                env["PEERS"] = ",".join(relay_urls[r] for r in dials.split(","))
             with open(log, "ab") as out:
                 proc = subprocess.Popen([node, str(RELAY_SCRIPT)], cwd=str(data.parent), env=env,
                                         stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                         start_new_session=True)
             state.procs.append(Proc(name, role, proc.pid, port, f"http://127.0.0.1:{port}/gun", str(data), str(log),
-                                    _start_ticks(proc.pid), True))
+                                    _start_ticks(proc.pid), True, dials if role == "node" else None))
             _save(state)  # recorded at once: `down` can always stop what was started
             if role == "relay":  # the nodes dial it 50 ms after they start: it must listen by then
                 _wait_ready(state, ready_timeout)
