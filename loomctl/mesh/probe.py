@@ -59,7 +59,7 @@ def merge(probe: ReplicaProbe, stdout: str, where: str, no_gun_hint: str) -> Rep
             probe.port = d.get("port") or probe.port
             if d.get("ok"):
                 if probe.gun_pid and d.get("pid") and d["pid"] != probe.gun_pid and probe.finding is None:
-                    probe.finding = Finding(probe.name, LOST, f"replica {where}'s GUN process restarted during the "
+                    probe.finding = Finding(probe.name, LOST, f"the GUN process of {where} restarted during the "
                                             f"probe (pid {probe.gun_pid}, then {d['pid']})",
                                             "its in-memory subscriptions are gone; run the probe again")
                 probe.gun_pid = d.get("pid")
@@ -67,7 +67,7 @@ def merge(probe: ReplicaProbe, stdout: str, where: str, no_gun_hint: str) -> Rep
             elif probe.finding is None:
                 probe.ok = False
                 probe.finding = Finding(probe.name, NO_GUN if not probe.gun_pid else LOST,
-                                        f"replica {where}'s GUN process does not answer on port {d.get('port')}: "
+                                        f"the GUN process of {where} does not answer on port {d.get('port')}: "
                                         f"{d.get('error')}", no_gun_hint)
         elif kind == "links":
             probe.listen = list(d.get("listen") or [])
@@ -85,10 +85,10 @@ def merge(probe: ReplicaProbe, stdout: str, where: str, no_gun_hint: str) -> Rep
         elif kind == "read":
             probe.read_done = True
         elif kind == "lost" and probe.finding is None:
-            probe.finding = Finding(probe.name, LOST, f"replica {where}'s GUN process went away mid-probe: "
+            probe.finding = Finding(probe.name, LOST, f"the GUN process of {where} went away mid-probe: "
                                     f"{d.get('error')}", "it may have restarted or crashed: look at its console "
                                     "logs (`loomctl logs --live`), then run the probe again")
     if not done and probe.finding is None and docs:
-        probe.finding = Finding(probe.name, LOST, f"the probe in replica {where} stopped before it finished",
+        probe.finding = Finding(probe.name, LOST, f"the probe in {where} stopped before it finished",
                                 "the replica may have restarted mid-probe; run the probe again")
     return probe

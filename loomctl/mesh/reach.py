@@ -56,6 +56,9 @@ class LocalReach:
         log = f"; its log is {proc.log}" if proc else ""
         return f"`loomctl sandbox status` shows each process; `loomctl sandbox up` restarts the sandbox{log}"
 
+    def not_running_hint(self, r: Replica) -> str:
+        return self.no_gun_hint(r)
+
     def run(self, r: Replica, params: dict[str, Any], timeout: float) -> str:
         arg = base64.b64encode(json.dumps(params).encode()).decode()
         try:
@@ -127,6 +130,9 @@ class ExecReach:
     def no_gun_hint(self, r: Replica) -> str:
         return (f"nothing answers a GUN hello on port {r.port} inside the replica: check that its LoomMesh peer "
                 f"started ({PORT_ENV[r.role]}, GUN_ENABLED) in its console logs (`loomctl logs --live --app {r.app}`)")
+
+    def not_running_hint(self, r: Replica) -> str:
+        return "`loomctl status` shows its state; `loomctl logs --live --system` says why"
 
     def _target(self, r: Replica) -> tuple[Any, str]:
         from loomctl.aca.target import Target, dataplane_from

@@ -78,7 +78,7 @@ def run_mesh(reach: Any, replicas: list[Replica], *, write_probe: bool, timeout:
     for r in replicas:
         if not r.running:
             probes[r.name].finding = Finding(r.name, NOT_RUNNING, f"{reach.where(r)} is not running: not probed",
-                                             "`loomctl status` shows its state; `loomctl logs --live --system` why")
+                                             reach.not_running_hint(r))
     mode = "write" if write_probe else "links"
     # phase 1 must leave one window (and a session's start-up) for phase 2
     limit1 = min(SESSION_LIMIT, max(1.0, deadline.remaining() - (window + PHASE_MARGIN if write_probe else 0)))

@@ -53,6 +53,9 @@ def mesh(loom: LoomContext, write_probe: bool, apps: tuple[str, ...], only: tupl
     replicas = choose(reach.replicas(), only)
     result = run_mesh(reach, replicas, write_probe=write_probe, timeout=timeout, window=window, parallel=parallel)
     loom.output.emit(result, table=render_mesh)
+    if result.verdict == "split":
+        raise ProblemsFound(result.reason, "each part syncs only within itself: `loomctl runbook show mesh-split` "
+                                           "says how to join them")
     if not result.ok:
-        raise ProblemsFound(f"mesh {result.verdict}" + (f", {len(result.findings)} replica(s) not probed"
-                                                        if result.findings else ""))
+        raise ProblemsFound(f"{len(result.findings)} replica(s) could not be probed: {result.findings[0].message}",
+                            result.findings[0].hint)
