@@ -25,7 +25,7 @@ def test_healthy_deployment_passes_every_check(azure, loomctl):
     statuses = {(c["code"], c["resource"]): c["status"] for cat in doc["categories"] for c in cat["checks"]}
     assert set(statuses.values()) == {"pass"}, {k: v for k, v in statuses.items() if v != "pass"}
     codes = {k[0] for k in statuses}
-    assert {f"LOOM2{i:02d}" for i in range(1, 13)} <= codes
+    assert {f"LOOM2{i:02d}" for i in range(1, 14)} <= codes
     assert {f"LOOM50{i}" for i in range(1, 10)} <= codes
     assert {"LOOM601", "LOOM602", "LOOM603"} <= codes
 
@@ -38,7 +38,7 @@ def test_healthy_table_streams_categories_and_summary(azure, loomctl):
         assert header in lines
     assert ("✓ LOOM505 share usage below quota: share 'gun-storage' uses 12.0 GiB of its 100 GiB quota (12 %)"
             in lines)
-    assert lines[-1].startswith("✓ Status check results: all checks passed — 48 passed, 0 warnings, 0 failed")
+    assert lines[-1].startswith("✓ Status check results: all checks passed — 49 passed, 0 warnings, 0 failed")
 
 
 # fault, expected problem keys (code, resource), status, text in the message, text in the hint
@@ -199,6 +199,15 @@ FAULTS = [
     ("image latest", faults.image_latest, {("LOOM211", R)}, "warn", "gundb/gun:latest", "pin a tag or digest"),
     ("bad cpu/memory", faults.bad_cpu_memory, {("LOOM210", N)}, "fail", "1 vCPU and 3Gi", "--cpu 1 --memory 2Gi"),
     ("no scale rule", faults.no_scale_rule, {("LOOM212", N)}, "warn", "has no scale rule", "--scale-rule-type http"),
+    (
+        "reference's unpeered relay replicas",
+        faults.unpeered_relay_replicas,
+        {("LOOM213", None)},
+        "warn",
+        "relay 'gun-relay' runs 2-5 replicas behind one load-balanced ingress and no relay replica peers the others "
+        "(no GUN_PEERS on the relay): nodes attached to different relay replicas do not sync, so the mesh can split",
+        "`loomctl diagnose mesh --write-probe`",
+    ),
     ("http2 relay", faults.http2_relay, {("LOOM203", None)}, "fail", "transport is http2", "--transport http"),
     (
         "relay target port",

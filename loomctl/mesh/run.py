@@ -113,8 +113,9 @@ def run_mesh(reach: Any, replicas: list[Replica], *, write_probe: bool, timeout:
         parts = components(names, edges)
         how = "by the GUN processes' links"
         if unknown or any(p.links is None for p in taking_part):
-            why = (f"{len(unknown)} link(s) end at addresses loomctl cannot tie to a replica (e.g. {unknown[0]}: "
-                   "the load-balanced ingress)" if unknown else "some replicas do not let loomctl read their links")
+            why = (f"{len(unknown)} link(s) end at addresses loomctl cannot tie to a probed replica (e.g. "
+                   f"{unknown[0]}; through a load-balanced ingress the far end is the ingress, not a replica)"
+                   if unknown else "some replicas do not let loomctl read their links")
             return _result(run, write_probe, ordered, findings, matrix, parts, "unknown",
                            f"{why}; `--write-probe` measures who sees whom", one_way, not_probed, started)
     if not names:
