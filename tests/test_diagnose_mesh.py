@@ -196,3 +196,49 @@ def test_sandbox_process_gone_or_frozen(sandbox_env, loomctl):
 def test_attach_names_a_missing_relay(sandbox_env, loomctl):
     run = loomctl("sandbox", "up", "--relays", "2", "--attach", "1,3")
     assert run.exit_code == 2 and "--attach names relay 3, but the sandbox has 2 relay(s)" in run.stderr
+
+
+# -- doctor ---------------------------------------------------------------------------------------------------------
+def _checks(doc):
+    return {c["code"]: c for cat in doc["categories"] for c in cat["checks"] if c["resource"] is None}
+
+
+def test_doctor_from_inside_reads_the_mesh_links(azure, aca_exec, relays, loomctl):
+    _wire(aca_exec, relays, [1])
+    run = loomctl("doctor", "--from-inside", "--category", "loommesh", "--ignore", "LOOM402", "-o", "json")
+    assert run.exit_code == 1, run.stdout
+    checks = _checks(run.json())
+    assert "LOOM404" not in checks  # the write probe runs only with --write-probe
+    c = checks["LOOM403"]
+    assert c["status"] == "fail"
+    assert c["message"] == f"the GUN processes' links form 2 parts: [{R0}, {N0}, {N1}] | [{R1}, {N2}]"
+    assert "loomctl runbook show mesh-split" in c["hint"]
+    assert len(aca_exec.sessions) == 5  # read-only: one session per replica
+
+
+def test_doctor_write_probe_fails_a_split_mesh_listing_its_parts(azure, aca_exec, relays, loomctl):
+    _wire(aca_exec, relays, [1])
+    run = loomctl("doctor", "--from-inside", "--write-probe", "--category", "loommesh", "--ignore", "LOOM402",
+                  "-o", "json")
+    assert run.exit_code == 1
+    c = _checks(run.json())["LOOM404"]
+    assert c["status"] == "fail"
+    assert c["message"] == f"the mesh is split into 2 parts: [{R0}, {N0}, {N1}] | [{R1}, {N2}]"
+    assert c["details"]["parts"] == [[R0, N0, N1], [R1, N2]]
+
+
+def test_doctor_write_probe_whole_mesh_passes(azure, aca_exec, relays, loomctl):
+    _wire(aca_exec, relays, [0, 1])
+    run = loomctl("doctor", "--from-inside", "--write-probe", "--category", "loommesh", "--ignore", "LOOM402",
+                  "-o", "json")
+    assert run.exit_code == 0, run.stdout
+    checks = _checks(run.json())
+    assert checks["LOOM403"]["status"] == "pass" and checks["LOOM404"]["status"] == "pass"
+    assert checks["LOOM404"]["message"].startswith("5 replicas see each other's probe writes (slowest ")
+
+
+def test_doctor_plans_no_mesh_check_without_from_inside(azure, loomctl):
+    run = loomctl("doctor", "--category", "loommesh", "-o", "json")
+    assert {"LOOM403", "LOOM404"}.isdisjoint(_checks(run.json()))
+    run = loomctl("doctor", "--write-probe")
+    assert run.exit_code == 2 and "error: --write-probe runs the mesh probe inside every replica" in run.stderr

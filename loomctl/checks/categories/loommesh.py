@@ -1,7 +1,8 @@
-"""Category "LoomMesh": every peer answers stage by stage (GUN_PEERS itself is judged by LOOM207).
+"""Category "LoomMesh": every peer answers stage by stage (GUN_PEERS itself is judged by LOOM207); with
+`--from-inside`, every replica's GUN process and its links (LOOM403, read-only), and with `--write-probe` whether
+the mesh is whole (LOOM404: each replica writes one probe node under loomctl/probe/<run>).
 
-The same code as `loomctl diagnose peers` (loomctl.loommesh). Doctor stays read-only: the write probe runs only
-from `loomctl diagnose peers --write-probe`.
+The same code as `loomctl diagnose peers` (loomctl.loommesh) and `loomctl diagnose mesh` (loomctl.mesh).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from loomctl.checks.base import (
     Outcome,
     failed,
     passed,
+    skipped,
     spec_maker,
     warned,
 )
@@ -44,6 +46,52 @@ def peers_from_azure(settings: Any, inside: bool) -> tuple[str, ...]:
     return ("LOOM105",) if inside or from_live_deployment(settings) else ()
 
 
+def check_mesh_replicas(mesh_run: Any) -> Outcome:
+    from loomctl.mesh.model import describe
+
+    r = mesh_run
+    details = {"run": r.run, "verdict": r.verdict, "parts": r.parts,
+               "findings": [{"replica": f.replica, "kind": f.kind} for f in r.findings]}
+    if r.findings:
+        first = r.findings[0]
+        more = f" (and {len(r.findings) - 1} more: `loomctl diagnose mesh` lists them)" if len(r.findings) > 1 else ""
+        return failed(f"{first.message}{more}", first.hint, **details)
+    if not r.write_probe and r.verdict == "split":
+        return failed(f"the GUN processes' links form {len(r.parts)} parts: {describe(r.parts)}", MESH_SPLIT_HINT,
+                      **details)
+    answered = len([p for p in r.replicas if p.ok])
+    return passed(f"{answered} replicas' GUN processes answer from inside; {r.reason}", **details)
+
+
+MESH_SPLIT_HINT = ("each part syncs only within itself: find which relay replica each node is attached to "
+                   "(`loomctl diagnose mesh`), then join the relays (`loomctl runbook show mesh-split`)")
+
+
+def check_mesh_whole(mesh_run: Any) -> Outcome:
+    from loomctl.mesh.model import describe
+
+    r = mesh_run
+    details = {"run": r.run, "parts": r.parts, "not_probed": r.not_probed}
+    if r.verdict == "none":
+        return skipped("no replica could be probed (see LOOM403)", **details)
+    left_out = f" ({len(r.not_probed)} replica(s) not probed, see LOOM403)" if r.not_probed else ""
+    if r.verdict == "split":
+        return failed(f"the mesh is split into {len(r.parts)} parts: {describe(r.parts)}{left_out}",
+                      MESH_SPLIT_HINT, **details)
+    seen = [v for row in r.matrix.values() for v in row.values() if isinstance(v, float)]
+    slowest = f" (slowest {max(seen):.0f} ms)" if seen else ""
+    return passed(f"{len(r.parts[0]) if r.parts else 0} replicas see each other's probe writes{slowest}{left_out}",
+                  **details)
+
+
+def _inside(inside: bool, write_probe: bool) -> bool:
+    return inside
+
+
+def _writes(inside: bool, write_probe: bool) -> bool:
+    return inside and write_probe
+
+
 _spec = spec_maker(CATEGORY)
 
 
@@ -52,6 +100,21 @@ CHECKS = [
           "A peer is unreachable at one stage: DNS, TCP connect, WebSocket upgrade on /gun, GUN hello, ping or read.",
           "`loomctl diagnose peers` names the stage and why; fix that stage first.",
           check_peers_answer, needs=("peer_results",), timeout=PEER_TIMEOUT + 25, after_if=peers_from_azure),
+    _spec("LOOM403", "every replica's GUN process answers from inside (mesh links)",
+          "From inside every running relay and node replica (through exec), its GUN process must answer a hello; "
+          "its links show whom it is connected to. A replica without node, whose exec is refused, or that went away "
+          "mid-probe is named with its own cause. Runs with `doctor --from-inside`.",
+          "`loomctl diagnose mesh` shows each replica's links; fix the replica the finding names.",
+          check_mesh_replicas, needs=("mesh_run",), timeout=60, after=("LOOM105",), needs_azure=True,
+          runs_if=_inside),
+    _spec("LOOM404", "the mesh is whole (write probe)",
+          "Each replica writes one probe node under loomctl/probe/<run> through its own GUN process and every other "
+          "replica looks for it: replicas that never see each other's writes are in different parts of the mesh "
+          "(relay replicas that do not peer, nodes attached to different ones). Runs with `doctor --from-inside "
+          "--write-probe` (it writes).",
+          "Join the parts: `loomctl runbook show mesh-split`; LOOM213 names the ways out.",
+          check_mesh_whole, needs=("mesh_run",), timeout=60, after=("LOOM105",), needs_azure=True,
+          runs_if=_writes),
 ]
 
 
@@ -106,4 +169,21 @@ def providers(loom: Any, apps: list[AppRef]) -> dict[str, Any]:
         return results
 
     return {"loommesh_peers": peer_list_provider(loom), "inside_run": inside_run_provider(loom),
-            "peer_results": peer_results}
+            "peer_results": peer_results, "mesh_run": mesh_run_provider(loom)}
+
+
+def mesh_run_provider(loom: Any) -> Any:
+    """One `diagnose mesh` run (every relay and node replica) shared by LOOM403 and LOOM404; it writes only when
+    doctor was given --write-probe (the input "mesh_write")."""
+    def provide(i: Any) -> Any:
+        from loomctl.mesh.reach import ExecReach
+        from loomctl.mesh.run import run_mesh
+
+        settings = i.get("settings")
+        reach = ExecReach(loom.azure, [("relay", settings.relay_app), ("node", settings.node_app)])
+        write = i.has("mesh_write") and bool(i.get("mesh_write"))
+        return run_mesh(reach, reach.replicas(), write_probe=write, timeout=MESH_TIMEOUT, window=3.0, parallel=8)
+    return provide
+
+
+MESH_TIMEOUT = 40.0
