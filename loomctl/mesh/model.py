@@ -63,7 +63,8 @@ class ReplicaProbe:
     seen: dict[str, float] = field(default_factory=dict)  # writer -> ms until this replica saw its probe
     read_done: bool = False
     finding: Finding | None = None
-    duration_ms: float = 0.0
+    duration_ms: float = 0.0  # all its probe sessions together
+    sessions_ms: list[float] = field(default_factory=list)  # each session (write phase, read phase)
 
 
 @dataclass

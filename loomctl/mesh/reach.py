@@ -105,21 +105,25 @@ class ExecReach:
         self._targets: dict[str, _AppTarget] = {}
 
     def replicas(self) -> list[Replica]:
+        from loomctl.azure.deployment import parallel
+
+        self.session.settings.require("subscription", "resource_group")
+        found = parallel([lambda role=role, name=name: self._app(role, name) for role, name in self.apps])
+        return [r for rs in found for r in rs]
+
+    def _app(self, role: str, name: str) -> list[Replica]:
+        """The app's definition, its latest revision's replicas and its token (ARM reads, concurrently)."""
         from loomctl.aca.target import app_replicas, auth_token
         from loomctl.azure.deployment import get_app, parallel
 
-        self.session.settings.require("subscription", "resource_group")
-        out: list[Replica] = []
-        for role, name in self.apps:
-            model = get_app(self.session, name)
-            state, token = parallel([lambda n=name: app_replicas(self.session, n), lambda n=name: auth_token(
-                self.session, n)])
-            t = _AppTarget(model, state.revision, state.location, state.template_container, token)
-            self._targets[name] = t
-            for info in state.replicas:
-                t.replicas[info.name] = info
-                out.append(Replica(info.name, name, role, _port(model, role), PORT_ENV[role], info.running))
-        return out
+        model, state, token = parallel([lambda: get_app(self.session, name),
+                                        lambda: app_replicas(self.session, name),
+                                        lambda: auth_token(self.session, name)])
+        t = _AppTarget(model, state.revision, state.location, state.template_container, token)
+        self._targets[name] = t
+        t.replicas = {info.name: info for info in state.replicas}
+        return [Replica(info.name, name, role, _port(model, role), PORT_ENV[role], info.running)
+                for info in state.replicas]
 
     def known_addresses(self) -> dict[str, str]:
         return {}

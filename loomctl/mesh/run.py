@@ -58,7 +58,9 @@ def _probe_all(reach: Any, probes: dict[str, ReplicaProbe], todo: list[Replica],
             p.finding = p.finding or exc.finding
             return
         finally:
-            p.duration_ms = round(p.duration_ms + (time.monotonic() - t0) * 1000, 1)
+            took = round((time.monotonic() - t0) * 1000, 1)
+            p.sessions_ms.append(took)
+            p.duration_ms = round(p.duration_ms + took, 1)
         merge(p, out, reach.where(r), reach.no_gun_hint(r))
 
     if not todo:
