@@ -154,11 +154,13 @@ def check_gun_peers(apps: dict[str, Any], environment: Any) -> Outcome:
 
 # -- the mesh across relay replicas -----------------------------------------------------------------------------
 RELAY_PEER_VARS = ("GUN_PEERS", "PEERS")  # the reference's name, and the stock gun image's
-MESH_WAYS_OUT = (
-    "ways out: run one relay replica with a stable address (`--min-replicas 1 --max-replicas 1`); or give the "
-    "relays a peer list that reaches each other (GUN_PEERS on the relay naming a second relay app, or TCP ingress "
-    "with per-app addresses); or have the nodes dial more than one path (several relay URLs in their GUN_PEERS). "
-    "Measure it: `loomctl diagnose mesh --write-probe`")
+def _ways_out(relay: Any) -> str:
+    return ("ways out: run one relay replica with a stable address ("
+            + _update(relay, "--min-replicas 1 --max-replicas 1")
+            + ", below LOOM204's HA floor: availability traded for one mesh); or give the relays a peer list that "
+              "reaches each other (GUN_PEERS on the relay naming a second relay app, or TCP ingress with per-app "
+              "addresses); or have the nodes dial more than one path (several relay URLs in their GUN_PEERS). "
+              "Measure it: `loomctl diagnose mesh --write-probe`")
 
 
 def _own_hosts(app: Any) -> set[str]:
@@ -193,7 +195,7 @@ def check_relay_mesh(apps: dict[str, Any]) -> Outcome:
         present, value, ref = _env(relay, var)
         if ref:
             return warned(f"relay '{relay.name}' takes {var} from secret '{ref}', which loomctl does not read: "
-                          "whether its replicas peer each other is not known", MESH_WAYS_OUT, max=most)
+                          "whether its replicas peer each other is not known", _ways_out(relay), max=most)
         others = [h for h in _hosts(value) if h not in own]
         if others:
             return passed(f"relay replicas peer through {', '.join(others)} ({var} on the relay)", max=most,
@@ -207,7 +209,7 @@ def check_relay_mesh(apps: dict[str, Any]) -> Outcome:
     why = ("its peer list names only its own load-balanced ingress, so each replica dials one random replica "
            "(or itself)" if own_only else "no relay replica peers the others (no GUN_PEERS on the relay)")
     return warned(f"relay '{relay.name}' runs {scale} replicas behind one load-balanced ingress and {why}: nodes "
-                  "attached to different relay replicas do not sync, so the mesh can split", MESH_WAYS_OUT,
+                  "attached to different relay replicas do not sync, so the mesh can split", _ways_out(relay),
                   min=relay.min_replicas, max=relay.max_replicas)
 
 
