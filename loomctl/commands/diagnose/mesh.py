@@ -54,8 +54,8 @@ def mesh(loom: LoomContext, write_probe: bool, apps: tuple[str, ...], only: tupl
     result = run_mesh(reach, replicas, write_probe=write_probe, timeout=timeout, window=window, parallel=parallel)
     loom.output.emit(result, table=render_mesh)
     if result.verdict == "split":
-        raise ProblemsFound(result.reason, "each part syncs only within itself: `loomctl runbook show mesh-split` "
-                                           "says how to join them")
+        raise ProblemsFound(f"the mesh is split into {len(result.parts)} parts",
+                            "each part syncs only within itself: `loomctl runbook show mesh-split` says how to join "
+                            "them")
     if not result.ok:
-        raise ProblemsFound(f"{len(result.findings)} replica(s) could not be probed: {result.findings[0].message}",
-                            result.findings[0].hint)
+        raise ProblemsFound(f"{len(result.findings)} replica(s) could not be probed", result.findings[0].hint)

@@ -11,7 +11,8 @@ def _links(p: dict[str, Any]) -> str:
         return f"unknown ({p['links_note']})" if p.get("links_note") else "-"
     if not p["links"]:
         return "none"
-    return ", ".join(f"{'→' if ln['dir'] == 'out' else '←'} {ln['peer'] or ln['remote']}" for ln in p["links"])
+    named = sorted((ln["dir"] != "out", ln["peer"] or ln["remote"]) for ln in p["links"])
+    return ", ".join(f"{'←' if inbound else '→'} {who}" for inbound, who in named)
 
 
 def _cell(v: Any) -> Any:
