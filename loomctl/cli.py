@@ -16,6 +16,7 @@ from loomctl.core.lazy import LazyGroup
 COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("loomctl.commands.status:status", "Show the environment, apps, revisions, replicas and ingress."),
     "doctor": ("loomctl.commands.doctor:doctor", "Run every check and say what is wrong and how to fix it."),
+    "lint": ("loomctl.commands.lint:lint", "Judge deployment definitions (ARM templates, exports, spec) offline."),
     "checks": ("loomctl.commands.checks:checks", "List the checks loomctl knows (codes, meaning, fixes)."),
     "diagnose": ("loomctl.commands.diagnose:diagnose", "Diagnose DNS, LoomMesh peers and Azure Files storage."),
     "sandbox": ("loomctl.commands.sandbox:sandbox", "Run a local LoomMesh (relay and two nodes) to try loomctl on."),

@@ -127,6 +127,15 @@ def no_scale_rule(state: dict[str, Any]) -> None:
     _app(state, t.NODE)["properties"]["template"]["scale"]["rules"] = []
 
 
+def sticky_sessions(state: dict[str, Any]) -> None:
+    _app(state, t.NODE)["properties"]["configuration"]["ingress"]["stickySessions"] = {"affinity": "sticky"}
+
+
+def deny_ip_restriction(state: dict[str, Any]) -> None:
+    _app(state, t.NODE)["properties"]["configuration"]["ingress"]["ipSecurityRestrictions"] = [
+        {"name": "block-scanner", "ipAddressRange": "198.51.100.7/32", "action": "Deny"}]
+
+
 def http2_relay(state: dict[str, Any]) -> None:
     _app(state, t.RELAY)["properties"]["configuration"]["ingress"]["transport"] = "http2"
 

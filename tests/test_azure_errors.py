@@ -173,7 +173,8 @@ def test_arm_json_that_is_not_a_container_app_is_named_so(azure, loomctl, answer
                               "app\nhint: a proxy or endpoint may be answering instead of Azure; check "
                               "LOOMCTL_ARM_ENDPOINT, or run with --debug\n")
     run = loomctl("doctor", "-o", "table", "--short")
-    assert run.exit_code == 1
+    assert run.exit_code == 3  # as status says: Azure could not be read, not a finding
+    assert run.stderr.startswith("error: LOOM105 (loom-node) could not read Azure, so ")
     assert ("× LOOM105 app exists [loom-node]: Azure answered for container app 'loom-node' with JSON that is not a "
             "container app\n") in run.stdout
     assert "unexpected" not in run.stdout
@@ -201,6 +202,6 @@ def test_subscription_or_group_json_that_is_not_an_object_is_named_so(azure, loo
             f"not a subscription\n{hint}") in run.stdout
     azure.faults[:] = [Fault(rf"/resourcegroups/{topology.RG}$", 200, answer, method="GET")]
     run = loomctl("doctor", "-o", "table", "--short")
-    assert run.exit_code == 1
+    assert run.exit_code == 3
     assert (f"× LOOM103 resource group exists: Azure answered for resource group '{topology.RG}' with JSON that is "
             f"not a resource group\n{hint}") in run.stdout

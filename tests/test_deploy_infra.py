@@ -165,13 +165,18 @@ def test_export_refuses_plain_secret_values(fake, azure, loomctl):
     ("[apps.x.secrets]\nk = {value = 'sk'}\n", "must be a Key Vault reference"),
     ("[apps.x\n", "not valid TOML"),
     ("[networks.y]\n", "unknown table [networks]"),
+    ("[apps.x]\nmax_replicas = 100000\n", "key 'max_replicas' in [apps.x] of BAD is 100000, outside 1 to 1000"),
+    ("[apps.x]\nmin_replicas = -1\n", "key 'min_replicas' in [apps.x] of BAD is -1, outside 0 to 1000"),
+    ("[apps.x]\ncpu = 64\n", "key 'cpu' in [apps.x] of BAD is 64, outside 0.25 to 4"),
+    ("[apps.x.ingress]\ntarget_port = 70000\n", "key 'target_port' in [apps.x.ingress] of BAD is 70000, outside 1 to"),
+    ("[apps.x]\nmin_replicas = 5\nmax_replicas = 2\n", "[apps.x] in BAD has min_replicas 5 above max_replicas 2"),
 ])
 def test_bad_spec_is_exit_2(fake, azure, loomctl, tmp_path, text, why):
     p = tmp_path / "bad.toml"
     p.write_text(text)
     run = loomctl("deploy", "infra", "--spec", str(p), "--dry-run")
     assert run.exit_code == 2, run.stderr
-    assert why in run.stderr and "hint:" in run.stderr
+    assert why.replace("BAD", str(p)) in run.stderr and "hint:" in run.stderr
     assert writes(azure) == []
 
 

@@ -105,8 +105,12 @@ def test_exec_retries_a_refused_handshake_until_the_replica_answers(loomctl, aca
     aca_exec.statuses = [status] * 5  # a replica that was just created refuses for a while
     r = loomctl("exec", "--app", "loom-node", "-o", "json", "--", "echo", "up")
     assert r.exit_code == 0, r.stderr
-    assert r.json()["attempts"] == 6 and r.json()["stdout"] == "up\n"
-    assert [s.status for s in aca_exec.sessions] == [status] * 5 + [101]
+    assert r.json()["stdout"] == "up\n"
+    seen = [s.status for s in aca_exec.sessions]
+    # the five refusals in order, then the session that ran; a starved machine may lose one more handshake on
+    # the way (a reset before the server saw it), which the client counts and retries too
+    assert seen[:5] == [status] * 5 and seen[5:] == [101], seen
+    assert r.json()["attempts"] >= len(seen) == 6
 
 
 def test_exec_retries_a_reset_connection(loomctl, aca_exec, monkeypatch):

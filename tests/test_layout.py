@@ -127,7 +127,7 @@ def test_every_package_says_what_it_holds(package):
 # What each package may import (besides itself), as docs/architecture.md draws it. `views` is loomctl.output.views
 # (it shows the data of every domain); `output` is the rest of loomctl.output (formats and ui).
 EVERYTHING_BELOW = {"core", "output", "azure", "aca", "loommesh", "cost", "deploy", "logs", "inside", "sandbox",
-                    "mesh", "checks", "runbooks"}
+                    "mesh", "checks", "runbooks", "lint"}
 ALLOWED: dict[str, set[str]] = {
     "core": {"output"},  # the context holds the output handler chosen once
     "output": {"core"},
@@ -142,6 +142,7 @@ ALLOWED: dict[str, set[str]] = {
     "mesh": {"core", "azure", "aca", "inside", "sandbox"},  # inside: the node command; sandbox: its processes
     "checks": {"core", "output", "azure", "inside", "logs", "loommesh", "mesh", "sandbox"},  # sandbox: peer roles
     "runbooks": {"core", "output", "azure", "checks", "logs"},
+    "lint": {"core", "azure", "checks", "deploy"},
     "views": EVERYTHING_BELOW,
     "commands": EVERYTHING_BELOW | {"views", "cli"},  # cli: `completion` builds its script from the root group
     "cli": {"core", "output", "azure"},  # azure: the error mapping, imported only when an error is reported

@@ -101,6 +101,18 @@ def test_logs_empty_says_no_rows(azure, la, loomctl):
     assert "no error lines between" in run.stderr
 
 
+def test_logs_empty_for_an_app_the_profile_does_not_know_says_to_check_the_name(azure, la, loomctl):
+    run = loomctl("logs", "--app", "loom-nod", "--since", "15m", "-o", "table")
+    assert run.exit_code == 0  # an app of another name may exist: no lines is an answer, not an error
+    assert run.stdout == ""
+    assert run.stderr.rstrip("\n").endswith(
+        " (app 'loom-nod' is not one of the profile's apps gun-relay, loom-node: check the name, or `loomctl status` "
+        "lists the apps)")
+    # the known apps get the usual note
+    run = loomctl("logs", "--app", "node", "--since", "15m", "-o", "table")
+    assert "is not one of the profile's apps" not in run.stderr and "Log Analytics lags" in run.stderr
+
+
 def test_logs_show_query_prints_kql(azure, la, loomctl):
     run = loomctl("logs", "--show-query", "--replica", "x", "-o", "json")
     assert run.exit_code == 0

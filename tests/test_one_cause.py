@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.test_doctor_azure import checks_by_key
 
 DOCS = "https://github.com/loomdb/loomctl/blob/main/docs/checks.md"
@@ -21,10 +23,10 @@ def test_doctor_not_signed_in_one_failure_one_skip_line_exit_3(azure, loomctl, m
         f"    hint: {SIGN_IN_HINT}\n"
         f"    see {DOCS}#loom101\n"
         "\n"
-        "- 55 checks skipped: they need LOOM101 signed in to Azure, which failed\n"
+        "- 65 checks skipped: they need LOOM101 signed in to Azure, which failed\n"
         "\n"
-        "× Status check results: problems found — 0 passed, 0 warnings, 1 failed, 55 skipped\n")
-    assert run.stderr == ("error: LOOM101 signed in to Azure failed, so 55 checks that need Azure access did not run\n"
+        "× Status check results: problems found — 0 passed, 0 warnings, 1 failed, 65 skipped\n")
+    assert run.stderr == ("error: LOOM101 signed in to Azure failed, so 65 checks that need Azure access did not run\n"
                           "hint: fix what it names (its hint is above), then run again\n")
     assert azure.arm_requests() == []
 
@@ -34,7 +36,7 @@ def test_doctor_not_signed_in_json_keeps_every_skipped_check_with_its_reason(azu
     run = loomctl("doctor", "-o", "json")
     assert run.exit_code == 3
     doc = run.json()
-    assert doc["summary"] == {"pass": 0, "warn": 0, "fail": 1, "skip": 55}
+    assert doc["summary"] == {"pass": 0, "warn": 0, "fail": 1, "skip": 65}
     checks = checks_by_key(doc)
     assert [k for k, c in checks.items() if c["status"] == "fail"] == [("LOOM101", None)]
     assert checks[("LOOM102", None)]["message"] == "skipped: prerequisite LOOM101 fail"
@@ -54,8 +56,8 @@ def test_doctor_not_signed_in_with_profile_peers_still_probes_them(azure, relays
     lines = run.stdout.splitlines()
     assert [line[:10] for line in lines if line.startswith(("✓", "×", "‼"))] == [
         "× LOOM101 ", "✓ LOOM301 ", "✓ LOOM402 ", "× Status c"]
-    assert "- 53 checks skipped: they need LOOM101 signed in to Azure, which failed" in lines
-    assert run.stderr.startswith("error: LOOM101 signed in to Azure failed, so 53 checks that need Azure access")
+    assert "- 63 checks skipped: they need LOOM101 signed in to Azure, which failed" in lines
+    assert run.stderr.startswith("error: LOOM101 signed in to Azure failed, so 63 checks that need Azure access")
 
 
 def test_several_causes_one_line_each(azure, loomctl):
@@ -65,8 +67,8 @@ def test_several_causes_one_line_each(azure, loomctl):
     assert run.exit_code == 1
     skips = [line for line in run.stdout.splitlines() if line.startswith("- ")]
     assert skips == [
-        "- 9 checks skipped: they need LOOM105 app exists [no-relay], which failed",
-        "- 9 checks skipped: they need LOOM105 app exists [no-node], which failed",
+        "- 14 checks skipped: they need LOOM105 app exists [no-relay], which failed",
+        "- 14 checks skipped: they need LOOM105 app exists [no-node], which failed",
         "- 7 checks skipped: they need LOOM105 app exists [no-relay, no-node], which failed",
     ]
 
@@ -90,8 +92,43 @@ def test_doctor_arm_unreachable_is_one_network_failure_exit_3(azure, loomctl, mo
         "    hint: check the network, proxy and DNS; for private clouds check LOOMCTL_ARM_ENDPOINT\n"
         f"    see {DOCS}#loom102\n"
         "\n"
-        "- 54 checks skipped: they need LOOM102 subscription reachable, which failed\n"
+        "- 64 checks skipped: they need LOOM102 subscription reachable, which failed\n"
         "\n"
-        "× Status check results: problems found — 1 passed, 0 warnings, 1 failed, 54 skipped\n")
-    assert run.stderr == ("error: LOOM102 subscription reachable failed, so 54 checks that need Azure access did "
+        "× Status check results: problems found — 1 passed, 0 warnings, 1 failed, 64 skipped\n")
+    assert run.stderr == ("error: LOOM102 subscription reachable failed, so 64 checks that need Azure access did "
                           "not run\nhint: fix what it names (its hint is above), then run again\n")
+
+
+def test_doctor_environment_forbidden_is_an_access_error_exit_3(azure, loomctl):
+    from tests.fakeazure.server import Fault
+
+    azure.faults.append(Fault(r"/managedEnvironments/[^/]+$", status=403, body={"error": {
+        "code": "AuthorizationFailed", "message": "no read access to the environment"}}))
+    run = loomctl("doctor", "-o", "table")
+    assert run.exit_code == 3, run.stdout
+    assert "× LOOM104 Container Apps environment exists and is provisioned: access denied to" in run.stdout
+    lines = run.stderr.splitlines()
+    assert re.fullmatch(r"error: LOOM104 could not read Azure, so \d+ checks that need it did not run", lines[0]), lines
+    assert lines[1] == "hint: fix what it names (its hint is above), then run again"
+
+
+def test_doctor_environment_answer_not_json_is_an_access_error_exit_3(azure, loomctl):
+    from tests.fakeazure.server import Fault
+
+    azure.faults.append(Fault(r"/managedEnvironments/[^/]+$", status=200, body=b"<html>proxy login</html>"))
+    run = loomctl("doctor", "-o", "json")
+    assert run.exit_code == 3
+    checks = checks_by_key(run.json())
+    assert checks[("LOOM104", None)]["status"] == "fail"
+    assert "not valid JSON" in checks[("LOOM104", None)]["message"]
+    assert checks[("LOOM104", None)]["details"]["unreadable"] is True
+
+
+def test_doctor_missing_environment_is_a_finding_exit_1(azure, loomctl):
+    from tests.fakeazure.server import Fault
+
+    azure.faults.append(Fault(r"/managedEnvironments/[^/]+$", status=404, body={"error": {
+        "code": "ResourceNotFound", "message": "not found"}}))
+    run = loomctl("doctor", "-o", "json")
+    assert run.exit_code == 1
+    assert "unreadable" not in checks_by_key(run.json())[("LOOM104", None)]["details"]

@@ -59,6 +59,10 @@ def test_the_inside_probe_gets_ipv6_urls_with_their_brackets():
     ("ws://127.0.0.1:65536/gun", "port '65536' is not a number from 1 to 65535"),
     ("ws://127.0.0.1:http/gun", "port 'http' is not a number from 1 to 65535"),
     ("ws://[::1]:0/gun", "port 0 is not a port a peer listens on (use 1 to 65535)"),
+    # brackets are for IPv6 literals only: named so, not Python's "Invalid IPv6 URL"
+    ("ws://[abc", "its host has a '[' or ']' out of place (an IPv6 address is written [::1])"),
+    ("http://relay[1]:80/gun", "its host has a '[' or ']' out of place (an IPv6 address is written [::1])"),
+    ("http://a]b/gun", "its host has a '[' or ']' out of place (an IPv6 address is written [::1])"),
 ])
 def test_a_bad_port_is_a_usage_error_before_anything_is_probed(url, reason, loomctl):
     run = loomctl("diagnose", "peers", "--peer", url, "-o", "json")

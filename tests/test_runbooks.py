@@ -164,16 +164,41 @@ def test_query_steps_run_against_log_analytics(azure, loomctl):
 
 
 def test_query_error_is_reported_but_does_not_stop(azure, loomctl):
-    """A refused Log Analytics query (403) is shown with its hint; later steps still run; exit 1."""
+    """A refused Log Analytics query (403) is shown with its hint; later steps still run; no step found a problem,
+    so the run ends as the Azure error it met (exit 3), not as a problem of the deployment (exit 1)."""
     from tests.fakeazure.server import Response
 
     azure.route("POST", r"/v1/workspaces/([^/]+)/query", lambda req, m: Response(403, {"error": {
         "code": "InsufficientAccessError", "message": "The provided credentials have insufficient access."}}))
     run = loomctl("runbook", "run", "high-sync-latency", "-o", "json")
-    assert run.exit_code == 1
+    assert run.exit_code == 3
     doc = run.json()
     assert doc["steps"][0]["status"] == "error" and doc["steps"][0]["hint"]
     assert len(doc["steps"]) == 6 and doc["stopped_at"] is None
+    assert run.stderr.startswith("error: runbook 'high-sync-latency' could not read Azure at step 1: query ")
+
+
+def test_not_signed_in_stops_at_the_first_step_with_one_error_exit_3(azure, logs, loomctl, monkeypatch):
+    monkeypatch.delenv("AZURE_CLIENT_SECRET")
+    run = loomctl("runbook", "run", "azure-files-mount-fails", "-o", "json")
+    assert run.exit_code == 3
+    doc = run.json()
+    assert [s["status"] for s in doc["steps"]] == ["error"] and doc["stopped_at"] == 1
+    assert doc["steps"][0]["message"] == "not signed in to Azure: no credential could get a token"
+    assert run.stderr.splitlines()[0] == ("error: runbook 'azure-files-mount-fails' could not read Azure at step 1: "
+                                          "not signed in to Azure: no credential could get a token")
+    assert azure.arm_requests() == []
+
+
+def test_a_real_finding_beside_an_unreadable_query_is_a_problem_exit_1(azure, loomctl):
+    from tests.fakeazure.server import Response
+
+    faults.read_only_storage(azure.state)
+    azure.route("POST", r"/v1/workspaces/([^/]+)/query", lambda req, m: Response(403, {"error": {
+        "code": "InsufficientAccessError", "message": "no access"}}))
+    run = loomctl("runbook", "run", "azure-files-mount-fails", "--all", "-o", "json")
+    assert run.exit_code == 1
+    assert run.stderr.startswith("error: runbook 'azure-files-mount-fails' found a problem")
 
 
 def test_peers_runbook_on_the_sandbox(tmp_path, monkeypatch, loomctl):
@@ -220,11 +245,14 @@ def test_dead_azure_endpoint_fails_steps_with_a_network_hint(azure, loomctl, mon
     monkeypatch.setenv("LOOMCTL_ARM_ENDPOINT", "https://127.0.0.1:9")  # nothing listens on the discard port
     monkeypatch.setenv("LOOMCTL_RETRIES", "0")
     run = loomctl("runbook", "run", "azure-files-mount-fails", "-o", "json")
-    assert run.exit_code == 1
-    step = run.json()["steps"][0]
-    assert step["status"] == "fail" and step["explains"] is True
+    assert run.exit_code == 3  # Azure could not be reached: not a problem of the deployment
+    doc = run.json()
+    assert [s["status"] for s in doc["steps"]] == ["error"] and doc["stopped_at"] == 1
+    step = doc["steps"][0]
+    assert step["explains"] is False
     assert "Traceback" not in run.stdout + run.stderr
-    assert step["checks"][0]["hint"]
+    assert step["checks"][0]["hint"] and step["hint"] == step["checks"][0]["hint"]
+    assert run.stderr.startswith("error: runbook 'azure-files-mount-fails' could not read Azure at step 1: ")
 
 
 def test_peer_count_outside_the_expected_range_explains_latency(azure, loomctl):

@@ -111,7 +111,7 @@ def _problems() -> list[Any]:
 
     spec = next(s for s in CHECKS if s.access)
     failed = CheckResult(spec.code, spec.category, spec.title, Status.FAIL, "<the sign-in error>")
-    skipped = [CheckResult(f"LOOM{n}", "x", "x", Status.SKIP, "skipped", causes=(failed.key,)) for n in range(54)]
+    skipped = [CheckResult(f"LOOM{n}", "x", "x", Status.SKIP, "skipped", causes=(failed.key,)) for n in range(64)]
     return [ProblemsFound("doctor found problems"), access_failure([Instance(spec)], [failed, *skipped])]
 
 
@@ -142,7 +142,8 @@ FAMILIES: list[tuple[str, list[str], str, Callable[[], list[Any]]]] = [
     ("Network", ["NetworkError"], "a connection, TLS or timeout failure (socket errors only: a local file problem "
      "is a file error)", _network),
     ("Problems found", ["ProblemsFound"], "the command ran and found problems; its output says which (often with no "
-     "`error:` line at all). `doctor` when Azure access itself (LOOM101 or LOOM102) failed exits 3", _problems),
+     "`error:` line at all). `doctor` exits 3 when Azure access itself (LOOM101 or LOOM102) failed or a check could "
+     "not read Azure (403, throttled, an answer that is not the resource; a 404 is a finding)", _problems),
     ("Unexpected", ["LoomError"], "an exception loomctl has no message for: a bug, please report it", _unexpected),
     ("Interrupted", [], "Ctrl-C (SIGINT), in every command: streaming ones (`logs --follow`, `logs --live`, `exec`) "
      "and a confirmation prompt included; in `exec -i` Ctrl-C goes to the remote process instead", _interrupted),

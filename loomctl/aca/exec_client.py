@@ -53,6 +53,8 @@ class ExecResult:
 class ExecError(AzureError):
     """The session could not run the command (handshake refused, cut, timed out, container not running)."""
 
+    unreadable = False  # what the replica answered is a finding about it, not Azure failing to answer (doctor: exit 1)
+
 
 def exec_url(target: Target, command: str) -> str:
     base = target.dataplane.replace("https://", "wss://", 1)

@@ -56,6 +56,24 @@ def describe_resource(url: str) -> tuple[str, str, str]:
     return kind, name, scope
 
 
+def could_not_read(exc: BaseException) -> bool:
+    """The error says loomctl could not read Azure (sign-in, permission, throttling, a service or network failure,
+    an answer that is not the resource), so a check failing with it judged nothing: the run ends as an Azure
+    access error (exit 3), not as a finding. A 404 is a finding: the resource is not there."""
+    from loomctl.core.errors import AuthError, NetworkError
+
+    if isinstance(exc, (AuthError, NetworkError)):
+        return True
+    own = getattr(exc, "unreadable", None)  # an error class may say for itself (an exec session: the replica's state)
+    if own is not None:
+        return bool(own)
+    if isinstance(exc, OperationFailed):  # an operation that ended Failed is Azure's verdict; a body not read is not
+        return not exc.reason
+    if not isinstance(exc, AzureError):
+        return False
+    return exc.status != 404
+
+
 def not_the_resource(what: str, expected: str) -> AzureError:
     """A 2xx whose JSON is not what was asked for (a list, null, no name: a proxy or another API answered)."""
     return AzureError(f"Azure answered for {what} with JSON that is not {expected}",

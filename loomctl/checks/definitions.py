@@ -1,7 +1,7 @@
 """The checks that judge a deployment's definition alone, run on definitions given in.
 
-`loomctl doctor` reads the definitions from ARM; `loomctl lint` from a template or an export; `loomctl fleet
-doctor` from Resource Graph rows. All three run the same check functions: this module picks the checks whose
+doctor reads the definitions from ARM; lint from a template or an export; fleet doctor
+from Resource Graph rows. All three run the same check functions: this module picks the checks whose
 inputs are definitions only (`definition_specs`) and runs them on a `Definitions` (`run_definitions`).
 
 An input the definition does not hold (a template without the storage account, a Resource Graph row without
@@ -110,10 +110,12 @@ def run_definitions(defs: Definitions, specs: list[CheckSpec] | None = None,
                     on_result: Callable[[CheckResult], None] | None = None,
                     max_workers: int = 4) -> list[CheckResult]:
     """Run the definition checks (or `specs`) on one deployment's definitions; results in catalogue order.
-    Nothing here reads the network: a check whose input is absent is skipped as not judged."""
+    Nothing here reads the network: a check whose input is absent is skipped as not judged. With
+    `max_workers=1` the checks run in this thread (they do no I/O: a thread each costs more than the check)."""
     from loomctl.checks.runner import expand, run_checks
 
-    # a definition is judged whatever the profile says of Azure (`lint` runs with no Azure account)
+    # a definition is judged whatever the profile says of Azure (lint runs with no Azure account)
     chosen = [_for_definitions(s, defs) for s in (definition_specs() if specs is None else specs)]
     instances = expand(chosen, defs.refs())
-    return run_checks(instances, inputs_for(defs), on_result or (lambda _r: None), max_workers=max_workers)
+    return run_checks(instances, inputs_for(defs), on_result or (lambda _r: None), max_workers=max_workers,
+                      inline=max_workers == 1)

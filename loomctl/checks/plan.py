@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from loomctl.checks.base import CheckResult, CheckSpec, Status, runs_here
 from loomctl.checks.registry import CATEGORIES, all_checks, category_names, resolve_category
-from loomctl.checks.runner import Instance, expand, run_checks
+from loomctl.checks.runner import Instance, expand, label, run_checks
 from loomctl.core.errors import ExitCode, ProblemsFound, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -115,9 +115,17 @@ def access_failure(instances: list[Instance], results: list[CheckResult]) -> Pro
     Azure did not run, so "problems found" (exit 1) would say more than the run knows."""
     access = {i.key for i in instances if i.spec.access}
     failed = [r for r in results if r.key in access and r.status is Status.FAIL]
-    if not failed:
+    if failed:
+        first = failed[0]
+        skipped = sum(1 for r in results if first.key in r.causes)
+        return ProblemsFound(f"{first.code} {first.title} failed, so {skipped} checks that need Azure access did not "
+                             "run", "fix what it names (its hint is above), then run again", exit_code=ExitCode.AZURE)
+    # a check that could not read Azure (403, throttled, garbage) judged nothing: an access error, not a finding
+    unread = [r for r in results if r.status is Status.FAIL and r.details.get("unreadable")]
+    if not unread:
         return None
-    first = failed[0]
+    first = unread[0]
     skipped = sum(1 for r in results if first.key in r.causes)
-    return ProblemsFound(f"{first.code} {first.title} failed, so {skipped} checks that need Azure access did not run",
+    also = f", so {skipped} checks that need it did not run" if skipped else ""
+    return ProblemsFound(f"{label(first.key)} could not read Azure{also}",
                          "fix what it names (its hint is above), then run again", exit_code=ExitCode.AZURE)

@@ -22,7 +22,7 @@ from loomctl.checks.base import (
     no_azure,
 )
 from loomctl.checks.inputs import Inputs
-from loomctl.core.errors import LoomError
+from loomctl.core.errors import AuthError, LoomError, NetworkError
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,12 @@ def _execute(inst: Instance, inputs: Inputs) -> Outcome:
     except NotJudged as exc:
         return Outcome(Status.SKIP, f"not judged: {exc}", details={"not_judged": str(exc)})
     except LoomError as exc:
-        return Outcome(Status.FAIL, exc.message, exc.hint or spec.fix)
+        from loomctl.azure.errors import could_not_read
+
+        details: dict[str, Any] = {"unreadable": True} if could_not_read(exc) else {}
+        if isinstance(exc, (AuthError, NetworkError)):  # every later read fails alike (runbooks stop on it)
+            details["reach"] = "sign-in" if isinstance(exc, AuthError) else "network"
+        return Outcome(Status.FAIL, exc.message, exc.hint or spec.fix, details)
     except Exception as exc:  # noqa: BLE001 - a check's crash is that check's failure, not the run's
         message, hint = describe(exc)
         return Outcome(Status.FAIL, message, hint or spec.fix, {"exception": type(exc).__name__})
@@ -121,8 +126,12 @@ def run_checks(
     *,
     max_workers: int = 16,
     timeout_scale: float = 1.0,
+    inline: bool = False,
 ) -> list[CheckResult]:
-    """Run every instance; call `on_result` (in this thread) as each finishes. Returns results in order."""
+    """Run every instance; call `on_result` (in this thread) as each finishes. Returns results in order.
+
+    inline: run each check in this thread, one after the other, without deadlines: for checks that do no I/O
+    (the definition checks), where a thread per check would cost more than the check."""
     by_key = {inst.key: inst for inst in instances}
     prereq = {inst.key: _prerequisites(inst, by_key) for inst in instances}
     results: dict[tuple[str, str | None], CheckResult] = {}
@@ -163,6 +172,9 @@ def run_checks(
                     finish(key, skip)
                     continue
                 start = time.monotonic()
+                if inline:
+                    finish(key, _result(inst, _execute(inst, inputs), time.monotonic() - start))
+                    continue
                 running[key] = (start, start + inst.spec.timeout * timeout_scale)
                 threading.Thread(target=worker, args=(inst, start), daemon=True,
                                  name=f"check-{key[0]}").start()

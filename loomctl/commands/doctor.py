@@ -30,8 +30,9 @@ def doctor(loom: LoomContext, categories: tuple[str, ...], ignore: tuple[str, ..
     """Run every check and say what is wrong and how to fix it.
 
     Results stream as they finish. Exit 0 when nothing failed, 1 when a check failed
-    (or warned, with --fail-on-warn), 3 when Azure access itself failed (LOOM101, LOOM102): the
-    checks that need it are skipped, in one line for that cause.
+    (or warned, with --fail-on-warn), 3 when Azure access itself failed (LOOM101, LOOM102) or a
+    check could not read Azure (403, throttled, an answer that is not the resource): the checks
+    that need it are skipped, in one line for that cause.
 
     \b
     Examples:

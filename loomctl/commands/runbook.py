@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from loomctl.core.context import LoomContext, pass_loom
-from loomctl.core.errors import ProblemsFound
+from loomctl.core.errors import ExitCode, ProblemsFound
 from loomctl.core.options import common_options, local_options
 
 
@@ -72,7 +72,8 @@ def run(loom: LoomContext, name: str, all_steps: bool) -> None:
     """Run a runbook's steps in order and say what to do next.
 
     Stops at the first step that explains the problem (unless --all). Exit 0 when no step found a
-    problem, 1 when one did.
+    problem, 1 when one did, 3 when no step did but Azure could not be read (signed out, no access,
+    unreachable: the run then stops at the first step that needs it).
     """
     from loomctl.runbooks import get, runner
 
@@ -87,5 +88,9 @@ def run(loom: LoomContext, name: str, all_steps: bool) -> None:
     else:
         result = runner.run(loom, rb, all_steps)
         out.emit(result.to_json())
+    unread = result.azure_error
+    if unread is not None:
+        raise ProblemsFound(f"runbook '{rb.name}' could not read Azure at step {unread.index}: {unread.message}",
+                            unread.hint, exit_code=ExitCode.AZURE)
     if result.problem:
         raise ProblemsFound(f"runbook '{rb.name}' found a problem", None)

@@ -92,6 +92,18 @@ _APP_KEYS = {"role": str, "image": str, "identity": str, "revisions_mode": str, 
              "min_replicas": int, "max_replicas": int, "ingress": dict, "env": dict, "secrets": dict,
              "volumes": dict, "scale_rules": list}
 _INGRESS_KEYS = {"external": bool, "target_port": int, "transport": str, "allow_insecure": bool}
+# the bounds Container Apps accepts (Microsoft.App containerApps: scale minReplicas 0-1000, maxReplicas 1-1000,
+# ingress targetPort a TCP port, consumption CPU 0.25-4 cores): a value outside is refused here, not by Azure
+# half-way through an apply
+_BOUNDS = {"min_replicas": (0, 1000), "max_replicas": (1, 1000), "target_port": (1, 65535), "cpu": (0.25, 4.0)}
+
+
+def _bounded(table: dict[str, Any], where: str, path: str) -> None:
+    for k, (low, high) in _BOUNDS.items():
+        v = table.get(k)
+        if v is not None and not low <= v <= high:
+            raise ConfigError(f"key '{k}' in [{where}] of {path} is {v!r}, outside {low:g} to {high:g}",
+                              "Container Apps accepts only values in that range; see `loomctl deploy infra --export`")
 
 
 def _check(table: dict[str, Any], allowed: dict[str, Any], where: str, path: str) -> None:
@@ -118,8 +130,13 @@ def parse(doc: dict[str, Any], source: str) -> Spec:
         spec.storages[name] = StorageSpec(name, **t)
     for name, t in (doc.get("apps") or {}).items():
         _check(t, _APP_KEYS, f"apps.{name}", source)
+        _bounded(t, f"apps.{name}", source)
         if t.get("ingress") is not None:
             _check(t["ingress"], _INGRESS_KEYS, f"apps.{name}.ingress", source)
+            _bounded(t["ingress"], f"apps.{name}.ingress", source)
+        if t.get("min_replicas", 0) > t.get("max_replicas", 1000):
+            raise ConfigError(f"[apps.{name}] in {source} has min_replicas {t['min_replicas']} above max_replicas "
+                              f"{t.get('max_replicas')}", "make max_replicas at least min_replicas")
         for env, v in (t.get("env") or {}).items():
             if not isinstance(v, str) and not (isinstance(v, dict) and set(v) == {"secret"}):
                 raise ConfigError(f"env {env} of [apps.{name}] in {source} must be a string or {{secret = \"name\"}}",

@@ -63,8 +63,12 @@ def show_logs(loom: LoomContext, *, app: str | None, errors: bool, grep: str | N
         what = "error lines" if errors else "log lines"
         if not (loom.output.format is Format.TABLE and not loom.output.query):
             loom.output.emit([])
+        from loomctl.logs.target import unknown_apps_note
+
+        note = unknown_apps_note(loom, apps)
         ui.info(f"no {what} between {local_time(rng.start)} and {local_time(rng.end)}"
-                + (" (Log Analytics lags a few minutes behind: --live shows what happens now)" if rng.since else ""))
+                + (note or (" (Log Analytics lags a few minutes behind: --live shows what happens now)"
+                            if rng.since else "")))
     else:
         show(lines, False)
         if len(lines) >= limit:

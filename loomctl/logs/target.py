@@ -100,3 +100,19 @@ def app_names(loom: LoomContext, app: str | None) -> list[str]:
     if not app.strip():
         raise UsageError("--app is empty", "use --app relay, --app node or an app name")
     return [app]
+
+
+def unknown_apps_note(loom: LoomContext, apps: list[str]) -> str:
+    """" (app 'x' is not one of the profile's apps gun-relay, loom-node: check the name)" for an empty answer
+    whose --app names an app the profile does not know (a typo reads as "no lines" otherwise); else ""."""
+    s = loom.settings
+    known = [s.relay_app, s.node_app]
+    other = [a for a in apps if a not in known]
+    if not other:
+        return ""
+    from loomctl.output.text import visible
+
+    names = ", ".join(f"'{visible(a)}'" for a in other)
+    return (f" (app {names} is not one of the profile's apps {', '.join(known)}: check the name, or "
+            "`loomctl status` lists the apps)")
+

@@ -3,6 +3,7 @@ literals in brackets (`ws://[::1]:8765/gun`). Every module that takes a peer URL
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -33,7 +34,13 @@ class PeerURL:
 def parse(url: str) -> PeerURL:
     """A peer URL taken apart; ValueError (a one-line reason) when it is not one: an unknown scheme, no host, or a
     port that is not a number from 1 to 65535 (port 0 is refused, never read as "the default")."""
-    parts = urlsplit(url.strip() if "://" in url else "http://" + url.strip())
+    try:
+        parts = urlsplit(url.strip() if "://" in url else "http://" + url.strip())
+    except ValueError:  # urlsplit: "Invalid IPv6 URL", an unbalanced '[' or ']'
+        raise ValueError("its host has a '[' or ']' out of place (an IPv6 address is written [::1])") from None
+    host_part = parts.netloc.rpartition("@")[2]
+    if ("[" in host_part or "]" in host_part) and not re.fullmatch(r"\[[0-9A-Fa-f:.]+(%[^\]]+)?\](:\d*)?", host_part):
+        raise ValueError(f"host '{host_part}' is neither a name nor an IPv6 address in brackets ([::1])")
     scheme = {"ws": "http", "wss": "https"}.get(parts.scheme.lower(), parts.scheme.lower())
     if scheme not in ("http", "https"):
         raise ValueError(f"scheme '{parts.scheme}' is not http, https, ws or wss")

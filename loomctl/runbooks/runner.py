@@ -28,6 +28,8 @@ class StepResult:
     checks: list[CheckResult] = field(default_factory=list)
     hint: str | None = None
     rows: list[dict[str, Any]] | None = None
+    error_exit: int | None = None  # an error step: the exit code of its cause (3: Azure could not be read)
+    stops: bool = False  # signed out, or ARM unreachable (LOOM101, LOOM102): no later step can read Azure either
 
     @property
     def explains(self) -> bool:
@@ -66,6 +68,14 @@ class RunbookRun:
     def problem(self) -> bool:
         """A step explained a problem, or could not be carried out (error): either way, exit 1."""
         return any(s.explains or s.status == "error" for s in self.steps)
+
+    @property
+    def azure_error(self) -> StepResult | None:
+        """The first step that could not read Azure, when no step explained a problem: the run then ends as an
+        Azure access error (exit 3), since it judged nothing of the deployment."""
+        if any(s.explains for s in self.steps):
+            return None
+        return next((s for s in self.steps if s.status == "error" and s.error_exit == 3), None)
 
     def to_json(self) -> dict[str, Any]:
         return {"runbook": self.runbook.name, "title": self.runbook.title, "problem": self.problem,
@@ -133,6 +143,11 @@ class StepRunner:
         else:
             status = "skip"
         bad = [r for r in results if r.status in (Status.FAIL, Status.WARN)]
+        access = {sp.code for sp in specs if sp.access}
+        unread = [r for r in bad if r.status is Status.FAIL and (r.code in access or r.details.get("unreadable"))]
+        if unread and len(unread) == len(bad):  # Azure could not be read: the step judged nothing
+            return StepResult(index, step, "error", unread[0].message, results, hint=unread[0].hint, error_exit=3,
+                              stops=any(r.code in access or r.details.get("reach") for r in unread))
         counts = ", ".join(f"{sum(1 for r in results if r.status is st)} {st.value}"
                            for st in (Status.PASS, Status.WARN, Status.FAIL, Status.SKIP)
                            if any(r.status is st for r in results))
@@ -163,7 +178,8 @@ class StepRunner:
             result = run_query(self.loom.azure, target.workspace_id, cat.render(q, scope), rng.start, rng.end,
                                target.destination)
         except LoomError as exc:
-            return StepResult(index, step, "error", f"query '{name}' failed: {exc.message}", hint=exc.hint)
+            return StepResult(index, step, "error", f"query '{name}' failed: {exc.message}", hint=exc.hint,
+                              error_exit=int(exc.exit_code))
         columns = [getattr(c, "name", c) for c in (getattr(result, "columns", None) or [])]
         rows = [dict(zip(columns, r)) for r in (getattr(result, "rows", None) or [])]
         if step.problem_if_rows and rows:
@@ -220,7 +236,7 @@ def run(loom: LoomContext, runbook: Runbook, all_steps: bool = False,
         result = runner.run(i, step)
         done.append(result)
         on_step(result)
-        if result.explains and not all_steps:
+        if (result.explains and not all_steps) or result.stops:
             stopped = i
             break
     return RunbookRun(runbook, done, stopped, what_next(loom, runbook, done, stopped))

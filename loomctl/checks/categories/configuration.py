@@ -49,10 +49,11 @@ def check_relay_internal(apps: dict[str, Any]) -> Outcome:
                       f"enable internal ingress: `az containerapp ingress enable -n {relay.name} -g <group> "
                       f"--type internal --target-port {GUN_PORT} --transport http --allow-insecure`")
     if ing.external:
-        return failed(f"relay '{relay.name}' has external ingress ({ing.fqdn}): the LoomMesh relay is open to the "
+        where = ing.fqdn or "external: true"
+        return failed(f"relay '{relay.name}' has external ingress ({where}): the LoomMesh relay is open to the "
                       "internet", f"make it internal: `az containerapp ingress update -n {relay.name} -g <group> "
                       "--type internal`", fqdn=ing.fqdn)
-    return passed(f"relay '{relay.name}' ingress is internal ({ing.fqdn})", fqdn=ing.fqdn)
+    return passed(f"relay '{relay.name}' ingress is internal ({ing.fqdn or 'external: false'})", fqdn=ing.fqdn)
 
 
 def check_relay_target_port(apps: dict[str, Any]) -> Outcome:
@@ -178,10 +179,10 @@ def _hosts(value: str | None) -> list[str]:
     out = []
     for url in split_peers(value):
         try:
-            out.append(peer_host(url).lower())
+            out.append(peer_host(url))
         except ValueError:
             continue
-    return list(dict.fromkeys(out))
+    return list({h.lower(): h for h in out}.values())
 
 
 def check_relay_mesh(apps: dict[str, Any]) -> Outcome:
@@ -196,7 +197,7 @@ def check_relay_mesh(apps: dict[str, Any]) -> Outcome:
         if ref:
             return warned(f"relay '{relay.name}' takes {var} from secret '{ref}', which loomctl does not read: "
                           "whether its replicas peer each other is not known", _ways_out(relay), max=most)
-        others = [h for h in _hosts(value) if h not in own]
+        others = [h for h in _hosts(value) if h.lower() not in own]
         if others:
             return passed(f"relay replicas peer through {', '.join(others)} ({var} on the relay)", max=most,
                           peers=others)
@@ -226,7 +227,8 @@ def check_https_only(app: AppRef, app_obj: Any) -> Outcome:
                       "internet travel unencrypted",
                       f"`az containerapp ingress update -n {app.name} -g <group> --allow-insecure false`",
                       fqdn=ing.fqdn)
-    return passed(f"external ingress https://{ing.fqdn} redirects HTTP to HTTPS", fqdn=ing.fqdn)
+    where = f"https://{ing.fqdn}" if ing.fqdn else f"of '{app.name}'"
+    return passed(f"external ingress {where} redirects HTTP to HTTPS", fqdn=ing.fqdn)
 
 
 def check_secrets(app: AppRef, app_obj: Any) -> Outcome:
@@ -238,13 +240,14 @@ def check_secrets(app: AppRef, app_obj: Any) -> Outcome:
                       "app, not as a Key Vault reference" + (f" (used by {', '.join(used)})" if used else ""),
                       f"move it to Key Vault and reference it: `az containerapp secret set -n {app.name} -g <group> "
                       f"--secrets {plain[0]}=keyvaultref:<secret-url>,identityref:<identity-id>`", plain=plain,
-                      used_by=used)
+                      used_by=used, path=f"properties.configuration.secrets[name={plain[0]}].keyVaultUrl")
     literal = [e.name for c in app_obj.containers for e in c.env
                if e.value and not e.secret_ref and holds_credential(e.value, e.name)]
     if literal:
         return failed(f"environment variable {', '.join(literal)} of '{app.name}' holds a literal value that looks "
                       "like a credential (value not shown)",
-                      "store it as a Key Vault secret and set the variable with secretRef", literal=literal)
+                      "store it as a Key Vault secret and set the variable with secretRef", literal=literal,
+                      path=f"properties.template.containers[*].env[name={literal[0]}].value")
     kv = [s for s in app_obj.secrets if s.key_vault_url]
     if kv:
         ids = {k.lower() for k in ((app_obj.raw.get("identity") or {}).get("userAssignedIdentities") or {})}
@@ -306,8 +309,13 @@ def check_image_pinned(app: AppRef, app_obj: Any) -> Outcome:
             loose.append(image)
     if loose:
         return warned(f"image {loose[0]} of '{app.name}' is not pinned: a restart can pull a different version",
-                      f"pin a tag or digest: {_update(app_obj, '--image <registry>/<name>:<version>')}", images=loose)
+                      f"pin a tag or digest: {_update(app_obj, '--image <registry>/<name>:<version>')}", images=loose,
+                      path=f"properties.template.containers[{_index(app_obj, loose[0])}].image")
     return passed(", ".join(c.image for c in app_obj.containers))
+
+
+def _index(app_obj: Any, image: str) -> int:
+    return next((i for i, c in enumerate(app_obj.containers) if c.image == image), 0)
 
 
 def check_scale_rule(app: AppRef, app_obj: Any) -> Outcome:
@@ -317,6 +325,8 @@ def check_scale_rule(app: AppRef, app_obj: Any) -> Outcome:
                                                          "--scale-rule-http-concurrency 100"))
     return passed(f"scale rules: {', '.join(app_obj.scale_rules)}", rules=app_obj.scale_rules)
 
+
+from loomctl.checks.categories.generic import GENERIC_CHECKS  # noqa: E402 - the generic rules, after the helpers
 
 _spec = spec_maker(CATEGORY, after=("LOOM105",), needs_azure=True, fill_hints=True)
 
@@ -387,6 +397,7 @@ CHECKS = [
           "Run one relay replica with a stable address; or give the relays a peer list that reaches each other "
           "(a second relay app, or TCP ingress with per-app addresses); or have nodes dial more than one path.",
           check_relay_mesh, ("apps",)),
+    *GENERIC_CHECKS,
 ]
 
 

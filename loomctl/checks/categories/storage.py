@@ -26,6 +26,13 @@ def _gib(n: float) -> str:
     return f"{n / 1024**3:.1f} GiB"
 
 
+def _unreadable(err: Exception) -> dict[str, bool]:
+    """A read that failed for access (not a 404) judged nothing: doctor ends with exit 3 (checks/plan.py)."""
+    from loomctl.azure.errors import could_not_read
+
+    return {"unreadable": True} if could_not_read(err) else {}
+
+
 def _require(storage: Any, *parts: str) -> None:
     """Not judged unless the inventory holds `parts` ("accounts", "shares"): a template or a Resource Graph row
     may hold only the environment storages, and a missing account there is unknown, not missing."""
@@ -61,7 +68,8 @@ def check_account_exists(apps: dict[str, Any], storage: Any) -> Outcome:
                           "set it again with `az containerapp env storage set ... --azure-file-account-name`")
         if st.account in storage.errors:
             err = storage.errors[st.account]
-            return failed(f"storage account '{st.account}' could not be read: {err.message}", err.hint)
+            return failed(f"storage account '{st.account}' could not be read: {err.message}", err.hint,
+                          **_unreadable(err))
         acct = storage.accounts.get(st.account)
         if acct is None:
             return failed(f"storage account '{st.account}' (named by environment storage '{st.name}') does not exist "
@@ -82,7 +90,7 @@ def check_share_exists(apps: dict[str, Any], storage: Any) -> Outcome:
         key = (st.account, st.share)
         if f"{st.account}/{st.share}" in storage.errors:
             err = storage.errors[f"{st.account}/{st.share}"]
-            return failed(f"file share '{st.share}' could not be read: {err.message}", err.hint)
+            return failed(f"file share '{st.share}' could not be read: {err.message}", err.hint, **_unreadable(err))
         if storage.accounts.get(st.account) is not None and storage.shares.get(key) is None:
             return failed(f"file share '{st.share}' does not exist in storage account '{st.account}'",
                           f"create it: `az storage share-rm create --storage-account {st.account} --name {st.share} "
