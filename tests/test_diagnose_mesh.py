@@ -132,6 +132,16 @@ def test_replica_dying_mid_probe_is_its_own_finding(azure, aca_exec, relays, loo
     assert _doc_parts(doc) == ("split", [[R0, N0, N1], [R1]])
 
 
+def test_parallel_bounds_the_sessions_in_flight(azure, aca_exec, relays, loomctl):
+    _wire(aca_exec, relays, [1])
+    run = loomctl("diagnose", "mesh", "--write-probe", *WINDOW, "--parallel", "2", "-o", "json")
+    assert _doc_parts(run.json()) == ("split", [[R0, N0, N1], [R1, N2]])
+    assert len(aca_exec.sessions) == 10 and aca_exec.max_active == 2
+    aca_exec.max_active = 0
+    run = loomctl("diagnose", "mesh", "-o", "json")  # default --parallel 8: not one by one
+    assert aca_exec.max_active > 2
+
+
 def test_app_and_replica_narrow_the_run(azure, aca_exec, relays, loomctl):
     _wire(aca_exec, relays, [1])
     run = loomctl("diagnose", "mesh", "--app", t.NODE, "--replica", N0, "--replica", N2, "-o", "json")

@@ -70,6 +70,8 @@ class FakeExec:
         # per replica: its container's environment (PATH included: an image without node) and a cut after N bytes
         self.replica_env: dict[str, dict[str, str]] = {}
         self.replica_cut: dict[str, int] = {}
+        self.active = 0  # sessions open right now, and the most ever open at once
+        self.max_active = 0
         self.sessions: list[Session] = []
 
     # -- lifecycle ------------------------------------------------------------------------------------------
@@ -137,6 +139,14 @@ class FakeExec:
 
     # -- session --------------------------------------------------------------------------------------------
     async def _handler(self, ws: Any) -> None:
+        self.active += 1
+        self.max_active = max(self.max_active, self.active)
+        try:
+            await self._session(ws)
+        finally:
+            self.active -= 1
+
+    async def _session(self, ws: Any) -> None:
         session = self.sessions[-1]
         m = EXEC_PATH.fullmatch(urlparse(ws.request.path).path)
         assert m is not None
