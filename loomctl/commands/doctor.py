@@ -16,7 +16,8 @@ from loomctl.core.options import common_options, peer_option
 @click.option("--fail-on-warn", is_flag=True, help="Exit 1 on warnings too.")
 @click.option("--short", is_flag=True, help="Show only warnings and failures.")
 @click.option("--from-inside", is_flag=True,
-              help="Run the DNS and LoomMesh checks inside a replica (through exec), as the app sees them.")
+              help="Run the DNS and LoomMesh checks inside a replica (through exec), as the app sees them, and "
+                   "the mesh check in every relay and node replica (LOOM403: its GUN process and links).")
 @click.option("--app", "inside_app_name", metavar="NAME", default=None,
               help="With --from-inside: the app whose replica runs the probes (default: the node app).")
 @click.option("--write-probe", is_flag=True,
