@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import signal
+import time
+from pathlib import Path
 
 import pytest
 
@@ -32,7 +34,23 @@ def _wire(aca_exec, relays, n2_dials):
         aca_exec.replica_env[name] = {"GUN_PORT": str(g.port)}
     for name, g in zip((N0, N1, N2), n):
         aca_exec.replica_env[name] = {"GUN_SERVER_PORT": str(g.port)}
+    _dialled(r[0].port, 2 + (0 in n2_dials))
+    _dialled(r[1].port, int(1 in n2_dials))
     return r + n
+
+
+def _dialled(port, links, seconds=15.0):
+    """Wait (up to a deadline) until `links` connections to 127.0.0.1:port are established (/proc/net/tcp): the
+    nodes dial their relays 50 ms after they start."""
+    want = f"0100007F:{port:04X}"
+    deadline = time.monotonic() + seconds
+    while True:
+        rows = [ln.split() for ln in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+        n = sum(1 for c in rows if c[2] == want and c[3] == "01")
+        if n >= links:
+            return
+        assert time.monotonic() < deadline, f"{n} of {links} links to port {port} after {seconds} s"
+        time.sleep(0.02)
 
 
 def _doc_parts(doc):
@@ -186,8 +204,11 @@ def test_sandbox_process_gone_or_frozen(sandbox_env, loomctl):
     run = loomctl("sandbox", "up", "--relays", "2", "--attach", "1,2,2", "-o", "json")
     assert run.exit_code == 0, run.stderr
     pids = {p["name"]: p["pid"] for p in run.json()["peers"]}
+    _links_up(loomctl, [["relay-2", "node-2", "node-3"], ["relay-1", "node-1"]])
     os.kill(pids["node-2"], signal.SIGKILL)
     os.kill(pids["node-3"], signal.SIGSTOP)  # the kernel still accepts its connections; nothing answers
+    _wait_state(pids["node-2"], "Z")  # dead (a zombie of this process, or gone), not still dying
+    _wait_state(pids["node-3"], "T")
     try:
         run = loomctl("diagnose", "mesh", "--profile", "sandbox", "--timeout", "8", "-o", "json")
     finally:
@@ -201,6 +222,29 @@ def test_sandbox_process_gone_or_frozen(sandbox_env, loomctl):
     # relay-2 still holds the frozen node-3's connection, whose far end no probed replica names
     assert doc["verdict"] == "unknown" and doc["reason"].startswith("1 link(s) end at addresses loomctl cannot tie")
     assert doc["reason"].endswith("`--write-probe` measures who sees whom")
+
+
+def _wait_state(pid, state, seconds=10.0):
+    """Wait (up to a deadline) until /proc shows the process in `state` (Z: dead; T: stopped) or gone."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == state:
+                return
+        except (OSError, IndexError):
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"process {pid} did not reach state {state}")
+
+
+def _links_up(loomctl, parts, seconds=20.0):
+    """Wait (up to a deadline) until the nodes' links to their relays are open: they dial 50 ms after start."""
+    deadline = time.monotonic() + seconds
+    while True:
+        doc = loomctl("diagnose", "mesh", "--profile", "sandbox", "-o", "json").json()
+        if doc["parts"] == parts or time.monotonic() > deadline:
+            assert doc["parts"] == parts, doc
+            return
 
 
 def test_attach_names_a_missing_relay(sandbox_env, loomctl):

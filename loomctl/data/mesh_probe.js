@@ -141,17 +141,18 @@ function links(port, ownPort) {  // the GUN process's established connections, a
 async function write(ws) {
   const t = Date.now() - 1;  // at or behind the relay's clock, or the put is deferred and never acked
   const node = {from: P.me, run: P.run, t};
-  node._ = {'#': P.soul, '>': {from: t, run: t, t}};
-  const m = {'#': id(), put: {[P.soul]: node}};
+  const soul = `${P.root}/${P.run}/${P.me}`;
+  node._ = {'#': soul, '>': {from: t, run: t, t}};
+  const m = {'#': id(), put: {[soul]: node}};
   const t0 = now();
   ws.send(m);
   const ack = await ws.next((x) => x['@'] === m['#'] && (x.ok || x.err), Math.min(left(), (P.ack || 3) * 1000));
-  out({kind: 'wrote', soul: P.soul, t, acked: !!(ack && ack.ok), error: ack && ack.err ? String(ack.err) : null,
+  out({kind: 'wrote', soul, t, acked: !!(ack && ack.ok), error: ack && ack.err ? String(ack.err) : null,
     ack_ms: ack ? ms(t0) : null});
 }
 
 async function read(ws) {
-  const want = new Map(P.souls.map(([name, soul]) => [soul, name]));
+  const want = new Map(P.others.map((name) => [`${P.root}/${P.run}/${name}`, name]));  // soul -> replica
   const asked = new Map(), t0 = now(), until = t0 + Math.min(left(), (P.window || 5) * 1000);
   const ask = () => { for (const soul of want.keys()) { const g = id(); asked.set(g, soul); ws.send({'#': g, get: {'#': soul}}); } };
   ask();

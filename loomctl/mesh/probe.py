@@ -17,17 +17,14 @@ PREFIX = "LOOMMESH "
 SOUL_ROOT = "loomctl/probe"
 
 
-def soul(run: str, replica: str) -> str:
-    return f"{SOUL_ROOT}/{run}/{replica}"
-
-
-def params(replica: Replica, run: str, mode: str, timeout: float, *, souls: list[tuple[str, str]] | None = None,
+def params(replica: Replica, run: str, mode: str, timeout: float, *, others: list[str] | None = None,
            window: float = 0.0, links: bool = True) -> dict[str, Any]:
-    """mode: "links" (hello and links only), "write" (also write this replica's probe node), "read" (get the
-    others' probe nodes until each is seen or `window` ends)."""
+    """mode: "links" (hello and links only), "write" (also write this replica's probe node
+    `loomctl/probe/<run>/<me>`),
+    "read" (get the probe nodes of `others` until each is seen or `window` ends). Souls are built by the probe
+    from root, run and replica name: the command travels in the exec URL, whose length is limited."""
     return {"port": replica.port, "port_env": replica.port_env, "me": replica.name, "run": run, "mode": mode,
-            "soul": soul(run, replica.name), "souls": [list(s) for s in souls or []], "window": window,
-            "timeout": timeout, "links": links}
+            "root": SOUL_ROOT, "others": list(others or []), "window": window, "timeout": timeout, "links": links}
 
 
 def lines(stdout: str) -> list[dict[str, Any]]:

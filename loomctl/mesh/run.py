@@ -27,7 +27,7 @@ from loomctl.mesh.model import (
     name_links,
     probe_matrix,
 )
-from loomctl.mesh.probe import merge, params, soul
+from loomctl.mesh.probe import merge, params
 from loomctl.mesh.reach import Unreached
 
 SESSION_LIMIT = 25.0  # the service cuts exec sessions after ~30 s
@@ -91,8 +91,8 @@ def run_mesh(reach: Any, replicas: list[Replica], *, write_probe: bool, timeout:
         readers = [r for r in writers if probes[r.name].finding is None]
 
         def read_params(r: Replica, t: float) -> dict[str, Any]:
-            souls = [(w.name, soul(run, w.name)) for w in writers if w.name != r.name]
-            return params(r, run, "read", t, souls=souls, window=max(0.2, min(window, t - 0.5)), links=False)
+            others = [w.name for w in writers if w.name != r.name]
+            return params(r, run, "read", t, others=others, window=max(0.2, min(window, t - 0.5)), links=False)
 
         limit2 = min(SESSION_LIMIT, window + PHASE_MARGIN)
         _probe_all(reach, probes, readers, deadline, parallel, read_params, limit2)
