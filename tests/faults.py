@@ -40,6 +40,11 @@ def one_relay_replica(state: dict[str, Any]) -> None:
     state["replicas"][RREV] = state["replicas"][RREV][:1]
 
 
+def unpeered_relay_replicas(state: dict[str, Any]) -> None:
+    """The reference's relay: 2-5 replicas behind one ingress, no GUN_PEERS, so no replica peers the others."""
+    set_env(state, t.RELAY, "GUN_PEERS", None)
+
+
 def gun_peers(state: dict[str, Any], value: str) -> None:
     set_env(state, t.NODE, "GUN_PEERS", value)
 

@@ -113,8 +113,10 @@ def test_catalogue_says_which_checks_need_azure():
     specs = all_checks()
     by_code = {s.code: s for s in specs}
     assert {s.category for s in specs if s.needs_azure} == {
-        "Azure access and apps", "Configuration", "Storage", "Runtime", "Logs and metrics", "Fleet"}
+        "Azure access and apps", "Configuration", "Storage", "Runtime", "Logs and metrics", "Fleet", "LoomMesh"}
     assert {s.category for s in specs if not s.needs_azure} == {"DNS", "LoomMesh"}
+    # in LoomMesh only the mesh checks, which probe inside every replica through exec
+    assert {s.code for s in specs if s.needs_azure and s.category == "LoomMesh"} == {"LOOM403", "LOOM404"}
     for s in specs:
         assert s.needs_azure or not any(by_code[c].needs_azure for c in s.after if c in by_code), s.code
     # hints of the live categories name the deployment (as they did through the old azure_only wrapper)

@@ -31,7 +31,7 @@ def test_healthy_deployment_passes_every_check(azure, loomctl):
     assert {v for k, v in statuses.items() if k[0] != "LOOM222"} == {"pass"}, \
         {k: v for k, v in statuses.items() if v != "pass"}
     codes = {k[0] for k in statuses}
-    assert {f"LOOM2{i:02d}" for i in (*range(1, 13), *range(20, 25))} <= codes
+    assert {f"LOOM2{i:02d}" for i in (*range(1, 14), *range(20, 25))} <= codes
     assert {f"LOOM50{i}" for i in range(1, 10)} <= codes
     assert {"LOOM601", "LOOM602", "LOOM603"} <= codes
 
@@ -44,7 +44,7 @@ def test_healthy_table_streams_categories_and_summary(azure, loomctl):
         assert header in lines
     assert ("✓ LOOM505 share usage below quota: share 'gun-storage' uses 12.0 GiB of its 100 GiB quota (12 %)"
             in lines)
-    assert lines[-1].startswith("✓ Status check results: all checks passed — 56 passed, 0 warnings, 0 failed, "
+    assert lines[-1].startswith("✓ Status check results: all checks passed — 57 passed, 0 warnings, 0 failed, "
                                 "2 skipped")
 
 
@@ -206,6 +206,15 @@ FAULTS = [
     ("image latest", faults.image_latest, {("LOOM211", R)}, "warn", "gundb/gun:latest", "pin a tag or digest"),
     ("bad cpu/memory", faults.bad_cpu_memory, {("LOOM210", N)}, "fail", "1 vCPU and 3Gi", "--cpu 1 --memory 2Gi"),
     ("no scale rule", faults.no_scale_rule, {("LOOM212", N)}, "warn", "has no scale rule", "--scale-rule-type http"),
+    (
+        "reference's unpeered relay replicas",
+        faults.unpeered_relay_replicas,
+        {("LOOM213", None)},
+        "warn",
+        "relay 'gun-relay' runs 2-5 replicas behind one load-balanced ingress and no relay replica peers the others "
+        "(no GUN_PEERS on the relay): nodes attached to different relay replicas do not sync, so the mesh can split",
+        "`loomctl diagnose mesh --write-probe`",
+    ),
     ("sticky sessions", faults.sticky_sessions, {("LOOM223", N)}, "warn", "pins each client to one replica",
      "sticky-sessions set -n loom-node -g rg-loom --affinity none"),
     ("deny IP restriction", faults.deny_ip_restriction, {("LOOM224", N)}, "warn",

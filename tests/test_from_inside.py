@@ -142,7 +142,9 @@ def test_doctor_from_inside(loomctl, aca_exec, relay, dns_addr, dns_server, monk
 
 def test_doctor_from_inside_shares_one_session_for_dns_and_loommesh(loomctl, aca_exec, dns_addr, monkeypatch):
     monkeypatch.setenv("LOOMCTL_DNS_SERVERS", dns_addr)
-    r = loomctl("doctor", "--category", "dns", "--category", "loommesh", "--from-inside", "-o", "json")
+    # LOOM403 (the mesh in every replica, tests/test_diagnose_mesh.py) opens sessions of its own: left out here
+    r = loomctl("doctor", "--category", "dns", "--category", "loommesh", "--from-inside", "--ignore", "LOOM403",
+                "-o", "json")
     checks = {c["code"]: c for cat in r.json()["categories"] for c in cat["checks"]}
     assert checks["LOOM301"]["status"] == "pass"
     # inside, the relay's internal name resolves; the live URL's port 80 has nothing behind it on this machine
@@ -156,7 +158,7 @@ def test_doctor_from_inside_shares_one_session_for_dns_and_loommesh(loomctl, aca
 def test_doctor_from_inside_other_app_is_one_session_in_that_app(loomctl, aca_exec, dns_addr, monkeypatch):
     monkeypatch.setenv("LOOMCTL_DNS_SERVERS", dns_addr)
     r = loomctl("doctor", "--category", "dns", "--category", "loommesh", "--from-inside", "--app", topology.RELAY,
-                "-o", "json")
+                "--ignore", "LOOM403", "-o", "json")
     checks = {c["code"]: c for cat in r.json()["categories"] for c in cat["checks"]}
     assert checks["LOOM301"]["status"] == "pass", checks["LOOM301"]
     assert [s.path.split("/containerApps/")[1].split("/")[0] for s in aca_exec.sessions] == [topology.RELAY]
@@ -165,7 +167,8 @@ def test_doctor_from_inside_other_app_is_one_session_in_that_app(loomctl, aca_ex
 def test_doctor_from_inside_exec_failure_is_one_attempt_named_by_both_checks(loomctl, aca_exec, monkeypatch):
     monkeypatch.setenv("LOOMCTL_EXEC_HANDSHAKE_TIMEOUT", "0.3")
     aca_exec.refuse = 500
-    r = loomctl("doctor", "--category", "dns", "--category", "loommesh", "--from-inside", "-o", "json")
+    r = loomctl("doctor", "--category", "dns", "--category", "loommesh", "--from-inside", "--ignore", "LOOM403",
+                "-o", "json")
     assert r.exit_code == 1
     checks = {c["code"]: c for cat in r.json()["categories"] for c in cat["checks"]}
     assert checks["LOOM301"]["status"] == checks["LOOM402"]["status"] == "fail"

@@ -127,7 +127,7 @@ def test_every_package_says_what_it_holds(package):
 # What each package may import (besides itself), as docs/architecture.md draws it. `views` is loomctl.output.views
 # (it shows the data of every domain); `output` is the rest of loomctl.output (formats and ui).
 EVERYTHING_BELOW = {"core", "output", "azure", "aca", "loommesh", "cost", "deploy", "logs", "inside", "sandbox",
-                    "drills", "checks", "runbooks", "lint", "loadtest", "fleet"}
+                    "drills", "mesh", "checks", "runbooks", "lint", "loadtest", "fleet"}
 ALLOWED: dict[str, set[str]] = {
     "core": {"output"},  # the context holds the output handler chosen once
     "output": {"core"},
@@ -142,7 +142,9 @@ ALLOWED: dict[str, set[str]] = {
     "sandbox": {"core", "output", "loommesh"},
     "drills": {"core", "aca", "inside", "loommesh", "sandbox"},  # sandbox: its gun and link proxy; aca, inside:
     # `drill join --from-inside` (exec, the node command)
-    "checks": {"core", "output", "azure", "inside", "logs", "loommesh", "sandbox"},  # sandbox: peer roles, hints
+    "mesh": {"core", "azure", "aca", "inside", "sandbox"},  # inside: the node command; sandbox: its processes
+    "checks": {"core", "output", "azure", "inside", "logs", "loommesh", "mesh", "sandbox"},  # sandbox: peer roles,
+    # hints
     "runbooks": {"core", "output", "azure", "checks", "logs"},
     "lint": {"core", "azure", "checks", "deploy"},
     "fleet": {"core", "azure", "checks"},

@@ -133,6 +133,8 @@ def test_reference_architecture_shows_its_defects_at_their_lines(loomctl: Any) -
     assert ("LOOM209", "loom-node", line_of(text, '"name": "openai-api-key"')) in got  # plain secret
     assert ("LOOM211", "gun-relay", line_of(text, '"image": "gundb/gun:latest"')) in got
     assert ("LOOM211", "loom-node", line_of(text, '"image": "loom:latest"')) in got
+    # the relay's 2-5 replicas do not peer: the finding points at its env, where GUN_PEERS is missing
+    assert ("LOOM213", "gun-relay", line_of(text, '"env": [', after='"image": "gundb/gun:latest"')) in got
     # the secret's value is a parameter without default: reported, not judged
     nj = [f for f in json.loads(run.stdout)["findings"] if f["not_judged"] == "[parameters('openAiApiKey')]"]
     assert nj and nj[0]["code"] == "LOOM804" and nj[0]["line"] == line_of(text, "[parameters('openAiApiKey')]")

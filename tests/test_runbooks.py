@@ -17,7 +17,7 @@ def logs(azure):
     return FakeLogAnalytics(azure)
 
 
-NAMES = ["after-a-deploy", "azure-files-mount-fails", "high-sync-latency", "peers-not-connecting"]
+NAMES = ["after-a-deploy", "azure-files-mount-fails", "high-sync-latency", "mesh-split", "peers-not-connecting"]
 
 
 def test_every_runbook_names_known_checks_and_categories():
@@ -310,3 +310,30 @@ def test_a_runbook_fetches_what_its_steps_need_at_once(azure, logs, loomctl):
     assert run.exit_code == 0, run.stderr
     assert first <= set(azure.counts())
     assert [w.timed_out for w in azure.waves] == [False]
+
+
+def test_mesh_split_confirms_finds_fixes_verifies(loomctl):
+    run = loomctl("runbook", "show", "mesh-split")
+    assert run.exit_code == 0
+    md = run.stdout
+    assert md.startswith("# Runbook: Mesh split between relay replicas\n")
+    assert ("1. **The relay's definition can split the mesh (several replicas, one ingress, no peering)** "
+            "(checks LOOM213)") in md
+    assert "`loomctl diagnose mesh --write-probe`" in md
+    # the profile's names filled in (a resource group the profile does not set stays a placeholder)
+    assert "`az containerapp update -n gun-relay -g {resource_group} --min-replicas 1 --max-replicas 1`" in md
+    assert "several relay URLs in the GUN_PEERS of loom-node" in md
+    steps = loomctl("runbook", "show", "mesh-split", "-o", "json").json()["steps"]
+    assert [s["title"].split(":")[0] for s in steps][1:] == [
+        "Confirm from inside every replica", "Find which relay replica each node is attached to", "Join the relays",
+        "Verify"]
+
+
+def test_mesh_split_flags_the_reference_relay(azure, loomctl):
+    faults.unpeered_relay_replicas(azure.state)
+    run = loomctl("runbook", "run", "mesh-split", "-o", "json")
+    assert run.exit_code == 1, run.stdout
+    step = run.json()["steps"][0]
+    assert step["status"] == "warn"
+    assert [c["code"] for c in step["checks"]] == ["LOOM213"]
+    assert "so the mesh can split" in step["checks"][0]["message"]

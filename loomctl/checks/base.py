@@ -67,6 +67,8 @@ class CheckSpec:
     after_all: prerequisites of which every instance must pass (both apps), for a per-app check whose inputs read
     both apps (e.g. the environment storages both use).
     access: the check is Azure access itself; when it fails, the command stopped on an Azure error (exit 3).
+    runs_if: `runs_if(inside, write_probe)` says whether the check is part of a run at all (the mesh checks run
+    only with `doctor --from-inside`, the write probe only with `--write-probe`); None: always.
     """
 
     code: str
@@ -84,6 +86,7 @@ class CheckSpec:
     after_if: Callable[[Any, bool], tuple[str, ...]] | None = None
     after_all: tuple[str, ...] = ()
     access: bool = False
+    runs_if: Callable[[bool, bool], bool] | None = None
 
     @property
     def anchor(self) -> str:
@@ -106,6 +109,11 @@ def spec_maker(category: str, **defaults: Any) -> Callable[..., CheckSpec]:
                          **fields)
 
     return make
+
+
+def runs_here(spec: CheckSpec, inside: bool = False, write_probe: bool = False) -> bool:
+    """Whether `spec` belongs to a run with these probes (see CheckSpec.runs_if)."""
+    return spec.runs_if is None or spec.runs_if(inside, write_probe)
 
 
 def no_azure(settings: Any) -> Outcome:

@@ -16,42 +16,75 @@ from loomctl.sandbox.faults import FAULTS
 def sandbox() -> None:
     """Run a local LoomMesh (relay and two nodes) to try loomctl on.
 
-    A real GUN relay and two node peers dialling it, on 127.0.0.1, each with its own data folder, multicast
-    off; the npm package gun (pinned) is installed into a cache folder on first use. `up` writes the profile
+    A real GUN relay (or several, with `up --relays N`) and node peers dialling it, on 127.0.0.1, each with its
+    own data folder, multicast off; the npm package gun (pinned) is installed into a cache folder on first use.
+    `up` writes the profile
     `sandbox`, so that `loomctl doctor --profile sandbox` and
     `loomctl diagnose peers --profile sandbox --write-probe` run against it. No Azure account needed.
     """
 
 
+def _attach_list(ctx: click.Context, param: click.Parameter, value: str | None) -> list[list[int]] | None:
+    if value is None:
+        return None
+    try:
+        out = [[int(n) for n in v.split("+")] for v in value.split(",")]
+    except ValueError:
+        raise click.BadParameter("give one entry per node, comma-separated: a relay number, or several joined "
+                                 "with + for a node that dials more than one relay, e.g. 1,1,2 or 1,2,1+2") from None
+    if not out or len(out) > 20:
+        raise click.BadParameter("give 1 to 20 relay numbers, one per node")
+    return out
+
+
 @sandbox.command()
-@click.option("--port", type=click.IntRange(1024, 65533), default=None,
-              help="Relay port; the nodes take the next two. Default: free ports.")
+@click.option("--port", type=click.IntRange(1024, 65500), default=None,
+              help="First port (the first relay's); the other processes take the next ones. Default: free ports.")
+@click.option("--relays", type=click.IntRange(1, 9), default=1, show_default=True,
+              help="Relay replicas, each its own GUN process; they do not peer each other (as replicas behind "
+                   "one load-balanced ingress do not).")
+@click.option("--attach", metavar="N,N,...", default=None, callback=_attach_list,
+              help="One entry per node: the relay (1-based) it dials, or several joined with + (a node that dials "
+                   "more than one relay). --attach 1,1,2 starts three nodes, two on relay-1 and one on relay-2; "
+                   "--attach 1,2,1+2 joins both relays through node-3. Default: two nodes spread over the relays.")
 @local_options
 @pass_loom
-def up(loom: LoomContext, port: int | None) -> None:
-    """Start the sandbox (does nothing if it already runs).
+def up(loom: LoomContext, port: int | None, relays: int, attach: list[list[int]] | None) -> None:
+    """Start the sandbox (does nothing if it already runs with this layout).
+
+    With --relays 2 and --attach, start the mesh shapes that replicas behind a load balancer end up in: nodes on
+    different relays that do not peer form separate parts (`loomctl diagnose mesh --profile sandbox
+    --write-probe` shows them). A running sandbox with another layout is stopped and started anew.
 
     \b
     Examples:
       loomctl sandbox up && loomctl doctor --profile sandbox
+      loomctl sandbox up --relays 2 --attach 1,1,2     (split: node-3 alone with relay-2)
+      loomctl sandbox up --relays 2 --attach 1,2,1+2   (whole: node-3 dials both relays)
     """
     from loomctl.output import ui
     from loomctl.output.views.sandbox import sandbox_table
     from loomctl.sandbox import gun, linkproxy, processes
 
+    wanted = processes.layout(relays, attach)
     state = processes.load_state()
-    if state and all(p.alive for p in state.procs) and (state.links is None or linkproxy.links_alive(state)):
+    if (state and all(p.alive for p in state.procs) and processes.same_layout(state, wanted)
+            and (state.links is None or linkproxy.links_alive(state))):
         ui.info(f"the sandbox already runs (state {state.path})")
     else:
-        if state:  # a partial or dead sandbox: stop what is left of it first
+        if state:  # a partial or dead sandbox, or another layout: stop what is left of it first
+            if all(p.alive for p in state.procs):
+                ui.info("the running sandbox has another layout: restarting it")
             processes.stop(state)
         node = gun.node_binary()
         modules = gun.ensure_gun()
-        state = processes.start(modules, node, port)
+        state = processes.start(modules, node, port, procs=wanted)
     path = processes.write_profile(state)
     loom.output.emit(_doc(state, path), table=sandbox_table)
     ui.info("next: loomctl doctor --profile sandbox")
     ui.info("      loomctl diagnose peers --profile sandbox --write-probe")
+    if relays > 1:
+        ui.info("      loomctl diagnose mesh --profile sandbox --write-probe")
 
 
 @sandbox.command()
@@ -80,8 +113,9 @@ def status(loom: LoomContext) -> None:
 
     proxy = linkproxy.links_alive(state)
     conns = linkproxy.link_connections(state)
-    doc["links"] = [{"node": n, "url": u, "proxy_alive": proxy, "connections": conns.get(n)}
-                    for n, u in linkproxy.link_urls(state).items()]
+    urls = linkproxy.link_urls(state)
+    doc["links"] = [{"node": v["node"], "relay": v["relay"], "url": urls[k], "proxy_alive": proxy,
+                     "connections": conns.get(k)} for k, v in linkproxy.links(state).items()]
     doc["running"] = (all(p.alive for p in state.procs) and all(r.ok for r in probes)
                       and (state.links is None or proxy))
     doc["faults"] = [dict(f, shown=faults.describe(f)) for f in faults.in_force(state)]
@@ -189,5 +223,5 @@ def _doc(state: Any, profile_path: Any) -> dict[str, Any]:
         "config": str(profile_path) if profile_path else None,
         "folder": state.folder,
         "peers": [{"name": p.name, "role": p.role, "url": p.url, "pid": p.pid, "alive": p.alive, "data": p.data,
-                   "log": p.log} for p in state.procs],
+                   "log": p.log, "dials": p.dials} for p in state.procs],
     }

@@ -145,7 +145,7 @@ async def _run(state: Any, cut: str, other: str, fresh: int, timeout: float, hol
                     del pending[name]
             if pending:
                 await asyncio.sleep(0.05)
-        conns = linkproxy.link_connections(state)
+        conns = linkproxy.node_connections(state)
         for peer in result.peers:
             if procs[peer.name].role == "node":
                 peer.linked = conns[peer.name] > 0 if peer.name in conns else None

@@ -47,12 +47,14 @@ def probe(loom: LoomContext, app: str, *, hosts: list[str] | None = None,
     return run
 
 
+NO_TOOLS_HINT = ("add one of them to the image (busybox gives getent, nslookup, wget, nc), or use the debug console "
+                 "(`az containerapp debug`), which brings its own tools")
+
+
 def no_tools_error(run: InsideRun) -> ProblemsFound:
     return ProblemsFound(
         f"cannot probe from inside replica {run.where}: it has none of node, getent, nslookup, curl, wget, nc"
-        + (f" ({run.note})" if run.note else ""),
-        "add one of them to the image (busybox gives getent, nslookup, wget, nc), or use the debug console "
-        "(`az containerapp debug`), which brings its own tools")
+        + (f" ({run.note})" if run.note else ""), NO_TOOLS_HINT)
 
 
 def probe_mesh(loom: LoomContext, app: str, peers: list[tuple[str, str]], dns_servers: list[tuple[str, int]],

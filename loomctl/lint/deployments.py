@@ -3,8 +3,9 @@
 
 Which app is the relay and which the node: the apps named by the profile's `relay_app` and `node_app` (default
 gun-relay and loom-node); failing that, the relay is the app whose ingress targets GUN's port 8765 (or that sets
-GUN_PORT) without GUN_PEERS, and the node the app that sets GUN_PEERS or GUN_ENABLED. An app that is neither is
-not judged (LOOM801).
+GUN_PORT) without GUN_ENABLED (a relay may set GUN_PEERS: relays that peer each other, LOOM213), and the node the
+app that sets GUN_ENABLED, or GUN_PEERS without looking like a relay. An app that is neither is not judged
+(LOOM801).
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ def _gun(app: Resource) -> tuple[bool, bool]:
     containers = (p.get("template") or {}).get("containers") or [{}]
     env = {e.get("name") for e in (containers[0].get("env") or []) if isinstance(e, dict)}
     port = ((p.get("configuration") or {}).get("ingress") or {}).get("targetPort")
-    node = bool({"GUN_PEERS", "GUN_ENABLED"} & env)
-    relay = not node and (port == 8765 or "GUN_PORT" in env)
+    relay = "GUN_ENABLED" not in env and (port == 8765 or "GUN_PORT" in env)
+    node = "GUN_ENABLED" in env or ("GUN_PEERS" in env and not relay)
     return relay, node
 
 

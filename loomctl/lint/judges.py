@@ -33,6 +33,8 @@ JUDGES: dict[str, tuple[str, ...]] = {
     "LOOM210": (f"{C0}.resources", "properties.template.containers[*].resources", "properties.workloadProfileName"),
     "LOOM211": (f"{C0}.image", "properties.template.containers[*].image"),
     "LOOM212": ("properties.template.scale.rules", "properties.template.scale"),
+    "LOOM213": (f"relay:{C0}.env[name=GUN_PEERS].value", "relay:properties.template.scale", f"relay:{INGRESS}",
+                f"relay:{C0}.env[name=PEERS].value", f"node:{C0}.env[name=GUN_PEERS].value"),
     "LOOM220": ("name",),
     "LOOM221": ("identity", "identity.type"),
     "LOOM222": ("apiVersion",),

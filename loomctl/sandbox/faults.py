@@ -47,9 +47,12 @@ def in_force(state: State) -> list[dict[str, Any]]:
 
 
 def describe(fault: dict[str, Any]) -> str:
-    """One line for a fault in force: "blackhole on node-1's link to the relay"."""
+    """One line for a fault in force: "blackhole on node-1's link to the relay" (or "... to relay-1, relay-2")."""
     f = FAULTS.get(fault["fault"])
-    where = f"{fault['target']}'s link to the relay" if f and f.kind == "link" else fault["target"]
+    relays = fault.get("relays") or ["relay"]
+    to = "the relay" if relays == ["relay"] else ", ".join(relays)
+    links = "link" if len(relays) == 1 else "links"
+    where = f"{fault['target']}'s {links} to {to}" if f and f.kind == "link" else fault["target"]
     extra = f" ({fault['delay_ms']} ms each way)" if fault.get("delay_ms") else ""
     return f"{fault['fault']} on {where}{extra}"
 
@@ -74,8 +77,9 @@ def apply(state: State, name: str, node: str | None = None, delay_ms: int | None
     """Put fault `name` in force; returns the record written to the state file."""
     fault = FAULTS[name]
     nodes = [p.name for p in state.procs if p.role == "node"]
-    target = "relay" if name == "relay-down" else (node or nodes[0])
-    if target != "relay" and target not in nodes:
+    relays = [p.name for p in state.procs if p.role == "relay"]
+    target = relays[0] if name == "relay-down" else (node or nodes[0])
+    if target not in relays and target not in nodes:
         raise UsageError(f"the sandbox has no node '{target}'", "choose one of: " + ", ".join(nodes))
     if fault.kind == "process":
         proc = _proc(state, target)
@@ -91,6 +95,9 @@ def apply(state: State, name: str, node: str | None = None, delay_ms: int | None
         delay_ms = (delay_ms if delay_ms is not None else DEFAULT_DELAY_MS) if name == "slow" else None
         linkproxy.set_mode(state, target, fault.mode or "ok", delay_ms or 0)
     record = {"fault": name, "target": target, "since": time.time()}
+    relays = [v["relay"] for v in linkproxy.links(state).values() if v["node"] == target]
+    if fault.kind == "link" and relays != ["relay"]:
+        record["relays"] = relays  # the links it holds: one per relay the node dials
     if delay_ms:
         record["delay_ms"] = delay_ms
     state.faults[f"{name}/{target}"] = record

@@ -1,4 +1,5 @@
-"""The sandbox nodes' links to the relay, probed along the path each node dials (its port of the link proxy).
+"""The sandbox nodes' links to their relays, probed along the path each node dials (its port of the link proxy, one
+per (node, relay) pair).
 
 A node answers a direct probe even when its link to the relay is cut or silent: only a probe through the link
 sees what the node sees. The result names a fault in force (`loomctl sandbox break`) as the cause.
@@ -19,6 +20,8 @@ SLOW_MS = 200.0  # (checks: SLOW_LINK_MS) a ping round trip over loopback takes 
 @dataclass
 class LinkResult:
     node: str
+    relay: str  # the relay this link leads to ("relay" in the one-relay sandbox)
+    name: str  # the link's name (the node's, with the relay's when the sandbox has several)
     url: str
     result: Any  # a loommesh PeerResult
     fault: dict[str, Any] | None
@@ -39,29 +42,31 @@ def probe_links(profile: str | None, state: State | None = None) -> list[LinkRes
     urls = linkproxy.link_urls(state) if state else {}
     if not urls:
         return None
+    recs = linkproxy.links(state)
     conns = linkproxy.link_connections(state)
     results = asyncio.run(probe_peers([(u, "relay") for u in urls.values()], timeout=LINK_TIMEOUT))
     out = []
-    for (node, url), r in zip(urls.items(), results):
+    for (name, url), r in zip(urls.items(), results):
+        node, relay = recs[name]["node"], recs[name]["relay"]
         fault = faults.fault_on(state, node, "link")
         slow = r.ok and r.rtt_ms is not None and r.rtt_ms > SLOW_MS
         hint = None
         if not r.ok or slow:
-            hint = _hint(state, node, fault)
-        elif not conns.get(node) and fault is None:
-            hint = (f"{node} holds no connection to the relay, though its link works: it did not redial after "
-                    f"losing it (stock GUN gives up): `loomctl sandbox break node-down --node {node} && loomctl "
-                    "sandbox heal` restarts it")
-        out.append(LinkResult(node, url, r, fault, slow, conns.get(node), hint))
+            hint = _hint(state, node, relay, fault)
+        elif not conns.get(name) and fault is None:
+            hint = (f"{node} holds no connection to {linkproxy.to_relay(relay)}, though its link works: it did not "
+                    f"redial after losing it (stock GUN gives up): `loomctl sandbox break node-down --node {node} && "
+                    "loomctl sandbox heal` restarts it")
+        out.append(LinkResult(node, relay, name, url, r, fault, slow, conns.get(name), hint))
     return out
 
 
-def _hint(state: State, node: str, fault: dict[str, Any] | None) -> str:
+def _hint(state: State, node: str, relay: str, fault: dict[str, Any] | None) -> str:
     if fault is not None:
-        return (f"the sandbox fault `{fault['fault']}` is in force on {node}'s link to the relay "
+        return (f"the sandbox fault `{fault['fault']}` is in force on {node}'s link to {linkproxy.to_relay(relay)} "
                 f"(`loomctl sandbox status` shows it): {faults.HEAL}")
     if not linkproxy.links_alive(state):
-        return ("the sandbox's link proxy is not running, so no node reaches the relay: restart the sandbox with "
+        return ("the sandbox's link proxy is not running, so no node reaches its relay: restart the sandbox with "
                 "`loomctl sandbox down && loomctl sandbox up`")
     return (f"no sandbox fault is in force: look at the link proxy's log {state.links['log']}; "
             "`loomctl sandbox status` shows each process")

@@ -25,7 +25,6 @@ from loomctl.sandbox.pids import start_ticks as _start_ticks
 
 RELAY_SCRIPT = Path(__file__).resolve().parent.parent / "data" / "gun_relay.js"
 PROFILE = "sandbox"
-TOPOLOGY = [("relay", "relay"), ("node-1", "node"), ("node-2", "node")]
 
 
 def sandbox_dir() -> Path:
@@ -46,6 +45,7 @@ class Proc:
     log: str
     start_ticks: int | None = None
     alive: bool = False
+    dials: str | None = None  # the relays this node dials (its GUN peers, comma-separated); None for a relay
 
 
 @dataclass
@@ -116,32 +116,61 @@ def _port_free(port: int) -> bool:
             return False
 
 
-def start(node_modules: Path, node: str, base_port: int | None = None, ready_timeout: float = 20.0) -> State:
+def layout(relays: int = 1, attach: list[list[int]] | None = None) -> list[tuple[str, str, str | None]]:
+    """(name, role, relays it dials) of each process: `relays` relays that do not peer each other, and one node per
+    entry of `attach` (1-based relay numbers, several for a node that dials more than one relay; default: two
+    nodes, node i on relay ((i - 1) mod relays) + 1, the spread a load balancer gives). One relay is named `relay`
+    (the classic sandbox); several are `relay-1`, `relay-2` ... A node's relays are comma-separated in `dials`."""
+    if relays < 1:
+        raise UsageError("--relays must be at least 1", "use --relays 1 (the default) or more")
+    names = ["relay"] if relays == 1 else [f"relay-{i}" for i in range(1, relays + 1)]
+    attach = [list(a) for a in attach] if attach is not None else [[(i % relays) + 1] for i in range(2)]
+    bad = [n for a in attach for n in a if not 1 <= n <= relays]
+    if bad:
+        raise UsageError(f"--attach names relay {bad[0]}, but the sandbox has {relays} relay(s)",
+                         f"use relay numbers 1-{relays}, one entry per node, e.g. --attach 1,1,{relays}")
+    out: list[tuple[str, str, str | None]] = [(n, "relay", None) for n in names]
+    out += [(f"node-{i}", "node", ",".join(names[n - 1] for n in dict.fromkeys(a))) for i, a in enumerate(attach, 1)]
+    return out
+
+
+def same_layout(state: State, wanted: list[tuple[str, str, str | None]]) -> bool:
+    """Whether the running sandbox has exactly this layout (names, roles and which relay each node dials)."""
+    have = [(p.name, p.role, p.dials or ("relay" if p.role == "node" else None)) for p in state.procs]
+    return have == wanted  # a node of an older state file (no `dials`) dialled the one relay
+
+
+def start(node_modules: Path, node: str, base_port: int | None = None, ready_timeout: float = 20.0,
+          procs: list[tuple[str, str, str | None]] | None = None) -> State:
     folder = sandbox_dir()
     folder.mkdir(parents=True, exist_ok=True)
+    plan = procs or layout()
     if base_port:
-        ports = [base_port + i for i in range(len(TOPOLOGY))]
+        ports = [base_port + i for i in range(len(plan))]
         busy = [p for p in ports if not _port_free(p)]
         if busy:
             raise UsageError(f"port {busy[0]} on 127.0.0.1 is in use",
                              "choose another --port, or leave it out to pick free ports")
     else:
-        ports = [free_port() for _ in TOPOLOGY]
+        ports = [free_port() for _ in plan]
     state = State(str(folder), time.time())
+    relay_ports = {name: port for (name, role, _), port in zip(plan, ports) if role == "relay"}
+    pairs = [(name, r) for name, role, dials in plan if role == "node" and dials for r in dials.split(",")]
     try:
-        for (name, role), port in zip(TOPOLOGY, ports):
+        for (name, role, dials), port in zip(plan, ports):
             data = folder / name / "radata"
             data.parent.mkdir(parents=True, exist_ok=True)
-            proc = Proc(name, role, 0, port, f"http://127.0.0.1:{port}/gun", str(data), str(folder / f"{name}.log"))
-            if role == "node" and state.links is None:  # the nodes dial the relay through their link proxy
-                linkproxy.start_links(state, [n for n, r in TOPOLOGY if r == "node"], ports[0], save)
+            proc = Proc(name, role, 0, port, f"http://127.0.0.1:{port}/gun", str(data), str(folder / f"{name}.log"),
+                        dials=dials if role == "node" else None)
+            if role == "node" and state.links is None:  # each node dials each of its relays through a link
+                linkproxy.start_links(state, pairs, relay_ports, save)
             spawn(proc, node_modules, node, state)
             state.procs.append(proc)
             save(state)  # recorded at once: `down` can always stop what was started
             if role == "relay":  # the nodes dial it 50 ms after they start: it must listen by then
                 _wait_ready(state, ready_timeout)
         _wait_ready(state, ready_timeout)
-        linkproxy.wait_linked(state, 5.0)  # let the nodes' links to the relay open
+        linkproxy.wait_linked(state, 5.0)  # let the nodes' links to their relays open
     except BaseException:
         stop(state)
         raise
@@ -149,13 +178,13 @@ def start(node_modules: Path, node: str, base_port: int | None = None, ready_tim
 
 
 def spawn(proc: Proc, node_modules: Path, node: str, state: State) -> None:
-    """Start one GUN process as `proc` describes it (port, data, log); a node dials the relay through its link
-    proxy when the sandbox has one. Fills in pid and start time."""
+    """Start one GUN process as `proc` describes it (port, data, log); a node dials each of its relays through
+    its link when the sandbox has links. Fills in pid and start time."""
     env = dict(os.environ, PORT=str(proc.port), HOST="127.0.0.1", DATA=proc.data, NODE_PATH=str(node_modules),
                MULTICAST="false")
     env.pop("PEERS", None)
     if proc.role == "node":
-        env["PEERS"] = linkproxy.relay_url_for(state, proc.name)
+        env["PEERS"] = ",".join(linkproxy.dial_urls(state, proc.name, (proc.dials or "relay").split(",")))
     with open(proc.log, "ab") as out:
         child = subprocess.Popen([node, str(RELAY_SCRIPT)], cwd=str(Path(proc.data).parent), env=env,
                                  stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,

@@ -1,4 +1,5 @@
-"""The sandbox's link proxy: each node dials the relay through its own local TCP proxy, which the sandbox controls.
+"""The sandbox's link proxy: each node dials each of its relays through its own local TCP proxy port (one link per
+(node, relay) pair), which the sandbox controls.
 
 Run as its own process (`python .../loomctl/sandbox/proxy.py CONFIG`: standard library only), started by
 `sandbox up` in its own session, so that it outlives the CLI like the GUN processes. CONFIG is JSON:
@@ -135,6 +136,9 @@ async def _control(links: dict[str, Link], reader: asyncio.StreamReader, writer:
             answer = {"ok": False, "error": "unknown op"}
         answer["modes"] = {n: link.mode for n, link in links.items()}
         answer["conns"] = {n: len(link.conns) for n, link in links.items()}  # open connections from each node
+        # the local address of each connection to the upstream: the far end the relay sees (diagnose mesh names it)
+        answer["upstream_from"] = {n: [w.get_extra_info("sockname")[1] for _, w in link.conns if w is not None]
+                                   for n, link in links.items()}
         writer.write(json.dumps(answer).encode() + b"\n")
         await writer.drain()
     except (ValueError, OSError, asyncio.TimeoutError):

@@ -67,6 +67,11 @@ class FakeExec:
         self.not_running: set[str] = set()  # replica names whose container is not running (handshake 500)
         self.not_attachable: set[str] = set()  # 101, then an ERROR frame "not running" (the other way it shows)
         self.env: dict[str, str] = {}
+        # per replica: its container's environment (PATH included: an image without node) and a cut after N bytes
+        self.replica_env: dict[str, dict[str, str]] = {}
+        self.replica_cut: dict[str, int] = {}
+        self.active = 0  # sessions open right now, and the most ever open at once
+        self.max_active = 0
         self.sessions: list[Session] = []
 
     # -- lifecycle ------------------------------------------------------------------------------------------
@@ -134,6 +139,14 @@ class FakeExec:
 
     # -- session --------------------------------------------------------------------------------------------
     async def _handler(self, ws: Any) -> None:
+        self.active += 1
+        self.max_active = max(self.max_active, self.active)
+        try:
+            await self._session(ws)
+        finally:
+            self.active -= 1
+
+    async def _session(self, ws: Any) -> None:
         session = self.sessions[-1]
         m = EXEC_PATH.fullmatch(urlparse(ws.request.path).path)
         assert m is not None
@@ -147,7 +160,8 @@ class FakeExec:
             await ws.close()
             return
         argv = shlex.split(session.command or "sh")
-        path = self.path_env if self.path_env is not None else os.environ.get("PATH", "")
+        own = self.replica_env.get(replica, {})
+        path = own.get("PATH", self.path_env if self.path_env is not None else os.environ.get("PATH", ""))
         exe = shutil.which(argv[0], path=path) if "/" not in argv[0] else argv[0]
         if exe is None:
             await ws.send(framing.error(framing.cluster_exec_failure(
@@ -156,7 +170,7 @@ class FakeExec:
                 "executable file not found in $PATH: unknown")))
             await ws.close()
             return
-        env = {**os.environ, "PATH": path, **self.env}
+        env = {**os.environ, **self.env, **own, "PATH": path}
         if self.tty:
             await self._run_on_tty(ws, session, [exe, *argv[1:]], env)
             return
@@ -164,6 +178,7 @@ class FakeExec:
                                                     stdout=asyncio.subprocess.PIPE,
                                                     stderr=asyncio.subprocess.PIPE, env=env)
         sent = 0
+        cut_after = self.replica_cut.get(replica, self.cut_after)
 
         async def pump(stream: Any, channel: int) -> None:
             nonlocal sent
@@ -173,7 +188,7 @@ class FakeExec:
                     return
                 for i in range(0, len(data), self.chunk):
                     piece = data[i:i + self.chunk]
-                    if self.cut_after is not None and sent + len(piece) > self.cut_after:
+                    if cut_after is not None and sent + len(piece) > cut_after:
                         ws.transport.abort()  # the session is cut: no close frame, no error frame
                         raise ConnectionAbortedError
                     await ws.send(framing.output(channel, piece))

@@ -3,7 +3,10 @@
 `healthy()` is the reference architecture with its known defects corrected (see the project README):
 relay on internal HTTP ingress (target 8765, allowInsecure true), node on external HTTPS ingress (3000) with
 `GUN_PEERS` pointing at `http://gun-relay.internal.<domain>/gun`, one Azure Files environment storage, every
-secret a Key Vault reference, per-replica data folders. Helpers below change one thing at a time.
+secret a Key Vault reference, per-replica data folders, and the relay's replicas joined: its `GUN_PEERS` names a
+single-replica hub relay (`gun-relay-hub`, an app this state does not model), so nodes on different relay replicas
+still sync (LOOM213; `tests/faults.py` `unpeered_relay_replicas` is the reference's shape). Helpers below change
+one thing at a time.
 
 The state is what was written (the environment storage's account key, the environment's Log Analytics shared
 key); `contract.view` removes the write-only properties from every answer, as ARM does.
@@ -20,6 +23,7 @@ ENV = "loom-env"
 DOMAIN = "happyriver-4f1a2b3c.eastus.azurecontainerapps.io"
 RELAY = "gun-relay"
 NODE = "loom-node"
+RELAY_HUB = "gun-relay-hub"  # the relay replicas' common peer (one replica); named only in the relay's GUN_PEERS
 IDENTITY = (
     f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/loom-id"
 )
@@ -154,7 +158,8 @@ def relay_app() -> dict[str, Any]:
         container={"name": RELAY, "image": "myacr.azurecr.io/gun-relay:0.2020.1241",
                    "resources": {"cpu": 0.5, "memory": "1Gi"},
                    "env": [{"name": "GUN_PORT", "value": "8765"},
-                           {"name": "GUN_DATA_PATH", "value": "/opt/data/$(CONTAINER_APP_REPLICA_NAME)"}],
+                           {"name": "GUN_DATA_PATH", "value": "/opt/data/$(CONTAINER_APP_REPLICA_NAME)"},
+                           {"name": "GUN_PEERS", "value": f"http://{RELAY_HUB}.internal.{DOMAIN}/gun"}],
                    "volumeMounts": [{"volumeName": "gun-data", "mountPath": "/opt/data"}]},
         scale={"minReplicas": 2, "maxReplicas": 5, "rules": [
             {"name": "http-scaling", "http": {"metadata": {"concurrentRequests": "100"}}}]},

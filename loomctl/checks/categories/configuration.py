@@ -153,6 +153,67 @@ def check_gun_peers(apps: dict[str, Any], environment: Any) -> Outcome:
     return passed(f"GUN_PEERS {good[0].url} reaches relay '{relay.name}'", **details)
 
 
+# -- the mesh across relay replicas -----------------------------------------------------------------------------
+RELAY_PEER_VARS = ("GUN_PEERS", "PEERS")  # the reference's name, and the stock gun image's
+def _ways_out(relay: Any) -> str:
+    return ("ways out: run one relay replica with a stable address ("
+            + _update(relay, "--min-replicas 1 --max-replicas 1")
+            + ", below LOOM204's HA floor: availability traded for one mesh); or give the relays a peer list that "
+              "reaches each other (GUN_PEERS on the relay naming a second relay app, or TCP ingress with per-app "
+              "addresses); or have the nodes dial more than one path (several relay URLs in their GUN_PEERS). "
+              "Measure it: `loomctl diagnose mesh --write-probe`")
+
+
+def _own_hosts(app: Any) -> set[str]:
+    """The names under which an app reaches itself: its bare name and its ingress FQDN (both load-balanced)."""
+    hosts = {app.name.lower()}
+    if app.ingress is not None and app.ingress.fqdn:
+        hosts.add(app.ingress.fqdn.lower())
+    return hosts
+
+
+def _hosts(value: str | None) -> list[str]:
+    from loomctl.loommesh.peer_url import peer_host
+    from loomctl.loommesh.relay_urls import split_peers
+
+    out = []
+    for url in split_peers(value):
+        try:
+            out.append(peer_host(url))
+        except ValueError:
+            continue
+    return list({h.lower(): h for h in out}.values())
+
+
+def check_relay_mesh(apps: dict[str, Any]) -> Outcome:
+    relay, node = _relay(apps), _node(apps)
+    most = max(relay.min_replicas, relay.max_replicas or relay.min_replicas)
+    if most <= 1:
+        return passed(f"relay '{relay.name}' runs one replica: every node dials the same relay process",
+                      max=most)
+    own = _own_hosts(relay)
+    for var in RELAY_PEER_VARS:
+        present, value, ref = _env(relay, var)
+        if ref:
+            return warned(f"relay '{relay.name}' takes {var} from secret '{ref}', which loomctl does not read: "
+                          "whether its replicas peer each other is not known", _ways_out(relay), max=most)
+        others = [h for h in _hosts(value) if h.lower() not in own]
+        if others:
+            return passed(f"relay replicas peer through {', '.join(others)} ({var} on the relay)", max=most,
+                          peers=others)
+    node_paths = _hosts(_env(node, "GUN_PEERS")[1])
+    if len(node_paths) > 1:
+        return passed(f"nodes dial {len(node_paths)} paths ({', '.join(node_paths)})", max=most, paths=node_paths)
+    scale = (f"{relay.min_replicas}" if relay.max_replicas in (None, relay.min_replicas)
+             else f"{relay.min_replicas}-{relay.max_replicas}")
+    own_only = any(_hosts(_env(relay, v)[1]) for v in RELAY_PEER_VARS)
+    why = ("its peer list names only its own load-balanced ingress, so each replica dials one random replica "
+           "(or itself)" if own_only else "no relay replica peers the others (no GUN_PEERS on the relay)")
+    return warned(f"relay '{relay.name}' runs {scale} replicas behind one load-balanced ingress and {why}: nodes "
+                  "attached to different relay replicas do not sync, so the mesh can split", _ways_out(relay),
+                  min=relay.min_replicas, max=relay.max_replicas)
+
+
 # -- security ---------------------------------------------------------------------------------------------------
 def check_https_only(app: AppRef, app_obj: Any) -> Outcome:
     ing = app_obj.ingress
@@ -328,6 +389,14 @@ CHECKS = [
           "Without a scale rule the app never scales out beyond its minimum replicas.",
           "Add an HTTP or CPU scale rule (`az containerapp update --scale-rule-*`).",
           check_scale_rule, ("app_obj",), per_app=True),
+    _spec("LOOM213", "relay replicas cannot split the mesh",
+          "The relay runs (or may scale to) more than one replica behind one load-balanced ingress, and no relay "
+          "replica peers the others: each node's connection lands on one replica, and nodes on different replicas "
+          "sync only if some other chain of links joins them. Whether the mesh is whole changes with every restart "
+          "and scale-out. Judged on the definition only; `loomctl diagnose mesh --write-probe` measures it.",
+          "Run one relay replica with a stable address; or give the relays a peer list that reaches each other "
+          "(a second relay app, or TCP ingress with per-app addresses); or have nodes dial more than one path.",
+          check_relay_mesh, ("apps",)),
     *GENERIC_CHECKS,
 ]
 

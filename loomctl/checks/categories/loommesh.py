@@ -1,7 +1,8 @@
-"""Category "LoomMesh": every peer answers stage by stage (GUN_PEERS itself is judged by LOOM207).
+"""Category "LoomMesh": every peer answers stage by stage (GUN_PEERS itself is judged by LOOM207); with
+`--from-inside`, every replica's GUN process and its links (LOOM403, read-only), and with `--write-probe` whether
+the mesh is whole (LOOM404: each replica writes one probe node under loomctl/probe/<run>).
 
-The same code as `loomctl diagnose peers` (loomctl.loommesh). Doctor stays read-only: the write probe runs only
-from `loomctl diagnose peers --write-probe`.
+The same code as `loomctl diagnose peers` (loomctl.loommesh) and `loomctl diagnose mesh` (loomctl.mesh).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from loomctl.checks.base import (
     Outcome,
     failed,
     passed,
+    skipped,
     spec_maker,
     warned,
 )
@@ -46,33 +48,84 @@ def peers_from_azure(settings: Any, inside: bool) -> tuple[str, ...]:
 
 
 def check_node_links(sandbox_links: list[Any] | None) -> Outcome:
-    """The sandbox only: each node's link to the relay (the path the node dials), probed through it."""
+    """The sandbox only: each node's link to each of its relays (the path the node dials), probed through it."""
     from loomctl.checks.base import skipped
+    from loomctl.sandbox.linkproxy import to_relay
 
     if sandbox_links is None:
         return skipped("not the sandbox: only the sandbox's nodes dial the relay through links loomctl can probe")
-    details = {lk.node: ("ok" if lk.result.ok and not lk.slow else
+    details = {lk.name: ("ok" if lk.result.ok and not lk.slow else
                          "slow" if lk.slow else f"failed at {lk.result.failed_stage}") for lk in sandbox_links}
     bad = [lk for lk in sandbox_links if not lk.result.ok]
     slow = [lk for lk in sandbox_links if lk.slow]
     unlinked = [lk for lk in sandbox_links if lk.result.ok and lk.connections == 0 and lk.fault is None]
     for lk in unlinked:
-        details[lk.node] = "not linked"
+        details[lk.name] = "not linked"
     if bad:
-        return failed("; ".join(f"{lk.node}'s link to the relay ({lk.url}, the path {lk.node} dials) failed at "
-                                f"{lk.result.failed_stage}: {lk.result.error}" for lk in bad), bad[0].hint,
+        return failed("; ".join(f"{lk.node}'s link to {to_relay(lk.relay)} ({lk.url}, the path {lk.node} dials) "
+                                f"failed at {lk.result.failed_stage}: {lk.result.error}" for lk in bad), bad[0].hint,
                       links=details)
     if unlinked:
-        return failed("; ".join(f"{lk.node} is not linked to the relay: no connection of its own on its link "
-                                f"({lk.url}), which answers a probe" for lk in unlinked), unlinked[0].hint,
+        return failed("; ".join(f"{lk.node} is not linked to {to_relay(lk.relay)}: no connection of its own on its "
+                                f"link ({lk.url}), which answers a probe" for lk in unlinked), unlinked[0].hint,
                       links=details)
     if slow:
-        return warned("; ".join(f"{lk.node}'s link to the relay is slow: ping {lk.result.rtt_ms:.0f} ms through it "
-                                f"(over {SLOW_LINK_MS:g} ms; loopback takes a few ms)" for lk in slow), slow[0].hint,
-                      links=details)
-    return passed(f"{len(sandbox_links)} nodes reach the relay through their links ("
-                  + ", ".join(f"{lk.node} ping {lk.result.rtt_ms:.1f} ms" for lk in sandbox_links) + ")",
+        return warned("; ".join(f"{lk.node}'s link to {to_relay(lk.relay)} is slow: ping {lk.result.rtt_ms:.0f} ms "
+                                f"through it (over {SLOW_LINK_MS:g} ms; loopback takes a few ms)" for lk in slow),
+                      slow[0].hint, links=details)
+    nodes = len({lk.node for lk in sandbox_links})
+    if all(lk.relay == "relay" for lk in sandbox_links):
+        head = f"{nodes} nodes reach the relay through their links ("
+    else:
+        head = f"{nodes} nodes reach their relays through {len(sandbox_links)} links ("
+    return passed(head + ", ".join(f"{lk.name} ping {lk.result.rtt_ms:.1f} ms" for lk in sandbox_links) + ")",
                   links=details)
+
+
+def check_mesh_replicas(mesh_run: Any) -> Outcome:
+    from loomctl.mesh.model import describe
+
+    r = mesh_run
+    details = {"run": r.run, "verdict": r.verdict, "parts": r.parts,
+               "findings": [{"replica": f.replica, "kind": f.kind} for f in r.findings]}
+    if r.findings:
+        first = r.findings[0]
+        more = f" (and {len(r.findings) - 1} more: `loomctl diagnose mesh` lists them)" if len(r.findings) > 1 else ""
+        return failed(f"{first.message}{more}", first.hint, **details)
+    if not r.write_probe and r.verdict == "split":
+        return failed(f"the GUN processes' links form {len(r.parts)} parts: {describe(r.parts)}", MESH_SPLIT_HINT,
+                      **details)
+    answered = len([p for p in r.replicas if p.ok])
+    return passed(f"{answered} replicas' GUN processes answer from inside; {r.reason}", **details)
+
+
+MESH_SPLIT_HINT = ("each part syncs only within itself: find which relay replica each node is attached to "
+                   "(`loomctl diagnose mesh`), then join the relays (`loomctl runbook show mesh-split`)")
+
+
+def check_mesh_whole(mesh_run: Any) -> Outcome:
+    from loomctl.mesh.model import describe
+
+    r = mesh_run
+    details = {"run": r.run, "parts": r.parts, "not_probed": r.not_probed}
+    if r.verdict == "none":
+        return skipped("no replica could be probed (see LOOM403)", **details)
+    left_out = f" ({len(r.not_probed)} replica(s) not probed, see LOOM403)" if r.not_probed else ""
+    if r.verdict == "split":
+        return failed(f"the mesh is split into {len(r.parts)} parts: {describe(r.parts)}{left_out}",
+                      MESH_SPLIT_HINT, **details)
+    seen = [v for row in r.matrix.values() for v in row.values() if isinstance(v, float)]
+    slowest = f" (slowest {max(seen):.0f} ms)" if seen else ""
+    return passed(f"{len(r.parts[0]) if r.parts else 0} replicas see each other's probe writes{slowest}{left_out}",
+                  **details)
+
+
+def _inside(inside: bool, write_probe: bool) -> bool:
+    return inside
+
+
+def _writes(inside: bool, write_probe: bool) -> bool:
+    return inside and write_probe
 
 
 _spec = spec_maker(CATEGORY)
@@ -89,6 +142,21 @@ CHECKS = [
           "hole) or slow, though the node itself answers.",
           "The hint names the sandbox fault in force (`loomctl sandbox status`); `loomctl sandbox heal` removes it.",
           check_node_links, needs=("sandbox_links",), timeout=15, after=("LOOM402",)),
+    _spec("LOOM403", "every replica's GUN process answers from inside (mesh links)",
+          "From inside every running relay and node replica (through exec), its GUN process must answer a hello; "
+          "its links show whom it is connected to. A replica without node, whose exec is refused, or that went away "
+          "mid-probe is named with its own cause. Runs with `doctor --from-inside`.",
+          "`loomctl diagnose mesh` shows each replica's links; fix the replica the finding names.",
+          check_mesh_replicas, needs=("mesh_run",), timeout=60, after=("LOOM105",), needs_azure=True,
+          runs_if=_inside),
+    _spec("LOOM404", "the mesh is whole (write probe)",
+          "Each replica writes one probe node under loomctl/probe/<run> through its own GUN process and every other "
+          "replica looks for it: replicas that never see each other's writes are in different parts of the mesh "
+          "(relay replicas that do not peer, nodes attached to different ones). Runs with `doctor --from-inside "
+          "--write-probe` (it writes).",
+          "Join the parts: `loomctl runbook show mesh-split`; LOOM213 names the ways out.",
+          check_mesh_whole, needs=("mesh_run",), timeout=60, after=("LOOM105",), needs_azure=True,
+          runs_if=_writes),
 ]
 
 
@@ -151,4 +219,21 @@ def providers(loom: Any, apps: list[AppRef]) -> dict[str, Any]:
         return probe_links(settings.profile)
 
     return {"loommesh_peers": peer_list_provider(loom), "inside_run": inside_run_provider(loom),
-            "peer_results": peer_results, "sandbox_links": sandbox_links}
+            "peer_results": peer_results, "sandbox_links": sandbox_links, "mesh_run": mesh_run_provider(loom)}
+
+
+def mesh_run_provider(loom: Any) -> Any:
+    """One `diagnose mesh` run (every relay and node replica) shared by LOOM403 and LOOM404; it writes only when
+    doctor was given --write-probe (the input "mesh_write")."""
+    def provide(i: Any) -> Any:
+        from loomctl.mesh.reach import ExecReach
+        from loomctl.mesh.run import run_mesh
+
+        settings = i.get("settings")
+        reach = ExecReach(loom.azure, [("relay", settings.relay_app), ("node", settings.node_app)])
+        write = i.has("mesh_write") and bool(i.get("mesh_write"))
+        return run_mesh(reach, reach.replicas(), write_probe=write, timeout=MESH_TIMEOUT, window=3.0, parallel=8)
+    return provide
+
+
+MESH_TIMEOUT = 40.0

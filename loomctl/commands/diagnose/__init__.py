@@ -1,4 +1,4 @@
-"""loomctl diagnose: dns, peers, storage (each subcommand in its own module, imported when run)."""
+"""loomctl diagnose: dns, mesh, peers, storage (each subcommand in its own module, imported when run)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from loomctl.core.lazy import LazyGroup
     cls=LazyGroup,
     lazy_subcommands={
         "dns": ("loomctl.commands.diagnose.dns:dns", "Resolve every LoomMesh peer host and explain failures."),
+        "mesh": ("loomctl.commands.diagnose.mesh:mesh",
+                 "Who syncs with whom, replica by replica; optional write probe."),
         "peers": (
             "loomctl.commands.diagnose.peers:peers",
             "Probe each LoomMesh peer stage by stage; optional write probe.",
@@ -21,4 +23,4 @@ from loomctl.core.lazy import LazyGroup
     },
 )
 def diagnose() -> None:
-    """Diagnose DNS, LoomMesh peers and Azure Files storage."""
+    """Diagnose DNS, LoomMesh peers, the mesh replica by replica and Azure Files storage."""

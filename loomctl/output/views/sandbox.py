@@ -11,12 +11,12 @@ def sandbox_table(doc: dict[str, Any]) -> Any:
 
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold",
               title=f"LoomMesh sandbox ({doc['folder']})", title_justify="left")
-    cols = ["Name", "Role", "URL", "PID", "Alive"] + (["Answers", "GUN pid"] if "peers" in doc and doc["peers"]
+    cols = ["Name", "Role", "Dials", "URL", "PID", "Alive"] + (["Answers", "GUN pid"] if "peers" in doc and doc["peers"]
                                                        and "answers" in doc["peers"][0] else [])
     for c in cols:
         t.add_column(c)
     for p in doc["peers"]:
-        row = [p["name"], p["role"], p["url"], str(p["pid"]), "yes" if p["alive"] else "no"]
+        row = [p["name"], p["role"], p.get("dials") or "-", p["url"], str(p["pid"]), "yes" if p["alive"] else "no"]
         if "answers" in p:
             row += ["yes" if p["answers"] else f"no ({p['problem']})", p["relay_pid"] or "-"]
         t.add_row(*row)
@@ -29,7 +29,8 @@ def sandbox_table(doc: dict[str, Any]) -> Any:
     for lk in doc.get("links") or []:
         held = ("link proxy not running" if not lk["proxy_alive"] else
                 f"{lk['connections']} connection{'s' if lk['connections'] != 1 else ''} of its own")
-        lines.append(Text(f"{lk['node']} dials the relay through {lk['url']} ({held})"))
+        to = "the relay" if lk.get("relay", "relay") == "relay" else lk["relay"]
+        lines.append(Text(f"{lk['node']} dials {to} through {lk['url']} ({held})"))
     lines += [Text(f"fault in force: {f['shown']}") for f in doc.get("faults") or []]
     if doc.get("faults"):
         lines.append(Text("heal: loomctl sandbox heal"))
