@@ -23,10 +23,10 @@ def test_doctor_not_signed_in_one_failure_one_skip_line_exit_3(azure, loomctl, m
         f"    hint: {SIGN_IN_HINT}\n"
         f"    see {DOCS}#loom101\n"
         "\n"
-        "- 66 checks skipped: they need LOOM101 signed in to Azure, which failed\n"
+        "- 63 checks skipped: they need LOOM101 signed in to Azure, which failed\n"
         "\n"
-        "× Status check results: problems found — 0 passed, 0 warnings, 1 failed, 66 skipped\n")
-    assert run.stderr == ("error: LOOM101 signed in to Azure failed, so 66 checks that need Azure access did not run\n"
+        "× Status check results: problems found — 0 passed, 0 warnings, 1 failed, 63 skipped\n")
+    assert run.stderr == ("error: LOOM101 signed in to Azure failed, so 63 checks that need Azure access did not run\n"
                           "hint: fix what it names (its hint is above), then run again\n")
     assert azure.arm_requests() == []
 
@@ -36,7 +36,7 @@ def test_doctor_not_signed_in_json_keeps_every_skipped_check_with_its_reason(azu
     run = loomctl("doctor", "-o", "json")
     assert run.exit_code == 3
     doc = run.json()
-    assert doc["summary"] == {"pass": 0, "warn": 0, "fail": 1, "skip": 66}
+    assert doc["summary"] == {"pass": 0, "warn": 0, "fail": 1, "skip": 63}
     checks = checks_by_key(doc)
     assert [k for k, c in checks.items() if c["status"] == "fail"] == [("LOOM101", None)]
     assert checks[("LOOM102", None)]["message"] == "skipped: prerequisite LOOM101 fail"
@@ -56,8 +56,8 @@ def test_doctor_not_signed_in_with_profile_peers_still_probes_them(azure, relays
     lines = run.stdout.splitlines()
     assert [line[:10] for line in lines if line.startswith(("✓", "×", "‼"))] == [
         "× LOOM101 ", "✓ LOOM301 ", "✓ LOOM402 ", "× Status c"]
-    assert "- 63 checks skipped: they need LOOM101 signed in to Azure, which failed" in lines
-    assert run.stderr.startswith("error: LOOM101 signed in to Azure failed, so 63 checks that need Azure access")
+    assert "- 61 checks skipped: they need LOOM101 signed in to Azure, which failed" in lines
+    assert run.stderr.startswith("error: LOOM101 signed in to Azure failed, so 61 checks that need Azure access")
 
 
 def test_several_causes_one_line_each(azure, loomctl):
@@ -67,8 +67,8 @@ def test_several_causes_one_line_each(azure, loomctl):
     assert run.exit_code == 1
     skips = [line for line in run.stdout.splitlines() if line.startswith("- ")]
     assert skips == [
-        "- 14 checks skipped: they need LOOM105 app exists [no-relay], which failed",
-        "- 14 checks skipped: they need LOOM105 app exists [no-node], which failed",
+        "- 13 checks skipped: they need LOOM105 app exists [no-relay], which failed",
+        "- 13 checks skipped: they need LOOM105 app exists [no-node], which failed",
         "- 7 checks skipped: they need LOOM105 app exists [no-relay, no-node], which failed",
     ]
 
@@ -92,10 +92,10 @@ def test_doctor_arm_unreachable_is_one_network_failure_exit_3(azure, loomctl, mo
         "    hint: check the network, proxy and DNS; for private clouds check LOOMCTL_ARM_ENDPOINT\n"
         f"    see {DOCS}#loom102\n"
         "\n"
-        "- 65 checks skipped: they need LOOM102 subscription reachable, which failed\n"
+        "- 62 checks skipped: they need LOOM102 subscription reachable, which failed\n"
         "\n"
-        "× Status check results: problems found — 1 passed, 0 warnings, 1 failed, 65 skipped\n")
-    assert run.stderr == ("error: LOOM102 subscription reachable failed, so 65 checks that need Azure access did "
+        "× Status check results: problems found — 1 passed, 0 warnings, 1 failed, 62 skipped\n")
+    assert run.stderr == ("error: LOOM102 subscription reachable failed, so 62 checks that need Azure access did "
                           "not run\nhint: fix what it names (its hint is above), then run again\n")
 
 

@@ -67,8 +67,11 @@ class CheckSpec:
     after_all: prerequisites of which every instance must pass (both apps), for a per-app check whose inputs read
     both apps (e.g. the environment storages both use).
     access: the check is Azure access itself; when it fails, the command stopped on an Azure error (exit 3).
-    runs_if: `runs_if(inside, write_probe)` says whether the check is part of a run at all (the mesh checks run
-    only with `doctor --from-inside`, the write probe only with `--write-probe`); None: always.
+    runs_if: `runs_if(run)` (a `Run`: the settings, and whether the probes run inside a replica or write) says
+    whether the check is part of a doctor or runbook run at all: the mesh checks run only with `doctor
+    --from-inside`, the write probe only with `--write-probe`, the sandbox's link check only on a profile without
+    Azure, and a check that only a definition can answer (LOOM222, a template's apiVersion) never; None: always.
+    The definition runs (`lint`, `fleet doctor`: checks/definitions.py) pick their checks by their inputs instead.
     """
 
     code: str
@@ -86,7 +89,7 @@ class CheckSpec:
     after_if: Callable[[Any, bool], tuple[str, ...]] | None = None
     after_all: tuple[str, ...] = ()
     access: bool = False
-    runs_if: Callable[[bool, bool], bool] | None = None
+    runs_if: Callable[[Run], bool] | None = None
 
     @property
     def anchor(self) -> str:
@@ -111,9 +114,23 @@ def spec_maker(category: str, **defaults: Any) -> Callable[..., CheckSpec]:
     return make
 
 
-def runs_here(spec: CheckSpec, inside: bool = False, write_probe: bool = False) -> bool:
-    """Whether `spec` belongs to a run with these probes (see CheckSpec.runs_if)."""
-    return spec.runs_if is None or spec.runs_if(inside, write_probe)
+@dataclass(frozen=True)
+class Run:
+    """What a doctor or runbook run is: its settings, and whether its probes run inside a replica and write."""
+
+    settings: Any
+    inside: bool = False
+    write_probe: bool = False
+
+
+def runs_here(spec: CheckSpec, run: Run) -> bool:
+    """Whether `spec` belongs to this run (see CheckSpec.runs_if)."""
+    return spec.runs_if is None or spec.runs_if(run)
+
+
+def never_live(run: Run) -> bool:
+    """runs_if of a check only a definition can answer: doctor and runbooks leave it out."""
+    return False
 
 
 def no_azure(settings: Any) -> Outcome:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from loomctl.checks.base import CheckResult, CheckSpec, Status, runs_here
+from loomctl.checks.base import CheckResult, CheckSpec, Run, Status, runs_here
 from loomctl.checks.registry import CATEGORIES, FLEET_ONLY, all_checks, category_names, resolve_category
 from loomctl.checks.runner import Instance, expand, label, run_checks
 from loomctl.core.errors import ExitCode, ProblemsFound, UsageError
@@ -80,7 +80,8 @@ def plan(loom: LoomContext, categories: tuple[str, ...], ignore: tuple[str, ...]
                          "run `loomctl fleet doctor`")
     cats = [c for c in cats if c not in FLEET_ONLY]
     ignored = {c.strip().upper() for c in ignore}
-    catalogue = planned([s for s in all_checks() if runs_here(s, inside, write_probe)], loom.settings, inside)
+    this = Run(loom.settings, inside, write_probe)
+    catalogue = planned([s for s in all_checks() if runs_here(s, this)], loom.settings, inside)
     wanted = {s.code for s in all_checks(cats)}
     specs = select(with_prerequisites([s for s in catalogue if s.code in wanted], catalogue), ignored)
     used = {s.category for s in specs}

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from loomctl.checks.base import CheckResult, Status, runs_here
+from loomctl.checks.base import CheckResult, Run, Status, runs_here
 from loomctl.core.errors import LoomError
 from loomctl.runbooks import Runbook, Step, fill
 
@@ -116,7 +116,7 @@ class StepRunner:
         from loomctl.checks.registry import all_checks
 
         if step.category:
-            specs = [sp for sp in all_checks([step.category]) if runs_here(sp)]
+            specs = [sp for sp in all_checks([step.category]) if runs_here(sp, Run(self.loom.settings))]
         else:
             catalogue = {s.code: s for s in all_checks()}
             specs = [catalogue[c] for c in step.check]

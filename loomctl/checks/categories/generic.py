@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from loomctl.checks.base import AppRef, NotJudged, Outcome, failed, passed, spec_maker, warned
+from loomctl.checks.base import AppRef, NotJudged, Outcome, failed, never_live, passed, spec_maker, warned
 
 CATEGORY = "Configuration"
 NAME = re.compile(r"[a-z][a-z0-9-]{0,30}[a-z0-9]")
@@ -87,7 +87,8 @@ GENERIC_CHECKS = [
           "API versions 2022-06-01-preview and 2022-11-01-preview of Microsoft.App were retired on 16 November 2023: "
           "a template using them cannot create or update the app (PSRule Azure.ContainerApp.APIVersion). A "
           "deployed app names no template version: judged by `lint` only.",
-          "Set the resource's apiVersion to a supported version, e.g. 2024-03-01.", check_api_version, ("app_obj",)),
+          "Set the resource's apiVersion to a supported version, e.g. 2024-03-01.", check_api_version, ("app_obj",),
+          runs_if=never_live),
     _spec("LOOM223", "session affinity is off",
           "Sticky sessions pin each client to one replica: load spreads unevenly across replicas, and replicas added "
           "by scaling get only new clients (PSRule Azure.ContainerApp.DisableAffinity).",

@@ -12,6 +12,7 @@ from typing import Any
 from loomctl.checks.base import (
     AppRef,
     Outcome,
+    Run,
     failed,
     passed,
     skipped,
@@ -120,12 +121,17 @@ def check_mesh_whole(mesh_run: Any) -> Outcome:
                   **details)
 
 
-def _inside(inside: bool, write_probe: bool) -> bool:
-    return inside
+def _inside(run: Run) -> bool:
+    return run.inside
 
 
-def _writes(inside: bool, write_probe: bool) -> bool:
-    return inside and write_probe
+def _writes(run: Run) -> bool:
+    return run.inside and run.write_probe
+
+
+def _local(run: Run) -> bool:
+    """The sandbox's links: only a profile without Azure, probed from here, can be the sandbox."""
+    return not run.settings.azure_enabled and not run.inside
 
 
 _spec = spec_maker(CATEGORY)
@@ -141,7 +147,7 @@ CHECKS = [
           "that link (stage by stage, ping time), it shows what the node sees: a link that is cut, silent (a black "
           "hole) or slow, though the node itself answers.",
           "The hint names the sandbox fault in force (`loomctl sandbox status`); `loomctl sandbox heal` removes it.",
-          check_node_links, needs=("sandbox_links",), timeout=15, after=("LOOM402",)),
+          check_node_links, needs=("sandbox_links",), timeout=15, after=("LOOM402",), runs_if=_local),
     _spec("LOOM403", "every replica's GUN process answers from inside (mesh links)",
           "From inside every running relay and node replica (through exec), its GUN process must answer a hello; "
           "its links show whom it is connected to. A replica without node, whose exec is refused, or that went away "
