@@ -181,3 +181,50 @@ def test_down_stops_the_link_proxy_too(sandbox, loomctl, tmp_path):
         pass
     with pytest.raises(ProcessLookupError):
         os.kill(proxy, 0)
+
+
+def _mesh(loomctl):
+    run = loomctl("diagnose", "mesh", "--profile", "sandbox", "--write-probe", "--window", "2", "-o", "json")
+    return run.exit_code, run.json()["verdict"], run.json()["parts"]
+
+
+def test_relays_unpeered_needs_two_peered_relays(sandbox, loomctl):
+    run = loomctl("sandbox", "break", "relays-unpeered")
+    assert run.exit_code == 2
+    assert run.stderr == ("error: relays-unpeered needs a sandbox of two relays or more; this one has 1\n"
+                          "hint: start one: `loomctl sandbox up --relays 2 --peer-relays`\n")
+    assert loomctl("sandbox", "up", "--relays", "2", "-o", "json").exit_code == 0  # relays that do not peer
+    run = loomctl("sandbox", "break", "relays-unpeered")
+    assert run.exit_code == 2 and run.stderr.startswith(
+        "error: the sandbox's relays do not peer each other already (started without --peer-relays)\n")
+
+
+def test_relays_unpeered_is_named_by_diagnose_mesh_and_doctor_and_healed(sandbox, loomctl):
+    run = loomctl("sandbox", "up", "--relays", "2", "--peer-relays", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    assert [(p["name"], p["dials"]) for p in run.json()["peers"]] == [
+        ("relay-1", "relay-2"), ("relay-2", None), ("node-1", "relay-1"), ("node-2", "relay-2")]
+    assert _mesh(loomctl) == (0, "whole", [["relay-1", "relay-2", "node-1", "node-2"]])
+
+    run = loomctl("sandbox", "break", "relays-unpeered", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    assert run.json()["shown"] == "relays-unpeered on the relays' links to each other"
+    assert _mesh(loomctl) == (1, "split", [["relay-1", "node-1"], ["relay-2", "node-2"]])
+    run = loomctl("doctor", "--profile", "sandbox", "-o", "json")
+    assert run.exit_code == 1
+    found = checks(run)
+    assert found["LOOM402"]["status"] == "pass" and found["LOOM405"]["status"] == "fail"
+    assert found["LOOM405"]["message"].startswith("relay-1's link to relay-2 (http://127.0.0.1:")
+    assert found["LOOM405"]["hint"] == (
+        "the sandbox fault `relays-unpeered` is in force on relay-1's link to relay-2 (`loomctl sandbox status` "
+        "shows it): `loomctl sandbox heal` removes it")
+    assert [c for c, v in found.items() if v["status"] in ("fail", "warn")] == ["LOOM405"]  # one cause, once
+
+    run = loomctl("sandbox", "heal", "-o", "json")
+    assert run.exit_code == 0, run.stderr
+    assert [(h["fault"], h["target"]) for h in run.json()["healed"]] == [("relays-unpeered", "relays")]
+    assert _mesh(loomctl) == (0, "whole", [["relay-1", "relay-2", "node-1", "node-2"]])
+    run = loomctl("doctor", "--profile", "sandbox", "-o", "json")
+    assert run.exit_code == 0, run.stdout
+    assert checks(run)["LOOM405"]["message"].startswith(
+        "2 nodes and 1 relay reach their relays through 3 links (relay-1/relay-2 ping ")

@@ -47,9 +47,12 @@ def _attach_list(ctx: click.Context, param: click.Parameter, value: str | None) 
               help="One entry per node: the relay (1-based) it dials, or several joined with + (a node that dials "
                    "more than one relay). --attach 1,1,2 starts three nodes, two on relay-1 and one on relay-2; "
                    "--attach 1,2,1+2 joins both relays through node-3. Default: two nodes spread over the relays.")
+@click.option("--peer-relays", is_flag=True, default=False,
+              help="With --relays 2 or more: each relay dials the others (through its links), so that the relays "
+                   "form one mesh; `loomctl sandbox break relays-unpeered` then cuts them apart.")
 @local_options
 @pass_loom
-def up(loom: LoomContext, port: int | None, relays: int, attach: list[list[int]] | None) -> None:
+def up(loom: LoomContext, port: int | None, relays: int, attach: list[list[int]] | None, peer_relays: bool) -> None:
     """Start the sandbox (does nothing if it already runs with this layout).
 
     With --relays 2 and --attach, start the mesh shapes that replicas behind a load balancer end up in: nodes on
@@ -61,12 +64,13 @@ def up(loom: LoomContext, port: int | None, relays: int, attach: list[list[int]]
       loomctl sandbox up && loomctl doctor --profile sandbox
       loomctl sandbox up --relays 2 --attach 1,1,2     (split: node-3 alone with relay-2)
       loomctl sandbox up --relays 2 --attach 1,2,1+2   (whole: node-3 dials both relays)
+      loomctl sandbox up --relays 2 --peer-relays      (whole: the relays peer each other)
     """
     from loomctl.output import ui
     from loomctl.output.views.sandbox import sandbox_table
     from loomctl.sandbox import gun, linkproxy, processes
 
-    wanted = processes.layout(relays, attach)
+    wanted = processes.layout(relays, attach, peer_relays)
     state = processes.load_state()
     if (state and all(p.alive for p in state.procs) and processes.same_layout(state, wanted)
             and (state.links is None or linkproxy.links_alive(state))):
@@ -169,6 +173,7 @@ def break_(loom: LoomContext, fault: str, node: str | None, delay_ms: int | None
       blackhole   a node's link to the relay accepts and never answers
       slow        a node's link to the relay holds each chunk --delay-ms each way
       partition   cut a node off the relay (its link resets every connection)
+      relays-unpeered  cut the relays' links to each other (`sandbox up --relays 2 --peer-relays`)
 
     `loomctl sandbox status` shows the faults in force; `loomctl sandbox heal` removes them all.
 
@@ -182,8 +187,8 @@ def break_(loom: LoomContext, fault: str, node: str | None, delay_ms: int | None
     if delay_ms is not None and fault != "slow":
         raise UsageError("--delay-ms goes with the fault slow only",
                          "leave it out, or use `loomctl sandbox break slow`")
-    if node is not None and fault == "relay-down":
-        raise UsageError("--node does not go with relay-down (the sandbox has one relay)", "leave --node out")
+    if node is not None and fault in ("relay-down", "relays-unpeered"):
+        raise UsageError(f"--node does not go with {fault} (it acts on the relays)", "leave --node out")
     record = faults.apply(_running_state(), fault, node, delay_ms)
     shown = faults.describe(record)
     loom.output.emit(dict(record, shown=shown), table=lambda d: f"broken: {d['shown']}")

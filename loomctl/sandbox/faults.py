@@ -38,8 +38,10 @@ FAULTS = {f.name: f for f in [
     Fault("blackhole", "link", "a node's link to the relay accepts connections and never answers", "blackhole"),
     Fault("slow", "link", "a node's link to the relay holds every chunk --delay-ms (default 300) each way", "slow"),
     Fault("partition", "link", "cut a node off the relay: its link resets every connection", "partition"),
-    # "relays-unpeered" (with `sandbox up --relays 2`): the relays' link to each other cut; added with --relays.
+    Fault("relays-unpeered", "relay-links", "cut the relays' links to each other (a sandbox started with "
+          "`--relays 2 --peer-relays`): the nodes of each relay form their own part of the mesh", "partition"),
 ]}
+PEERED = "`loomctl sandbox up --relays 2 --peer-relays`"
 
 
 def in_force(state: State) -> list[dict[str, Any]]:
@@ -53,6 +55,8 @@ def describe(fault: dict[str, Any]) -> str:
     to = "the relay" if relays == ["relay"] else ", ".join(relays)
     links = "link" if len(relays) == 1 else "links"
     where = f"{fault['target']}'s {links} to {to}" if f and f.kind == "link" else fault["target"]
+    if f and f.kind == "relay-links":
+        where = "the relays' links to each other"
     extra = f" ({fault['delay_ms']} ms each way)" if fault.get("delay_ms") else ""
     return f"{fault['fault']} on {where}{extra}"
 
@@ -76,6 +80,8 @@ def _proc(state: State, name: str) -> Proc:
 def apply(state: State, name: str, node: str | None = None, delay_ms: int | None = None) -> dict[str, Any]:
     """Put fault `name` in force; returns the record written to the state file."""
     fault = FAULTS[name]
+    if fault.kind == "relay-links":
+        return _unpeer(state)
     nodes = [p.name for p in state.procs if p.role == "node"]
     relays = [p.name for p in state.procs if p.role == "relay"]
     target = relays[0] if name == "relay-down" else (node or nodes[0])
@@ -105,6 +111,31 @@ def apply(state: State, name: str, node: str | None = None, delay_ms: int | None
     return record
 
 
+def relay_dialers(state: State) -> list[str]:
+    """The relays that dial other relays through their links (a sandbox started with --peer-relays)."""
+    relays = {p.name for p in state.procs if p.role == "relay"}
+    return list(dict.fromkeys(v["node"] for v in linkproxy.links(state).values() if v["node"] in relays))
+
+
+def _unpeer(state: State) -> dict[str, Any]:
+    relays = [p.name for p in state.procs if p.role == "relay"]
+    if len(relays) < 2:
+        raise UsageError(f"relays-unpeered needs a sandbox of two relays or more; this one has {len(relays)}",
+                         f"start one: {PEERED}")
+    if not relay_dialers(state):
+        raise UsageError("the sandbox's relays do not peer each other already (started without --peer-relays)",
+                         f"start them peered: {PEERED}")
+    if "relays-unpeered/relays" in state.faults:
+        raise UsageError("the relays are unpeered already (the fault relays-unpeered is in force)",
+                         "`loomctl sandbox heal` removes it first")
+    for r in relay_dialers(state):
+        linkproxy.set_mode(state, r, "partition")
+    record = {"fault": "relays-unpeered", "target": "relays", "since": time.time()}
+    state.faults["relays-unpeered/relays"] = record
+    save(state)
+    return record
+
+
 def _stop_proc(proc: Proc, grace: float = 3.0) -> None:
     os.kill(proc.pid, signal.SIGTERM)
     deadline = Deadline(grace)
@@ -124,8 +155,10 @@ def heal(state: State, ready_timeout: float = 20.0) -> list[dict[str, Any]]:
 
     healed = []
     for key, record in sorted(state.faults.items()):
-        if FAULTS[record["fault"]].kind == "link":
-            linkproxy.set_mode(state, record["target"], "ok")
+        kind = FAULTS[record["fault"]].kind
+        if kind in ("link", "relay-links"):
+            for target in relay_dialers(state) if kind == "relay-links" else [record["target"]]:
+                linkproxy.set_mode(state, target, "ok")
             healed.append(record)
             del state.faults[key]
             save(state)

@@ -28,6 +28,7 @@ class LinkResult:
     slow: bool
     connections: int | None  # the node's own connections on its link, counted before the probe
     hint: str | None
+    role: str = "node"  # of the process that dials the link: a node, or a relay (`sandbox up --peer-relays`)
 
 
 def probe_links(profile: str | None, state: State | None = None) -> list[LinkResult] | None:
@@ -43,12 +44,13 @@ def probe_links(profile: str | None, state: State | None = None) -> list[LinkRes
     if not urls:
         return None
     recs = linkproxy.links(state)
+    relays = {p.name for p in state.procs if p.role == "relay"}
     conns = linkproxy.link_connections(state)
     results = asyncio.run(probe_peers([(u, "relay") for u in urls.values()], timeout=LINK_TIMEOUT))
     out = []
     for (name, url), r in zip(urls.items(), results):
         node, relay = recs[name]["node"], recs[name]["relay"]
-        fault = faults.fault_on(state, node, "link")
+        fault = (state.faults.get("relays-unpeered/relays") if node in relays else faults.fault_on(state, node, "link"))
         slow = r.ok and r.rtt_ms is not None and r.rtt_ms > SLOW_MS
         hint = None
         if not r.ok or slow:
@@ -57,7 +59,8 @@ def probe_links(profile: str | None, state: State | None = None) -> list[LinkRes
             hint = (f"{node} holds no connection to {linkproxy.to_relay(relay)}, though its link works: it did not "
                     f"redial after losing it (stock GUN gives up): `loomctl sandbox break node-down --node {node} && "
                     "loomctl sandbox heal` restarts it")
-        out.append(LinkResult(node, relay, name, url, r, fault, slow, conns.get(name), hint))
+        out.append(LinkResult(node, relay, name, url, r, fault, slow, conns.get(name), hint,
+                              "relay" if node in relays else "node"))
     return out
 
 

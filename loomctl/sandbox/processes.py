@@ -116,7 +116,8 @@ def _port_free(port: int) -> bool:
             return False
 
 
-def layout(relays: int = 1, attach: list[list[int]] | None = None) -> list[tuple[str, str, str | None]]:
+def layout(relays: int = 1, attach: list[list[int]] | None = None,
+           peer_relays: bool = False) -> list[tuple[str, str, str | None]]:
     """(name, role, relays it dials) of each process: `relays` relays that do not peer each other, and one node per
     entry of `attach` (1-based relay numbers, several for a node that dials more than one relay; default: two
     nodes, node i on relay ((i - 1) mod relays) + 1, the spread a load balancer gives). One relay is named `relay`
@@ -129,7 +130,11 @@ def layout(relays: int = 1, attach: list[list[int]] | None = None) -> list[tuple
     if bad:
         raise UsageError(f"--attach names relay {bad[0]}, but the sandbox has {relays} relay(s)",
                          f"use relay numbers 1-{relays}, one entry per node, e.g. --attach 1,1,{relays}")
-    out: list[tuple[str, str, str | None]] = [(n, "relay", None) for n in names]
+    if peer_relays and relays < 2:
+        raise UsageError("--peer-relays needs two relays or more", "use `loomctl sandbox up --relays 2 --peer-relays`")
+    # --peer-relays: each relay dials the relays after it (through its links), so that the relays form one mesh
+    out: list[tuple[str, str, str | None]] = [(n, "relay", ",".join(names[i + 1:]) if peer_relays and names[i + 1:]
+                                               else None) for i, n in enumerate(names)]
     out += [(f"node-{i}", "node", ",".join(names[n - 1] for n in dict.fromkeys(a))) for i, a in enumerate(attach, 1)]
     return out
 
@@ -155,14 +160,14 @@ def start(node_modules: Path, node: str, base_port: int | None = None, ready_tim
         ports = [free_port() for _ in plan]
     state = State(str(folder), time.time())
     relay_ports = {name: port for (name, role, _), port in zip(plan, ports) if role == "relay"}
-    pairs = [(name, r) for name, role, dials in plan if role == "node" and dials for r in dials.split(",")]
+    pairs = [(name, r) for name, role, dials in plan if dials for r in dials.split(",")]
     try:
         for (name, role, dials), port in zip(plan, ports):
             data = folder / name / "radata"
             data.parent.mkdir(parents=True, exist_ok=True)
             proc = Proc(name, role, 0, port, f"http://127.0.0.1:{port}/gun", str(data), str(folder / f"{name}.log"),
-                        dials=dials if role == "node" else None)
-            if role == "node" and state.links is None:  # each node dials each of its relays through a link
+                        dials=dials)
+            if dials and state.links is None:  # each node (and a peered relay) dials each relay through a link
                 linkproxy.start_links(state, pairs, relay_ports, save)
             spawn(proc, node_modules, node, state)
             state.procs.append(proc)
@@ -183,8 +188,9 @@ def spawn(proc: Proc, node_modules: Path, node: str, state: State) -> None:
     env = dict(os.environ, PORT=str(proc.port), HOST="127.0.0.1", DATA=proc.data, NODE_PATH=str(node_modules),
                MULTICAST="false")
     env.pop("PEERS", None)
-    if proc.role == "node":
-        env["PEERS"] = ",".join(linkproxy.dial_urls(state, proc.name, (proc.dials or "relay").split(",")))
+    dials = proc.dials or ("relay" if proc.role == "node" else None)
+    if dials:
+        env["PEERS"] = ",".join(linkproxy.dial_urls(state, proc.name, dials.split(",")))
     with open(proc.log, "ab") as out:
         child = subprocess.Popen([node, str(RELAY_SCRIPT)], cwd=str(Path(proc.data).parent), env=env,
                                  stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,

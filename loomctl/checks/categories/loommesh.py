@@ -74,11 +74,13 @@ def check_node_links(sandbox_links: list[Any] | None) -> Outcome:
         return warned("; ".join(f"{lk.node}'s link to {to_relay(lk.relay)} is slow: ping {lk.result.rtt_ms:.0f} ms "
                                 f"through it (over {SLOW_LINK_MS:g} ms; loopback takes a few ms)" for lk in slow),
                       slow[0].hint, links=details)
-    nodes = len({lk.node for lk in sandbox_links})
+    nodes = len({lk.node for lk in sandbox_links if lk.role == "node"})
+    relays = len({lk.node for lk in sandbox_links if lk.role == "relay"})
     if all(lk.relay == "relay" for lk in sandbox_links):
         head = f"{nodes} nodes reach the relay through their links ("
     else:
-        head = f"{nodes} nodes reach their relays through {len(sandbox_links)} links ("
+        also = f" and {relays} relay{'s' if relays != 1 else ''}" if relays else ""
+        head = f"{nodes} nodes{also} reach their relays through {len(sandbox_links)} links ("
     return passed(head + ", ".join(f"{lk.name} ping {lk.result.rtt_ms:.1f} ms" for lk in sandbox_links) + ")",
                   links=details)
 
