@@ -113,3 +113,14 @@ def wait_listening(relay: Relay, timeout: float = 15.0) -> None:
 def wait_peered(downstream: Relay, timeout: float = 5.0) -> None:
     """The launcher dials its PEERS 50 ms after start; give the link a moment to open."""
     time.sleep(0.3)
+
+
+def sandbox_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A sandbox of the test's own (its folder under tmp_path, the tests' gun: no second install, its own cache),
+    for every test that starts one; skips where node is missing. Returns the sandbox folder."""
+    require_gun()
+    folder = tmp_path / "sandbox"
+    monkeypatch.setenv("LOOMCTL_SANDBOX_DIR", str(folder))
+    monkeypatch.setenv("LOOMCTL_GUN_DIR", str(NODE_DIR))
+    monkeypatch.setenv("LOOMCTL_CACHE_DIR", str(tmp_path / "cache"))
+    return folder

@@ -16,7 +16,7 @@ import pytest
 
 from tests.acafakes.fixtures import aca_exec, fake_exec_server  # noqa: F401 - fixtures
 from tests.fakeazure import topology as t
-from tests.gunrelay import NODE_DIR, require_gun
+from tests.gunrelay import sandbox_dirs
 from tests.test_inside_probe import SHELL_BASE, _image
 
 pytestmark = pytest.mark.timeout(120)
@@ -172,10 +172,7 @@ def test_app_and_replica_narrow_the_run(azure, aca_exec, relays, loomctl):
 # -- the sandbox --------------------------------------------------------------------------------------------------
 @pytest.fixture
 def sandbox_env(tmp_path, monkeypatch, loomctl):
-    require_gun()
-    monkeypatch.setenv("LOOMCTL_SANDBOX_DIR", str(tmp_path / "sandbox"))
-    monkeypatch.setenv("LOOMCTL_GUN_DIR", str(NODE_DIR))
-    monkeypatch.setenv("LOOMCTL_CACHE_DIR", str(tmp_path / "cache"))
+    sandbox_dirs(tmp_path, monkeypatch)
     yield tmp_path / "sandbox"
     loomctl("sandbox", "down", "-o", "json")
 

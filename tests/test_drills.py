@@ -11,17 +11,13 @@ import pytest
 from loomctl.drills.partition import Write, expected_values
 from loomctl.drills.probes import ham_winner
 from tests.acafakes.fixtures import aca_exec, fake_exec_server  # noqa: F401 - fixtures
-from tests.gunrelay import NODE_DIR, require_gun
+from tests.gunrelay import NODE_DIR, require_gun, sandbox_dirs
 from tests.test_sandbox_faults import kill_leftovers
 
 
 @pytest.fixture
 def sandbox_env(tmp_path, monkeypatch, loomctl):
-    require_gun()
-    folder = tmp_path / "sandbox"
-    monkeypatch.setenv("LOOMCTL_SANDBOX_DIR", str(folder))
-    monkeypatch.setenv("LOOMCTL_GUN_DIR", str(NODE_DIR))
-    monkeypatch.setenv("LOOMCTL_CACHE_DIR", str(tmp_path / "cache"))
+    folder = sandbox_dirs(tmp_path, monkeypatch)
     try:
         yield folder
         loomctl("sandbox", "down", "-o", "json")

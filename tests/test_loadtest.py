@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.acafakes.fixtures import aca_exec, fake_exec_server  # noqa: F401 - fixtures
-from tests.gunrelay import NODE_DIR, require_gun, wait_peered
+from tests.gunrelay import sandbox_dirs, wait_peered
 
 ROOT = Path(__file__).resolve().parents[1]
 PREFIX = re.compile(r"^loomctl/probe/loadtest/\d{8}T\d{6}-[A-Za-z0-9]{6}$")
@@ -146,10 +146,7 @@ def test_peers_that_are_not_the_sandbox_need_yes_off_a_terminal(relays, loomctl)
 
 @pytest.fixture
 def sandbox(tmp_path, monkeypatch, loomctl):
-    require_gun()
-    monkeypatch.setenv("LOOMCTL_SANDBOX_DIR", str(tmp_path / "sandbox"))
-    monkeypatch.setenv("LOOMCTL_GUN_DIR", str(NODE_DIR))
-    monkeypatch.setenv("LOOMCTL_CACHE_DIR", str(tmp_path / "cache"))
+    sandbox_dirs(tmp_path, monkeypatch)
     run = loomctl("sandbox", "up", "-o", "json")
     assert run.exit_code == 0, run.stderr
     yield run.json()

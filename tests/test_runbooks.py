@@ -206,10 +206,7 @@ def test_peers_runbook_on_the_sandbox(tmp_path, monkeypatch, loomctl):
     DNS and LoomMesh steps probe the real peers."""
     from tests import gunrelay
 
-    gunrelay.require_gun()
-    monkeypatch.setenv("LOOMCTL_SANDBOX_DIR", str(tmp_path / "sandbox"))
-    monkeypatch.setenv("LOOMCTL_GUN_DIR", str(gunrelay.NODE_DIR))
-    monkeypatch.setenv("LOOMCTL_CACHE_DIR", str(tmp_path / "cache"))
+    gunrelay.sandbox_dirs(tmp_path, monkeypatch)
     assert loomctl("sandbox", "up", "-o", "json").exit_code == 0
     try:
         run = loomctl("runbook", "run", "peers-not-connecting", "--profile", "sandbox", "-o", "json")

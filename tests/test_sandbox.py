@@ -12,15 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.gunrelay import NODE_DIR, require_gun
+from tests.gunrelay import sandbox_dirs
 
 
 @pytest.fixture
 def sandbox_env(tmp_path, monkeypatch, loomctl):
-    require_gun()
-    monkeypatch.setenv("LOOMCTL_SANDBOX_DIR", str(tmp_path / "sandbox"))
-    monkeypatch.setenv("LOOMCTL_GUN_DIR", str(NODE_DIR))  # the tests' gun: no second install
-    monkeypatch.setenv("LOOMCTL_CACHE_DIR", str(tmp_path / "cache"))
+    sandbox_dirs(tmp_path, monkeypatch)
     yield tmp_path / "sandbox"
     loomctl("sandbox", "down", "-o", "json")  # always clean up
 

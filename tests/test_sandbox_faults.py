@@ -10,7 +10,7 @@ import signal
 
 import pytest
 
-from tests.gunrelay import NODE_DIR, require_gun
+from tests.gunrelay import sandbox_dirs
 
 HEAL = "`loomctl sandbox heal` removes it"
 
@@ -35,11 +35,7 @@ def kill_leftovers(folder) -> None:
 
 @pytest.fixture
 def sandbox(tmp_path, monkeypatch, loomctl):
-    require_gun()
-    folder = tmp_path / "sandbox"
-    monkeypatch.setenv("LOOMCTL_SANDBOX_DIR", str(folder))
-    monkeypatch.setenv("LOOMCTL_GUN_DIR", str(NODE_DIR))
-    monkeypatch.setenv("LOOMCTL_CACHE_DIR", str(tmp_path / "cache"))
+    folder = sandbox_dirs(tmp_path, monkeypatch)
     try:
         run = loomctl("sandbox", "up", "-o", "json")
         assert run.exit_code == 0, run.stderr

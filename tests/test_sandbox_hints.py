@@ -10,15 +10,12 @@ import time
 
 import pytest
 
-from tests.gunrelay import NODE_DIR, require_gun
+from tests.gunrelay import sandbox_dirs
 
 
 @pytest.fixture
 def sandbox(tmp_path, monkeypatch, loomctl):
-    require_gun()
-    monkeypatch.setenv("LOOMCTL_SANDBOX_DIR", str(tmp_path / "sandbox"))
-    monkeypatch.setenv("LOOMCTL_GUN_DIR", str(NODE_DIR))
-    monkeypatch.setenv("LOOMCTL_CACHE_DIR", str(tmp_path / "cache"))
+    sandbox_dirs(tmp_path, monkeypatch)
     run = loomctl("sandbox", "up", "-o", "json")
     assert run.exit_code == 0, run.stderr
     yield {p["name"]: p for p in run.json()["peers"]}
