@@ -107,15 +107,13 @@ def _for_definitions(spec: CheckSpec, defs: Definitions) -> CheckSpec:
 
 
 def run_definitions(defs: Definitions, specs: list[CheckSpec] | None = None,
-                    on_result: Callable[[CheckResult], None] | None = None,
-                    max_workers: int = 4) -> list[CheckResult]:
+                    on_result: Callable[[CheckResult], None] | None = None) -> list[CheckResult]:
     """Run the definition checks (or `specs`) on one deployment's definitions; results in catalogue order.
-    Nothing here reads the network: a check whose input is absent is skipped as not judged. With
-    `max_workers=1` the checks run in this thread (they do no I/O: a thread each costs more than the check)."""
+    Nothing here reads the network (a check whose input is absent is skipped as not judged), so the checks run in
+    this thread, one after the other: a thread each would cost more than the check."""
     from loomctl.checks.runner import expand, run_checks
 
     # a definition is judged whatever the profile says of Azure (lint runs with no Azure account)
     chosen = [_for_definitions(s, defs) for s in (definition_specs() if specs is None else specs)]
     instances = expand(chosen, defs.refs())
-    return run_checks(instances, inputs_for(defs), on_result or (lambda _r: None), max_workers=max_workers,
-                      inline=max_workers == 1)
+    return run_checks(instances, inputs_for(defs), on_result or (lambda _r: None), inline=True)

@@ -103,7 +103,7 @@ def judge_definitions(fleet: Fleet, settings: Any,
     out: list[Finding] = []
     for dep in fleet.deployments:
         out.append(Finding(dep, fleet_result("LOOM902", cat.check_deployment_complete(dep))))
-        out += [Finding(dep, r) for r in run_definitions(definitions_of(dep, settings), specs, max_workers=1)]
+        out += [Finding(dep, r) for r in run_definitions(definitions_of(dep, settings), specs)]
         if on_deployment:
             on_deployment(dep)
     return out

@@ -84,7 +84,7 @@ def lint_paths(paths: list[str], settings: Any, params: dict[str, Any] | None = 
         for resources in _resources(src, params or {}, settings, notes):
             for dep in group(resources, settings, notes):
                 report.deployments += 1
-                results = run_definitions(dep.definitions, max_workers=1)
+                results = run_definitions(dep.definitions)
                 report.findings += [place(r, dep, src) for r in results]
             for res in resources:
                 report.findings += _unresolved_notes(res)
